@@ -1,0 +1,43 @@
+/**
+ * Argument checks shared by the public functions: misuse of our API is a
+ * `TypeError` that names the argument and shows the value (STYLE.md §5), never a
+ * silent coercion or an `undefined is not a function` further down.
+ */
+
+import { inspect } from "node:util";
+
+/** Render a value for an error message. */
+export function show(value: unknown): string {
+  return inspect(value, { depth: 1, breakLength: Number.POSITIVE_INFINITY });
+}
+
+/** Throw a `TypeError` unless `value` is a string. */
+export function expectString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== "string") {
+    throw new TypeError(`${name} must be a string: ${show(value)}`);
+  }
+}
+
+/** Throw a `TypeError` unless `value` is a plain object (an environ, an options bag). */
+export function expectObject(
+  value: unknown,
+  name: string,
+): asserts value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object: ${show(value)}`);
+  }
+}
+
+/** Throw a `TypeError` unless `value` is a `Uint8Array` (a `Buffer` is one). */
+export function expectBytes(value: unknown, name: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`${name} must be a Uint8Array: ${show(value)}`);
+  }
+}
+
+/** Throw a `TypeError` unless `value` is an integer (a size, a block length). */
+export function expectInteger(value: unknown, name: string): asserts value is number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer: ${show(value)}`);
+  }
+}

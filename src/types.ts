@@ -1,0 +1,182 @@
+/**
+ * The WSGI interface itself: the shapes an application, a server and the streams
+ * between them agree on. Types only; nothing here exists at run time.
+ *
+ * Port of Python's `wsgiref.types`, widened where SPEC.md §2 lets Node differ
+ * (async applications and bodies).
+ *
+ * @see https://peps.python.org/pep-3333/#specification-details
+ */
+
+/**
+ * Read the request body, synchronously.
+ *
+ * Servers receive the whole body before calling the application, so `read()`
+ * never blocks the event loop. Semantics follow Python's `io` readers: a missing or
+ * negative `size` means "all", and an empty result means end of input.
+ *
+ * @see PEP 3333, "Input and Error Streams"
+ */
+export interface InputStream {
+  /** Read at most `size` bytes; all that remain when `size` is omitted or negative. */
+  read(size?: number): Uint8Array;
+  /** Read one line, newline included, or at most `size` bytes of it. */
+  readline(size?: number): Uint8Array;
+  /** Read lines until their total length reaches `hint` (all lines when omitted or ≤ 0). */
+  readlines(hint?: number): Uint8Array[];
+  /** Iterate over the remaining lines. */
+  [Symbol.iterator](): Iterator<Uint8Array>;
+}
+
+/**
+ * Write diagnostic text, synchronously (`wsgi.errors`).
+ *
+ * @see PEP 3333, "Input and Error Streams"
+ */
+export interface ErrorStream {
+  write(s: string): unknown;
+  writelines(seq: Iterable<string>): unknown;
+  flush(): unknown;
+}
+
+/**
+ * A file-like object a `FileWrapper` reads from: Python's `open(path, "rb")`.
+ *
+ * When `fd` is present a server may send the file with `sendfile()` from its
+ * current position instead of reading it through JavaScript.
+ *
+ * @see PEP 3333, "Optional Platform-Specific File Handling"
+ */
+export interface FileLike {
+  read(size: number): Uint8Array;
+  close?(): void;
+  readonly fd?: number;
+}
+
+/**
+ * The object `wsgi.file_wrapper` builds: an iterable over a file's blocks that
+ * keeps the file at hand so the server can recognise it and send it faster.
+ *
+ * @see PEP 3333, "Optional Platform-Specific File Handling"
+ */
+export interface FileWrapper extends Iterable<Uint8Array> {
+  readonly filelike: FileLike;
+  close?(): void;
+}
+
+/**
+ * The constructor stored under `wsgi.file_wrapper`.
+ *
+ * @see PEP 3333, "Optional Platform-Specific File Handling"
+ */
+export type FileWrapperClass = new (filelike: FileLike, blksize?: number) => FileWrapper;
+
+/**
+ * The callable `startResponse` returns, for applications that push output
+ * imperatively (legacy but supported).
+ *
+ * @see PEP 3333, "The write() Callable"
+ */
+export type WriteCallable = (data: Uint8Array) => void;
+
+/**
+ * Begin the response: a status such as `"200 OK"`, the header list, and — when
+ * called again from an error handler — the thrown value.
+ *
+ * @see PEP 3333, "The start_response() Callable"
+ */
+export type StartResponse = (
+  status: string,
+  headers: Array<[string, string]>,
+  excInfo?: unknown,
+) => WriteCallable;
+
+/**
+ * A response body: any sync or async iterable of byte chunks, optionally with a
+ * `close()` the server calls exactly once when it is done with it.
+ *
+ * @see PEP 3333, "Specification Details" (the iterable and its `close()`)
+ */
+export type WSGIBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
+  close?(): void | Promise<void>;
+};
+
+/**
+ * The keys PEP 3333 and CGI define, typed; any other key is allowed (`HTTP_*`,
+ * server extensions) and is `unknown`.
+ *
+ * Values of CGI keys are "bytes in unicode": strings of code points ≤ U+00FF.
+ *
+ * @see PEP 3333, "environ Variables"
+ */
+export interface KnownEnvironKeys {
+  /** The HTTP method, such as `"GET"`. Always present. @see PEP 3333, "environ Variables" */
+  REQUEST_METHOD?: string;
+  /** Where the application is mounted; `""` at the root. @see PEP 3333, "environ Variables" */
+  SCRIPT_NAME?: string;
+  /** The rest of the path, after SCRIPT_NAME. @see PEP 3333, "environ Variables" */
+  PATH_INFO?: string;
+  /** The part of the URL after `?`. @see PEP 3333, "environ Variables" */
+  QUERY_STRING?: string;
+  /** The request's `Content-Type`. @see PEP 3333, "environ Variables" */
+  CONTENT_TYPE?: string;
+  /** The request's `Content-Length`, as a decimal string. @see PEP 3333, "environ Variables" */
+  CONTENT_LENGTH?: string;
+  /** The server's host name. @see PEP 3333, "environ Variables" */
+  SERVER_NAME?: string;
+  /** The server's port, as a decimal string. @see PEP 3333, "environ Variables" */
+  SERVER_PORT?: string;
+  /** The request's protocol version, such as `"HTTP/1.1"`. @see PEP 3333, "environ Variables" */
+  SERVER_PROTOCOL?: string;
+  /** The server's name and version. @see CGI (RFC 3875) 4.1.17 */
+  SERVER_SOFTWARE?: string;
+  /** `"CGI/1.1"`. @see CGI (RFC 3875) 4.1.4 */
+  GATEWAY_INTERFACE?: string;
+  /** The client's address. @see CGI (RFC 3875) 4.1.8 */
+  REMOTE_ADDR?: string;
+  /** The client's port. */
+  REMOTE_PORT?: string;
+  /** The client's host name, when known. @see CGI (RFC 3875) 4.1.9 */
+  REMOTE_HOST?: string;
+  /** The raw request target, query included. */
+  REQUEST_URI?: string;
+  /** The `Host` request header. @see PEP 3333, "URL Reconstruction" */
+  HTTP_HOST?: string;
+  /** `"on"`, `"1"` or `"yes"` when the request came over TLS (CGI convention). */
+  HTTPS?: string;
+  /** `[1, 0]`. @see PEP 3333, "environ Variables" */
+  "wsgi.version"?: [number, number];
+  /** `"http"` or `"https"`. @see PEP 3333, "environ Variables" */
+  "wsgi.url_scheme"?: string;
+  /** The request body. @see PEP 3333, "Input and Error Streams" */
+  "wsgi.input"?: InputStream;
+  /** Where the application writes diagnostics. @see PEP 3333, "Input and Error Streams" */
+  "wsgi.errors"?: ErrorStream;
+  /** Whether another thread may call the application at once. @see PEP 3333, "environ Variables" */
+  "wsgi.multithread"?: boolean;
+  /** Whether another process may call the application at once. @see PEP 3333, "environ Variables" */
+  "wsgi.multiprocess"?: boolean;
+  /** Whether the application runs once per process (CGI). @see PEP 3333, "environ Variables" */
+  "wsgi.run_once"?: boolean;
+  /** Whether reading `wsgi.input` to its end is safe. @see PEP 3333, "environ Variables" (wsgi.input_terminated, a later extension) */
+  "wsgi.input_terminated"?: boolean;
+  /** The platform's file wrapper. @see PEP 3333, "Optional Platform-Specific File Handling" */
+  "wsgi.file_wrapper"?: FileWrapperClass;
+}
+
+/**
+ * The request environment passed to every application.
+ *
+ * @see PEP 3333, "environ Variables"
+ */
+export type WSGIEnvironment = { [key: string]: unknown } & KnownEnvironKeys;
+
+/**
+ * A WSGI application: sync or async, returning a body.
+ *
+ * @see PEP 3333, "The Application/Framework Side"
+ */
+export type WSGIApplication = (
+  environ: WSGIEnvironment,
+  startResponse: StartResponse,
+) => WSGIBody | Promise<WSGIBody>;

@@ -6,7 +6,7 @@
 
 import { Buffer } from "node:buffer";
 
-const NON_LATIN1 = /[^\u0000-\u00ff]/;
+const NON_LATIN1 = /[^\u0000-\u00ff]/u;
 
 /** Whether every code point of `s` is ≤ U+00FF. */
 export function isLatin1(s: string): boolean {

@@ -1,0 +1,72 @@
+/**
+ * Pins the public surface: the sorted value names each subpath exports. A change
+ * here is an API change, made on purpose (STYLE.md §6).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+const expected: Record<string, string[]> = {
+  wsgiref: [
+    "BaseCGIHandler",
+    "BaseHandler",
+    "BytesInput",
+    "CGIHandler",
+    "FileWrapper",
+    "Headers",
+    "IISCGIHandler",
+    "SimpleHandler",
+    "SpooledInput",
+    "StreamErrors",
+    "StringErrors",
+    "applicationUri",
+    "formatDateTime",
+    "guessScheme",
+    "isHopByHop",
+    "openFile",
+    "readEnviron",
+    "requestUri",
+    "setupTestingDefaults",
+    "shiftPathInfo",
+  ],
+  "wsgiref/types": [],
+  "wsgiref/util": [
+    "FileWrapper",
+    "applicationUri",
+    "guessScheme",
+    "isHopByHop",
+    "openFile",
+    "requestUri",
+    "setupTestingDefaults",
+    "shiftPathInfo",
+  ],
+  "wsgiref/streams": ["BytesInput", "SpooledInput", "StreamErrors", "StringErrors"],
+  "wsgiref/headers": ["Headers"],
+  "wsgiref/handlers": [
+    "BaseCGIHandler",
+    "BaseHandler",
+    "CGIHandler",
+    "IISCGIHandler",
+    "SimpleHandler",
+    "formatDateTime",
+    "readEnviron",
+  ],
+};
+
+describe("exports", () => {
+  for (const [specifier, names] of Object.entries(expected)) {
+    it(`${specifier} exports exactly its pinned names`, async () => {
+      const mod: Record<string, unknown> = await import(specifier);
+      assert.deepEqual(Object.keys(mod).sort(), [...names].sort());
+    });
+  }
+
+  it("the root re-exports each subpath's values as the same objects", async () => {
+    const root: Record<string, unknown> = await import("wsgiref");
+    for (const specifier of Object.keys(expected).filter((s) => s !== "wsgiref")) {
+      const mod: Record<string, unknown> = await import(specifier);
+      for (const [name, value] of Object.entries(mod)) {
+        assert.equal(root[name], value, `${specifier} ${name}`);
+      }
+    }
+  });
+});

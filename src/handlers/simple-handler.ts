@@ -1,0 +1,263 @@
+/**
+ * `SimpleHandler`: a `BaseHandler` over the streams and environ it is given, for
+ * origin servers and test harnesses.
+ *
+ * Port of Python's `wsgiref.handlers.SimpleHandler`. Its `stdout` may be a Node
+ * `Writable` (backpressure respected), an object whose `write()` returns how many
+ * bytes it took (Python's raw-stream protocol), or one whose `write()` returns a
+ * promise.
+ */
+
+import { Writable } from "node:stream";
+import { expectObject, show } from "../internal/check.js";
+import { streamDestroyedError } from "../internal/disconnect.js";
+import { isThenable } from "../internal/thenable.js";
+import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.js";
+import { BaseHandler } from "./base-handler.js";
+
+/**
+ * Where `SimpleHandler` writes the response: anything with `write(data)`, and
+ * optionally `flush()`.
+ *
+ * `write()` may return nothing, the number of bytes it took (fewer than given
+ * means "write the rest again"), a boolean (a Node `Writable`: `false` means
+ * "wait for `drain`"), or a promise of either.
+ */
+export interface OutputStream {
+  write(data: Uint8Array): unknown;
+  flush?(): unknown;
+}
+
+/** The parts of a Node `Writable` the handler relies on, for duck typing. */
+interface WritableLike {
+  write(data: Uint8Array): boolean;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  readonly errored?: Error | null;
+  readonly closed?: boolean;
+}
+
+function isWritableLike(out: unknown): out is WritableLike {
+  if (out instanceof Writable) {
+    return true;
+  }
+  const candidate = out as { once?: unknown; writableNeedDrain?: unknown };
+  return typeof candidate.once === "function" && typeof candidate.writableNeedDrain === "boolean";
+}
+
+/** The error a stream that can no longer be written to stands for. */
+function deadStreamError(out: WritableLike): Error {
+  return out.errored ?? streamDestroyedError("stdout");
+}
+
+/** Wait for `drain`; reject if the stream errors or closes first. */
+function drained(out: WritableLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(deadStreamError(out));
+    };
+    const cleanup = (): void => {
+      out.off("drain", onDrain);
+      out.off("error", onError);
+      out.off("close", onClose);
+    };
+    out.once("drain", onDrain);
+    out.once("error", onError);
+    out.once("close", onClose);
+    // Destroyed inside write() and already closed: no event is coming.
+    if (out.destroyed && out.closed === true) {
+      onClose();
+    }
+  });
+}
+
+const PARTIAL_WRITE_WARNING = "SimpleHandler.stdout.write() should not do partial writes";
+
+/**
+ * Run applications over given streams and environ.
+ *
+ * `stdin` becomes `wsgi.input`, `stderr` `wsgi.errors` (and the error log),
+ * `environ` is merged over `osEnviron` for each run. `stdout` receives the
+ * response (see `OutputStream`); it is flushed when it has a `flush()`, but never
+ * ended or closed: the caller owns it. A Node `Writable` is written with
+ * backpressure: when `write()` returns `false` the handler waits for `drain`,
+ * and an `error` or `close` meanwhile counts as a client disconnect when its code
+ * says so. Outside those waits, the stream's owner handles its `error` events.
+ *
+ * @example
+ * const out: Uint8Array[] = [];
+ * const handler = new SimpleHandler(new BytesInput(), { write: (b) => void out.push(b) },
+ *   new StringErrors(), { SERVER_PROTOCOL: "HTTP/1.0", REQUEST_METHOD: "GET" });
+ * await handler.run(app);
+ * @see Python's `wsgiref.handlers.SimpleHandler`
+ */
+export class SimpleHandler extends BaseHandler {
+  /** The request body stream (`wsgi.input`). */
+  stdin: InputStream;
+  /** Where the response goes. */
+  stdout: OutputStream;
+  /** The error stream (`wsgi.errors`). */
+  stderr: ErrorStream;
+  /** The CGI variables merged into each request's environ. */
+  baseEnv: WSGIEnvironment;
+
+  #warnedPartial = false;
+  // stdout's kind, computed once per stdout object.
+  #kindOf: unknown = undefined;
+  #isStream = false;
+
+  /**
+   * Handle requests over the given streams.
+   *
+   * Throws a `TypeError` when `stdout` has no `write()` method or `environ` is
+   * not an object.
+   *
+   * @see Python's `SimpleHandler.__init__`
+   */
+  constructor(
+    stdin: InputStream,
+    stdout: OutputStream,
+    stderr: ErrorStream,
+    environ: WSGIEnvironment,
+    multithread = true,
+    multiprocess = false,
+  ) {
+    super();
+    if (typeof (stdout as { write?: unknown } | null | undefined)?.write !== "function") {
+      throw new TypeError(`stdout must have a write() method: ${show(stdout)}`);
+    }
+    expectObject(environ, "environ");
+    this.stdin = stdin;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.baseEnv = environ;
+    this.wsgiMultithread = multithread;
+    this.wsgiMultiprocess = multiprocess;
+  }
+
+  /** Return `stdin`. @see Python's `SimpleHandler.get_stdin` */
+  override getStdin(): InputStream {
+    return this.stdin;
+  }
+
+  /** Return `stderr`. @see Python's `SimpleHandler.get_stderr` */
+  override getStderr(): ErrorStream {
+    return this.stderr;
+  }
+
+  /** Merge `baseEnv` into `environ`. @see Python's `SimpleHandler.add_cgi_vars` */
+  override addCgiVars(): void {
+    Object.assign(this.environ as WSGIEnvironment, this.baseEnv);
+  }
+
+  /**
+   * Write `data` to `stdout`, all of it.
+   *
+   * A `Writable` that asks to wait is waited for (`drain`); a `write()` that takes
+   * fewer bytes than given gets the rest, with a `DeprecationWarning` once per
+   * handler (Python's loop); a promise is returned to be awaited.
+   *
+   * @see Python's `SimpleHandler._write`
+   */
+  override _write(data: Uint8Array): void | Promise<void> {
+    const out = this.stdout;
+    if (this.#streamOf(out)) {
+      if (out.destroyed || out.writableEnded) {
+        throw deadStreamError(out);
+      }
+      if (!out.write(data)) {
+        return drained(out);
+      }
+      return;
+    }
+    const written = out.write(data);
+    if (written === undefined || written === null || written === data.length) {
+      return;
+    }
+    if (typeof written === "number") {
+      return this.#writeRest(data, written);
+    }
+    if (isThenable(written)) {
+      return Promise.resolve(written).then((count) =>
+        typeof count === "number" && count !== data.length
+          ? this.#writeRest(data, count)
+          : undefined,
+      );
+    }
+  }
+
+  /**
+   * Flush `stdout` when it has a `flush()`. For a `Writable`, report a stream that
+   * has failed or been destroyed since the last write.
+   *
+   * @see Python's `SimpleHandler._flush`
+   */
+  override _flush(): void | Promise<void> {
+    const out = this.stdout;
+    if (this.#streamOf(out)) {
+      if (out.errored || out.destroyed) {
+        throw deadStreamError(out);
+      }
+      return;
+    }
+    if (typeof out.flush === "function") {
+      const flushing = out.flush();
+      if (isThenable(flushing)) {
+        return Promise.resolve(flushing).then(() => undefined);
+      }
+    }
+  }
+
+  #streamOf(out: OutputStream): out is OutputStream & WritableLike {
+    if (out !== this.#kindOf) {
+      this.#kindOf = out;
+      this.#isStream = isWritableLike(out);
+    }
+    return this.#isStream;
+  }
+
+  /** Python's partial-write loop, after `stdout.write()` took only `written` bytes. */
+  #writeRest(data: Uint8Array, written: number): void | Promise<void> {
+    if (!this.#warnedPartial) {
+      this.#warnedPartial = true;
+      process.emitWarning(PARTIAL_WRITE_WARNING, "DeprecationWarning");
+    }
+    let rest = data;
+    let count: unknown = written;
+    for (;;) {
+      if (typeof count !== "number" || !(count > 0)) {
+        // Python would loop forever on a write that takes nothing.
+        throw new Error(
+          `stdout.write() must take at least one byte of the ${rest.length} given: ${show(count)}`,
+        );
+      }
+      rest = rest.subarray(count);
+      if (rest.length === 0) {
+        return;
+      }
+      count = this.stdout.write(rest);
+      if (count === undefined || count === null) {
+        return;
+      }
+      if (isThenable(count)) {
+        const remaining = rest;
+        return Promise.resolve(count).then((n) =>
+          n === undefined || n === null || n === remaining.length
+            ? undefined
+            : this.#writeRest(remaining, n as number),
+        );
+      }
+    }
+  }
+}

@@ -3,6 +3,17 @@
  * and the interface types of `wsgiref/types`.
  */
 
+export type { HeadersClass, OutputStream } from "./handlers/index.js";
+// wsgiref/handlers
+export {
+  BaseCGIHandler,
+  BaseHandler,
+  CGIHandler,
+  formatDateTime,
+  IISCGIHandler,
+  readEnviron,
+  SimpleHandler,
+} from "./handlers/index.js";
 // wsgiref/headers
 export { Headers } from "./headers.js";
 // wsgiref/streams

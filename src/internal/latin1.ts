@@ -6,6 +6,7 @@
 
 import { Buffer } from "node:buffer";
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range must start at U+0000 to span latin-1.
 const NON_LATIN1 = /[^\u0000-\u00ff]/u;
 
 /** Whether every code point of `s` is ≤ U+00FF. */

@@ -199,6 +199,40 @@ describe("readEnviron", () => {
       PLAIN_ADDED: "\u00e9",
     });
   });
+  it("falls back to process.env elsewhere: request variables as UTF-8 bytes, invalid bytes lost", async () => {
+    const result = await runChild([printEnviron, "--platform=darwin"], {
+      env: {
+        PATH_INFO: Buffer.from("/caf\xc3\xa9/\x80", "latin1"),
+        HTTP_X_NAME: "caf\u00e9",
+        PLAIN: "caf\u00e9",
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const environ = JSON.parse(result.stdout.toString("utf8")) as Record<string, string>;
+    delete environ.NODE_V8_COVERAGE;
+    assert.deepEqual(environ, {
+      // U+FFFD, Node's replacement for 0x80, as its UTF-8 bytes EF BF BD.
+      PATH_INFO: "/caf\u00c3\u00a9/\u00ef\u00bf\u00bd",
+      HTTP_X_NAME: "caf\u00c3\u00a9",
+      PLAIN: "caf\u00e9",
+    });
+  });
+
+  it("keeps Apache's latin-1 request variables as they are on Windows, as Python does", async () => {
+    const env = { SERVER_SOFTWARE: "Apache/2.4.62 (Win64)", PATH_INFO: "/caf\u00e9" };
+    const apache = await runChild([printEnviron, "--platform=win32"], { env });
+    const iis = await runChild([printEnviron, "--platform=win32"], {
+      env: { ...env, SERVER_SOFTWARE: "Microsoft-IIS/10.0" },
+    });
+    assert.equal(
+      (JSON.parse(apache.stdout.toString("utf8")) as Record<string, string>).PATH_INFO,
+      "/caf\u00e9",
+    );
+    assert.equal(
+      (JSON.parse(iis.stdout.toString("utf8")) as Record<string, string>).PATH_INFO,
+      "/caf\u00c3\u00a9",
+    );
+  });
 });
 
 describe("BaseCGIHandler", () => {
@@ -314,6 +348,25 @@ describe("CGIHandler", () => {
     );
     assert.equal(result.stderr, "ready\n");
     assert.equal(json(result).length, body.length);
+  });
+
+  it("ends quietly when the server closes its stdout (client gone): EPIPE", async () => {
+    const child = spawn(process.execPath, [runScript, "big"], {
+      env: {
+        ...BASE,
+        ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    // Read the first bytes, then hang up, as a CGI server does when its client leaves.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
   });
 
   it("waits out EAGAIN on a non-blocking stdout", async () => {

@@ -514,8 +514,12 @@ export class BaseHandler {
     try {
       bytes = this.#headers().toBytes();
     } catch (err) {
+      // Let the preamble finish first: nothing may still be going out once the
+      // error reaches run().
       if (isThenable(preamble)) {
-        markHandled(Promise.resolve(preamble));
+        return Promise.resolve(preamble).then(() => {
+          throw err;
+        });
       }
       throw err;
     }

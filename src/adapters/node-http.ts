@@ -1,0 +1,418 @@
+/**
+ * The seam between `node:http` and WSGI: an `IncomingMessage` checked and turned
+ * into an environ, its body received into a `SpooledInput` within limits, and a
+ * file sent to a `ServerResponse` in large blocks.
+ *
+ * Node's own parser (llhttp) has already framed the request; what is left here is
+ * what llhttp does not check (Host, the HTTP version, the final transfer coding,
+ * the number of header fields) and what WSGI needs (CGI variables, a synchronous
+ * `wsgi.input`).
+ */
+
+import { Buffer } from "node:buffer";
+import { read } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { streamDestroyedError } from "../internal/disconnect.js";
+import { SpooledInput } from "../streams/spooled-input.js";
+import type { WSGIEnvironment } from "../types.js";
+
+/** The limits that apply to one request (see `ServerOptions`). */
+export interface RequestLimits {
+  /** Largest request body accepted, in bytes; past it, 413. */
+  readonly maxBodySize: number;
+  /** Bodies larger than this many bytes are spooled to a temporary file. */
+  readonly spoolThreshold: number;
+  /** Most header fields accepted; past it, 431. */
+  readonly maxHeaders: number;
+}
+
+/**
+ * What the request's header fields say about its framing and routing, read in
+ * one pass over `rawHeaders` (Node's `req.headers` is built lazily, on first use).
+ */
+export interface RequestFacts {
+  /** How many `Host` fields there are. */
+  hosts: number;
+  /** The value of the first `Host` field. */
+  host: string | undefined;
+  /** The `Content-Length` value (llhttp allows at most one, all digits). */
+  contentLength: string | undefined;
+  /** The `Transfer-Encoding` values, joined with `,`. */
+  transferEncoding: string | undefined;
+  /** Whether the client waits for `100 Continue` before sending the body. */
+  expectContinue: boolean;
+}
+
+// RFC 9112 §3.2 and RFC 3986 §3.2.2: Host = uri-host [ ":" port ], where uri-host is
+// an IP-literal in brackets or a reg-name (unreserved, pct-encoded, sub-delims); an
+// empty value is allowed (a target URI without authority).
+const VALID_HOST =
+  /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
+// RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path.
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+// RFC 9110 §10.1.1, matched as Node matches it before its checkContinue event.
+const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/g;
+
+/** Read the header fields that decide whether and how a request is served. */
+export function requestFacts(req: IncomingMessage): RequestFacts {
+  const raw = req.rawHeaders;
+  const facts: RequestFacts = {
+    hosts: 0,
+    host: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+    expectContinue: false,
+  };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Compare lengths first, so most names are never lower-cased.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === "host") {
+          facts.hosts += 1;
+          facts.host ??= raw[i + 1];
+        }
+        break;
+      case 6:
+        if (name.toLowerCase() === "expect") {
+          facts.expectContinue = EXPECT_CONTINUE.test(raw[i + 1]!);
+        }
+        break;
+      case 14:
+        if (name.toLowerCase() === "content-length") facts.contentLength = raw[i + 1];
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") {
+          const value = raw[i + 1]!;
+          const previous = facts.transferEncoding;
+          facts.transferEncoding = previous === undefined ? value : `${previous},${value}`;
+        }
+        break;
+    }
+  }
+  return facts;
+}
+
+/**
+ * Return the status a request must be refused with, or 0 to serve it.
+ *
+ * llhttp has refused malformed framing already (and no lenient mode is on).
+ * Beyond it: any HTTP major version but 1 is 505; too many header fields, 431;
+ * no `Host` in HTTP/1.1, two `Host` fields or an invalid one, 400 (RFC 9112
+ * §3.2); a `Transfer-Encoding` whose final coding is not `chunked`, 400 (RFC 9112
+ * §6.1: the length cannot be known); a `Content-Length` above `maxBodySize`, 413.
+ */
+export function refusalStatus(
+  req: IncomingMessage,
+  facts: RequestFacts,
+  limits: RequestLimits,
+): number {
+  if (req.httpVersionMajor !== 1) return 505;
+  // Node keeps at most maxHeaders + 1 fields (the server's maxHeadersCount), enough to tell.
+  if (req.rawHeaders.length > limits.maxHeaders * 2) return 431;
+  if (facts.hosts > 1) return 400;
+  if (facts.host === undefined ? req.httpVersionMinor >= 1 : !VALID_HOST.test(facts.host)) {
+    return 400;
+  }
+  const te = facts.transferEncoding;
+  if (te !== undefined && !isChunkedLast(te)) return 400;
+  const length = facts.contentLength;
+  if (length !== undefined && Number(length) > limits.maxBodySize) return 413;
+  return 0;
+}
+
+function isChunkedLast(te: string): boolean {
+  const comma = te.lastIndexOf(",");
+  return (
+    te
+      .slice(comma + 1)
+      .trim()
+      .toLowerCase() === "chunked"
+  );
+}
+
+/**
+ * Percent-decode a path to bytes, then read them as latin-1, as Python's
+ * `urllib.parse.unquote(path, "iso-8859-1")`: `%2F` becomes `/`, `%E4` `ä`, and a
+ * `%` not followed by two hex digits stays as it is.
+ */
+export function unquotePath(path: string): string {
+  if (!path.includes("%")) return path;
+  return path.replace(PERCENT_ESCAPE, (sequence) =>
+    String.fromCharCode(Number.parseInt(sequence.slice(1), 16)),
+  );
+}
+
+/**
+ * Split a request target into its path (absolute-form reduced to the path, `/`
+ * when it has none) and its query.
+ */
+export function splitTarget(target: string): [path: string, query: string] {
+  let rest = target;
+  if (rest.charCodeAt(0) !== 0x2f && rest !== "*") {
+    const absolute = ABSOLUTE_FORM.exec(rest);
+    if (absolute !== null) {
+      rest = rest.slice(absolute[0].length);
+      if (rest.charCodeAt(0) !== 0x2f) rest = `/${rest}`;
+    }
+  }
+  const question = rest.indexOf("?");
+  return question === -1 ? [rest, ""] : [rest.slice(0, question), rest.slice(question + 1)];
+}
+
+// Header name -> [CGI name, environ key]: the same few names come with every
+// request. Bounded, so a client sending random names cannot grow it.
+const CGI_NAMES = new Map<string, readonly [string, string]>();
+const CGI_NAMES_MAX = 1024;
+// Names with `_` are dropped: `X_Forwarded_For` must not pose as `X-Forwarded-For`.
+const DROPPED = ["", ""] as const;
+
+function cgiName(name: string): readonly [string, string] {
+  let entry = CGI_NAMES.get(name);
+  if (entry === undefined) {
+    if (name.includes("_")) {
+      entry = DROPPED;
+    } else {
+      const cgi = name.toUpperCase().replaceAll("-", "_");
+      entry = [cgi, `HTTP_${cgi}`];
+    }
+    if (CGI_NAMES.size < CGI_NAMES_MAX) CGI_NAMES.set(name, entry);
+  }
+  return entry;
+}
+
+/**
+ * Build the CGI part of a request's environ over a copy of `base`, as Python's
+ * `WSGIRequestHandler.get_environ` does.
+ *
+ * `REQUEST_METHOD`, `SERVER_PROTOCOL`, `PATH_INFO` (percent-decoded as latin-1),
+ * `QUERY_STRING`, `REQUEST_URI` (the raw target), `REMOTE_ADDR`, `REMOTE_PORT`,
+ * `CONTENT_TYPE` (`''` when absent), `CONTENT_LENGTH` (when sent), and one
+ * `HTTP_*` key per header field name, repeated fields joined with `,`. As in
+ * Python, a field whose CGI name is already a key (`Content-Type`,
+ * `Content-Length`) is skipped; unlike Python, a name containing `_` is dropped.
+ */
+export function requestEnviron(req: IncomingMessage, base: WSGIEnvironment): WSGIEnvironment {
+  const env: WSGIEnvironment = { ...base };
+  const target = req.url ?? "/";
+  const [path, query] = splitTarget(target);
+  const socket = req.socket;
+  env.SERVER_PROTOCOL = `HTTP/${req.httpVersion}`;
+  env.REQUEST_METHOD = req.method ?? "GET";
+  env.PATH_INFO = unquotePath(path);
+  env.QUERY_STRING = query;
+  env.REQUEST_URI = target;
+  env.REMOTE_ADDR = socket.remoteAddress ?? "";
+  env.REMOTE_PORT = socket.remotePort === undefined ? "" : String(socket.remotePort);
+  env.CONTENT_TYPE = "";
+  const raw = req.rawHeaders;
+  let contentType: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const [cgi, key] = cgiName(name);
+    if (cgi === "") continue;
+    if (cgi === "CONTENT_TYPE") {
+      contentType ??= value;
+    } else if (cgi === "CONTENT_LENGTH") {
+      if (value !== "") env.CONTENT_LENGTH = value;
+    } else if (!(cgi in env)) {
+      const previous = env[key];
+      env[key] = previous === undefined ? value : `${previous as string},${value}`;
+    }
+  }
+  if (contentType !== undefined) env.CONTENT_TYPE = contentType;
+  return env;
+}
+
+/** Why a request body was not received: the status to answer it with. */
+export class BodyError extends Error {
+  /** The HTTP status the request gets (413, or 400/408 for framing and timeouts). */
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "BodyError";
+    this.status = status;
+  }
+}
+
+// A function that stops the body being received on a socket, set while one is.
+const kReceiving = Symbol("wsgiref.receiving");
+type ReceivingSocket = Socket & { [kReceiving]?: (err: Error) => void };
+
+/**
+ * Stop receiving the body of the request on `socket`, if one is being received,
+ * so that its handler answers it with `status` (a framing error or timeout that
+ * Node reports on the socket). Returns whether there was one.
+ */
+export function failReceiving(socket: Socket, status: number, message: string): boolean {
+  const fail = (socket as ReceivingSocket)[kReceiving];
+  if (fail === undefined) return false;
+  fail(new BodyError(status, message));
+  return true;
+}
+
+/**
+ * Receive the whole request body into a `SpooledInput`, de-chunked by Node.
+ *
+ * Rejects with a `BodyError` (413) as soon as the body grows past `maxBodySize`,
+ * with the `BodyError` given to `failReceiving`, or with a disconnect error when
+ * the client goes away; the input is closed then. While the body goes to the
+ * temporary file, the request is paused until each chunk is written, so a fast
+ * client cannot fill memory.
+ */
+export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promise<SpooledInput> {
+  const input = new SpooledInput(limits.spoolThreshold);
+  const socket = req.socket as ReceivingSocket;
+  const max = limits.maxBodySize;
+  return new Promise<SpooledInput>((resolve, reject) => {
+    let settled = false;
+    const cleanup = (): void => {
+      settled = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", fail);
+      req.off("close", onClose);
+      if (socket[kReceiving] === fail) socket[kReceiving] = undefined;
+    };
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      cleanup();
+      req.pause();
+      input.close();
+      reject(err);
+    };
+    const resume = (): void => {
+      if (!settled) req.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (input.length + chunk.length > max) {
+        fail(new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`));
+        return;
+      }
+      const writing = input.write(chunk);
+      if (input.length > input.threshold) {
+        req.pause();
+        writing.then(resume, fail);
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      input.end().then(
+        () => resolve(input),
+        (err: unknown) => {
+          input.close();
+          reject(err);
+        },
+      );
+    };
+    const onClose = (): void => {
+      if (!req.complete) fail(streamDestroyedError("the request"));
+    };
+    socket[kReceiving] = fail;
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", fail);
+    req.once("close", onClose);
+  });
+}
+
+/**
+ * Wait until `res` is given its socket (when the responses before it on the
+ * connection are sent); resolves to false if the connection closes first.
+ */
+export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (res.socket !== null) return Promise.resolve(true);
+  const socket = req.socket;
+  return new Promise((resolve) => {
+    const onSocket = (): void => {
+      socket.off("close", onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      res.off("socket", onSocket);
+      resolve(false);
+    };
+    res.once("socket", onSocket);
+    socket.once("close", onClose);
+  });
+}
+
+/** How much of a file one read brings in; two blocks are in use at a time. */
+const FILE_BLOCK = 1024 * 1024;
+
+function readBlock(fd: number, buffer: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // Position null: from the file's current position, which the read advances.
+    read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
+      if (err) reject(err);
+      else resolve(bytesRead);
+    });
+  });
+}
+
+function ignore(): void {
+  // See the caller: the outcome of the read is not needed.
+}
+
+/** Wait for `res` to drain; reject with a disconnect error if it closes first. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off("close", onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      res.off("drain", onDrain);
+      reject(streamDestroyedError("the client connection"));
+    };
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+/**
+ * Send the file open on `fd` from its current position to its end as the body of
+ * `res` (whose headers are set), in blocks of 1 MiB, reading the next block while
+ * the last one is written; resolves to the number of bytes sent.
+ *
+ * No read is in flight when the promise settles, so the caller may close `fd`
+ * then. Rejects with a disconnect error when the client goes away.
+ */
+export async function sendFile(fd: number, res: ServerResponse): Promise<number> {
+  let sent = 0;
+  let current: Buffer = Buffer.allocUnsafeSlow(FILE_BLOCK);
+  let spare: Buffer | undefined = Buffer.allocUnsafeSlow(FILE_BLOCK);
+  let count = await readBlock(fd, current);
+  while (count > 0) {
+    if (res.destroyed) throw streamDestroyedError("the client connection");
+    const mustWait = !res.write(count === current.length ? current : current.subarray(0, count));
+    sent += count;
+    // A block may be read into again only once the socket has taken it (drain);
+    // a write that did not ask to wait may still hold it, so use a new one.
+    const next: Buffer = spare ?? Buffer.allocUnsafeSlow(FILE_BLOCK);
+    const reading = readBlock(fd, next);
+    if (mustWait) {
+      try {
+        await drained(res);
+      } catch (err) {
+        // The client is gone: wait for the read in flight (its result no longer
+        // matters) so that fd is free to close, then report the disconnect.
+        await reading.then(ignore, ignore);
+        throw err;
+      }
+      spare = current;
+    } else {
+      spare = undefined;
+    }
+    current = next;
+    count = await reading;
+  }
+  return sent;
+}

@@ -1,0 +1,306 @@
+/**
+ * `WSGIRequestHandler`: one HTTP request, from Node's parsed `IncomingMessage` to
+ * the application's response: checks, body spooling, environ, access log.
+ *
+ * Port of `WSGIRequestHandler` from Python's `wsgiref.simple_server` (and the
+ * parts of `http.server.BaseHTTPRequestHandler` it relies on: `parse_request`,
+ * `send_error`, the `log_*` methods).
+ */
+
+import { Buffer } from "node:buffer";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { format } from "node:util";
+import {
+  BodyError,
+  type RequestFacts,
+  receiveBody,
+  refusalStatus,
+  requestEnviron,
+  requestFacts,
+} from "../adapters/node-http.js";
+import { isDisconnect } from "../internal/disconnect.js";
+import { formatError } from "../internal/format-error.js";
+import { formatDateTime } from "../internal/http-date.js";
+import { BytesInput } from "../streams/bytes-input.js";
+import { StreamErrors } from "../streams/errors.js";
+import type { SpooledInput } from "../streams/spooled-input.js";
+import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.js";
+import { ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
+
+/** What a request handler needs from its server (a `WSGIServer`). */
+export interface RequestHandlerServer {
+  readonly baseEnviron: WSGIEnvironment;
+  readonly wsgiMultiprocess: boolean;
+  readonly options: {
+    readonly maxBodySize: number;
+    readonly spoolThreshold: number;
+    readonly maxHeaders: number;
+    readonly quiet: boolean;
+  };
+  getApp(): WSGIApplication | undefined;
+}
+
+// Python's BaseHTTPRequestHandler._control_char_table: C0, DEL and C1 as \xNN,
+// and the backslash doubled, so a log line cannot be forged by a request.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const LOG_UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/g;
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+let sharedStderr: StreamErrors | undefined;
+let logSecond = Number.NaN;
+let logDate = "";
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function escapeLog(c: string): string {
+  return c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * Handle one request of a `WSGIServer`: refuse what must be refused, receive the
+ * body, build the environ and run the application through a `ServerHandler`.
+ *
+ * Subclass it and pass the subclass to `makeServer` to change the environ
+ * (`getEnviron`), the error stream (`getStderr`) or the log (`logMessage`).
+ *
+ * @see Python's `wsgiref.simple_server.WSGIRequestHandler`
+ */
+export class WSGIRequestHandler {
+  /** The `SERVER_SOFTWARE` of every environ. */
+  serverVersion = serverVersion;
+  /** The runtime, after `serverVersion` in the `Server` header. */
+  sysVersion = sysVersion;
+  /** The request, as Node parsed it. */
+  readonly request: IncomingMessage;
+  /** Its response. */
+  readonly response: ServerResponse;
+  /** The server this request came to. */
+  readonly server: RequestHandlerServer;
+  /** `[address, port]` of the client. */
+  readonly clientAddress: [string, number];
+  /** The method (`GET`). */
+  readonly command: string;
+  /** The raw request target (`/path?query`). */
+  readonly path: string;
+  /** The protocol (`HTTP/1.1`). */
+  readonly requestVersion: string;
+  /** The request line, for the log (`GET /path HTTP/1.1`). */
+  readonly requestline: string;
+  /** Whether the connection is to be closed after this request. */
+  closeConnection = false;
+  /** The request body, once received (`wsgi.input`). */
+  rfile: BytesInput | SpooledInput | undefined = undefined;
+  #facts: RequestFacts | undefined;
+
+  /** Handle `request` of `server`, answering with `response`. */
+  constructor(request: IncomingMessage, response: ServerResponse, server: RequestHandlerServer) {
+    this.request = request;
+    this.response = response;
+    this.server = server;
+    const socket = request.socket;
+    this.clientAddress = [socket.remoteAddress ?? "", socket.remotePort ?? 0];
+    this.command = request.method ?? "";
+    this.path = request.url ?? "";
+    this.requestVersion = `HTTP/${request.httpVersion}`;
+    this.requestline = `${this.command} ${this.path} ${this.requestVersion}`;
+  }
+
+  /**
+   * Serve the request; resolves once the response is written (or the connection
+   * closed) and the request body released.
+   *
+   * @see Python's `WSGIRequestHandler.handle`
+   */
+  async handle(): Promise<void> {
+    if (!this.parseRequest()) return;
+    const facts = this.#facts as RequestFacts;
+    const res = this.response;
+    let rfile: BytesInput | SpooledInput;
+    if (
+      facts.transferEncoding !== undefined ||
+      (facts.contentLength !== undefined && facts.contentLength !== "0")
+    ) {
+      // Only now that the request is accepted is the body asked for (RFC 9110 §10.1.1).
+      if (facts.expectContinue) res.writeContinue();
+      try {
+        rfile = await receiveBody(this.request, this.server.options);
+      } catch (err) {
+        this.#bodyFailed(err);
+        return;
+      }
+    } else {
+      rfile = new BytesInput();
+    }
+    this.rfile = rfile;
+    const handler = new ServerHandler(
+      rfile,
+      res,
+      this.getStderr(),
+      this.getEnviron(),
+      false,
+      this.server.wsgiMultiprocess,
+    );
+    handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
+    handler.requestHandler = this;
+    try {
+      await handler.run(this.server.getApp() as WSGIApplication);
+    } finally {
+      rfile.close();
+    }
+    if (handler.connectionTakenOver) {
+      this.closeConnection = true;
+      const socket = this.request.socket;
+      // Whatever the application wrote goes out first.
+      if (!socket.destroyed) socket.end(() => socket.destroy());
+    } else if (!res.writableEnded) {
+      this.closeConnection = true;
+    }
+  }
+
+  /**
+   * Check the request Node parsed; answer it with an error (`sendError`) and
+   * return false when it must be refused.
+   *
+   * @see Python's `BaseHTTPRequestHandler.parse_request`
+   */
+  parseRequest(): boolean {
+    const facts = requestFacts(this.request);
+    // HTTP/1.0 clients do not wait for 100 Continue (RFC 9110 §10.1.1).
+    facts.expectContinue &&= this.request.httpVersionMinor >= 1;
+    this.#facts = facts;
+    const status = refusalStatus(this.request, facts, this.server.options);
+    if (status !== 0) {
+      this.sendError(status);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Build the request's environ: the server's `baseEnviron`, the CGI variables
+   * of the request and its `HTTP_*` headers.
+   *
+   * @see Python's `WSGIRequestHandler.get_environ`
+   */
+  getEnviron(): WSGIEnvironment {
+    const env = requestEnviron(this.request, this.server.baseEnviron);
+    env.SERVER_SOFTWARE = this.serverVersion;
+    // A chunked body's length is known once it is received.
+    if (this.#facts?.transferEncoding !== undefined && this.rfile !== undefined) {
+      env.CONTENT_LENGTH = String(this.rfile.length);
+    }
+    return env;
+  }
+
+  /**
+   * Return the stream for `wsgi.errors`: `process.stderr`.
+   *
+   * @see Python's `WSGIRequestHandler.get_stderr`
+   */
+  getStderr(): ErrorStream {
+    sharedStderr ??= new StreamErrors(process.stderr);
+    return sharedStderr;
+  }
+
+  /**
+   * Answer with an error status and a short plain-text body, and close the
+   * connection afterwards; the access log gets the request.
+   *
+   * @see Python's `BaseHTTPRequestHandler.send_error`
+   */
+  sendError(code: number, message?: string): void {
+    this.closeConnection = true;
+    const res = this.response;
+    if (message !== undefined) this.logError("code %d, message %s", code, message);
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const reason = STATUS_CODES[code] ?? "Error";
+    const body = Buffer.from(`${reason}\n`, "latin1");
+    res.shouldKeepAlive = false;
+    res.sendDate = false;
+    res.writeHead(code, reason, [
+      "Date",
+      formatDateTime(Date.now()),
+      "Server",
+      `${this.serverVersion} ${this.sysVersion}`,
+      "Content-Type",
+      "text/plain; charset=utf-8",
+      "Content-Length",
+      String(body.length),
+    ]);
+    res.end(body);
+    this.logRequest(code);
+  }
+
+  /**
+   * Log a finished request: `"GET / HTTP/1.1" 200 13`, unless the server is `quiet`.
+   *
+   * @see Python's `BaseHTTPRequestHandler.log_request`
+   */
+  logRequest(code: number | string = "-", size: number | string = "-"): void {
+    if (this.server.options.quiet) return;
+    this.logMessage('"%s" %s %s', this.requestline, String(code), String(size));
+  }
+
+  /**
+   * Log an error about the request, unless the server is `quiet`.
+   *
+   * @see Python's `BaseHTTPRequestHandler.log_error`
+   */
+  logError(format: string, ...args: unknown[]): void {
+    if (this.server.options.quiet) return;
+    this.logMessage(format, ...args);
+  }
+
+  /**
+   * Write one line to `process.stderr`: the client address, the local time and
+   * the message (`format` with `args`, as `util.format`), control characters
+   * escaped.
+   *
+   * @see Python's `BaseHTTPRequestHandler.log_message`
+   */
+  logMessage(template: string, ...args: unknown[]): void {
+    const message = format(template, ...args).replace(LOG_UNSAFE, escapeLog);
+    process.stderr.write(`${this.addressString()} - - [${this.logDateTimeString()}] ${message}\n`);
+  }
+
+  /** The client's address, for the log. @see Python's `BaseHTTPRequestHandler.address_string` */
+  addressString(): string {
+    return this.clientAddress[0];
+  }
+
+  /**
+   * The current local time for the log: `23/Nov/2026 18:30:00`.
+   *
+   * @see Python's `BaseHTTPRequestHandler.log_date_time_string`
+   */
+  logDateTimeString(): string {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== logSecond) {
+      const d = new Date(second * 1000);
+      logDate =
+        `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${String(d.getFullYear()).padStart(4, "0")} ` +
+        `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+      logSecond = second;
+    }
+    return logDate;
+  }
+
+  /** The body could not be received: answer its status, or nothing if the client left. */
+  #bodyFailed(err: unknown): void {
+    if (err instanceof BodyError) {
+      this.sendError(err.status, err.message);
+    } else if (isDisconnect(err)) {
+      this.closeConnection = true;
+    } else {
+      // The spool failed (a full disk): the server's fault, not the client's.
+      this.getStderr().write(formatError(err));
+      this.sendError(500);
+    }
+  }
+}

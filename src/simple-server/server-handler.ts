@@ -1,0 +1,286 @@
+/**
+ * `ServerHandler`: the `SimpleHandler` that `WSGIRequestHandler` runs for each
+ * request, writing through Node's `ServerResponse` so that `node:http` frames the
+ * response (Content-Length or chunked, keep-alive, HEAD without a body).
+ *
+ * Port of `ServerHandler` from Python's `wsgiref.simple_server`.
+ */
+
+import type { ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+import { sendFile } from "../adapters/node-http.js";
+import { SimpleHandler } from "../handlers/simple-handler.js";
+import { formatDateTime } from "../internal/http-date.js";
+import { isThenable } from "../internal/thenable.js";
+import type { ErrorStream, FileWrapper, InputStream, WSGIEnvironment } from "../types.js";
+
+/** The package's version, read through its own name so it is right from `src/` and `build/`. */
+const VERSION = (createRequire(import.meta.url)("wsgiref/package.json") as { version: string })
+  .version;
+
+/** `WSGIServer/<version>`: `SERVER_SOFTWARE`, as Python's `server_version`. */
+export const serverVersion = `WSGIServer/${VERSION}`;
+/** `Node.js/<version>`, as Python's `sys_version`. */
+export const sysVersion = `Node.js/${process.versions.node}`;
+/** The `Server` response header: `WSGIServer/<version> Node.js/<version>`. */
+export const softwareVersion = `${serverVersion} ${sysVersion}`;
+
+/** The environ key under which the server offers the connection to the application. */
+export const CONNECTION_KEY = "wsgiref.connection";
+
+/** Who `ServerHandler` reports each finished request to (a `WSGIRequestHandler`). */
+export interface RequestLogger {
+  logRequest(code?: number | string, size?: number | string): void;
+}
+
+/**
+ * The client connection, offered to the application as `environ["wsgiref.connection"]`
+ * for output the WSGI response cannot express (raw bytes, custom framing).
+ *
+ * Until `takeOver()` is called the server owns the socket: write nothing to it.
+ */
+export interface ServerConnection {
+  /** The client's socket. */
+  readonly socket: Socket;
+  /**
+   * Take the response over and return the socket: from now on the server writes
+   * nothing for this request (status, headers and body returned by the
+   * application are dropped; the body is still iterated and closed), and it closes
+   * the connection (after what was written is sent) once the application has
+   * finished. Throws an `Error` once the response has started.
+   */
+  takeOver(): Socket;
+}
+
+class Connection implements ServerConnection {
+  readonly #handler: ServerHandler;
+
+  constructor(handler: ServerHandler) {
+    this.#handler = handler;
+  }
+
+  get socket(): Socket {
+    return this.#handler.response.socket as Socket;
+  }
+
+  takeOver(): Socket {
+    return this.#handler.takeOverConnection();
+  }
+}
+
+/**
+ * Run one application for one request over a Node `ServerResponse`.
+ *
+ * Status and headers go out in one `writeHead` (names keep their case,
+ * duplicates stay), preceded by `Date` and `Server` unless the application set
+ * them; Node adds `Connection`, `Keep-Alive` and `Transfer-Encoding` as the
+ * request allows. An error after the headers went out cuts the connection, so the
+ * client can tell the response is incomplete. A `FileWrapper` over a file
+ * descriptor is sent in large blocks, not through its iterator. `close()` logs the
+ * request through `requestHandler`.
+ *
+ * @see Python's `wsgiref.simple_server.ServerHandler`
+ */
+export class ServerHandler extends SimpleHandler {
+  override serverSoftware: string | undefined = softwareVersion;
+  /** The status line comes from Node, which always speaks HTTP/1.1. */
+  override httpVersion = "1.1";
+  /** Where `close()` logs the request; set by `WSGIRequestHandler.handle()`. */
+  requestHandler: RequestLogger | undefined = undefined;
+  /** The response written to (also `stdout`). */
+  readonly response: ServerResponse;
+  #takenOver = false;
+  #ended = false;
+
+  /**
+   * Handle one request whose response is `response`.
+   *
+   * @see Python's `SimpleHandler.__init__`
+   */
+  constructor(
+    stdin: InputStream,
+    response: ServerResponse,
+    stderr: ErrorStream,
+    environ: WSGIEnvironment,
+    multithread = true,
+    multiprocess = false,
+  ) {
+    super(stdin, response, stderr, environ, multithread, multiprocess);
+    this.response = response;
+  }
+
+  /** Whether the application took the connection over (`wsgiref.connection`). */
+  get connectionTakenOver(): boolean {
+    return this.#takenOver;
+  }
+
+  /** Build the environ, adding `wsgiref.connection`. @see Python's `BaseHandler.setup_environ` */
+  override setupEnviron(): void {
+    super.setupEnviron();
+    (this.environ as WSGIEnvironment)[CONNECTION_KEY] = new Connection(this);
+  }
+
+  /**
+   * Take the response over: the server writes nothing more for this request and
+   * closes the connection once the application has finished. Returns the socket.
+   * Throws an `Error` once the headers are sent.
+   */
+  takeOverConnection(): Socket {
+    if (this.headersSent) {
+      throw new Error("the connection cannot be taken over once the response has started");
+    }
+    this.#takenOver = true;
+    return this.response.socket as Socket;
+  }
+
+  /**
+   * Send status and headers with `writeHead`, after `cleanupHeaders()`.
+   *
+   * @see Python's `BaseHandler.send_headers`
+   */
+  override sendHeaders(): void {
+    this.cleanupHeaders();
+    if (this.#takenOver) {
+      this.headersSent = true;
+      return;
+    }
+    const status = this.status as string;
+    const pairs = (this.headers as NonNullable<typeof this.headers>).items();
+    let hasDate = false;
+    let hasServer = false;
+    for (let i = 0; i < pairs.length; i++) {
+      const name = pairs[i]![0];
+      if (name.length === 4) hasDate ||= name.toLowerCase() === "date";
+      else if (name.length === 6) hasServer ||= name.toLowerCase() === "server";
+    }
+    // Python's origin server writes Date and Server first; Node's own Date is off.
+    const flat: string[] = [];
+    if (!hasDate) flat.push("Date", formatDateTime(Date.now()));
+    const software = this.serverSoftware;
+    if (software && !hasServer) flat.push("Server", software);
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i]!;
+      flat.push(pair[0], pair[1]);
+    }
+    const res = this.response;
+    res.sendDate = false;
+    // Node checks names and values again (tokens; no control character, nothing
+    // past U+00FF), throwing before anything is written.
+    res.writeHead(Number(status.slice(0, 3)), status.slice(4), flat);
+    this.headersSent = true;
+  }
+
+  /** Write `data`, unless the connection was taken over. @see Python's `SimpleHandler._write` */
+  override _write(data: Uint8Array): void | Promise<void> {
+    if (this.#takenOver) return;
+    return super._write(data);
+  }
+
+  /**
+   * Send the headers if they are not out yet, then end the response.
+   *
+   * @see Python's `BaseHandler.finish_content`
+   */
+  override finishContent(): void | Promise<void> {
+    if (this.#takenOver || this.#ended) return;
+    const pending = super.finishContent();
+    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.#end());
+    this.#end();
+  }
+
+  /**
+   * Send a `FileWrapper` over a file descriptor from its current position, in
+   * 1 MiB blocks; return `false` (iterate it instead) when it has no `fd`.
+   *
+   * Ends the response too (`finishContent`).
+   *
+   * @see Python's `BaseHandler.sendfile`
+   */
+  override sendfile(): boolean | Promise<boolean> {
+    const fd = (this.result as FileWrapper).filelike.fd;
+    if (typeof fd !== "number") return false;
+    if (this.#takenOver) return true;
+    if (!this.headersSent) this.sendHeaders();
+    if (!this.#bodyAllowed()) {
+      this.#end();
+      return true;
+    }
+    return sendFile(fd, this.response).then((sent) => {
+      this.bytesSent += sent;
+      this.#end();
+      return true;
+    });
+  }
+
+  /**
+   * Log `err`; before the headers, answer with the error page; after them, cut
+   * the connection so the client sees an incomplete response.
+   *
+   * @see Python's `BaseHandler.handle_error`
+   */
+  override handleError(err: unknown): void | Promise<void> {
+    if (this.#takenOver || this.headersSent) {
+      this.logException(err);
+      if (!this.#takenOver) this.#cut();
+      return;
+    }
+    return super.handleError(err);
+  }
+
+  /**
+   * Log the request (status code and body bytes sent), then close.
+   *
+   * @see Python's `ServerHandler.close`
+   */
+  override close(): void | Promise<void> {
+    let closing: void | Promise<void>;
+    try {
+      const status = this.status;
+      this.requestHandler?.logRequest(
+        status === undefined ? "-" : status.slice(0, 3),
+        this.bytesSent,
+      );
+    } finally {
+      closing = super.close();
+    }
+    return closing;
+  }
+
+  #end(): void {
+    this.#ended = true;
+    const res = this.response;
+    if (!res.destroyed) res.end();
+  }
+
+  /** Whether the response may have a body: not for HEAD, 1xx, 204 or 304 (RFC 9110 §6.4.1). */
+  #bodyAllowed(): boolean {
+    const status = this.status as string;
+    const c0 = status.charCodeAt(0);
+    return (
+      this.environ?.REQUEST_METHOD !== "HEAD" &&
+      c0 !== 0x31 &&
+      !status.startsWith("204") &&
+      !status.startsWith("304")
+    );
+  }
+
+  /**
+   * End the connection mid-response. Framed by Content-Length or chunked, a clean
+   * close leaves the body short or without its last chunk; a body delimited by
+   * the close itself needs a reset to look incomplete.
+   */
+  #cut(): void {
+    const res = this.response;
+    const socket = res.socket;
+    if (socket === null || socket.destroyed) {
+      res.destroy();
+      return;
+    }
+    if (res.chunkedEncoding || this.headers?.has("Content-Length") === true) {
+      socket.end(() => socket.destroy());
+    } else {
+      socket.resetAndDestroy();
+    }
+  }
+}

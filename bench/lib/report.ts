@@ -1,0 +1,193 @@
+/**
+ * The benchmark's results: rows per server, pass/fail checks against the targets,
+ * and their rendering as Markdown and JSON.
+ */
+
+import type { Scenario, ScenarioId, Target, Unit } from "./scenarios.js";
+
+/** One server's figures in one scenario. */
+export interface Row {
+  server: string;
+  label: string;
+  /** The median over the measured runs; undefined when skipped or failed. */
+  value?: number;
+  /** Every measured run, in order. */
+  runs?: number[];
+  /** Latency percentiles of the median run, from wrk. */
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Peak minus baseline resident memory of the server's processes, in bytes. */
+  rssGrowth?: number;
+  /** `value` over the baseline's value. */
+  ratio?: number;
+  /** Why there is no value, or what went wrong alongside it (wrk errors). */
+  note?: string;
+}
+
+/** One target, checked. */
+export interface Check {
+  scenario: ScenarioId;
+  target: string;
+  actual: string;
+  /** undefined when a server it needs did not run. */
+  pass?: boolean;
+}
+
+/** One scenario's results. */
+export interface ScenarioResult {
+  id: ScenarioId;
+  title: string;
+  what: string;
+  unit: Unit;
+  baseline: string;
+  rows: Row[];
+  checks: Check[];
+}
+
+/** Where and how the run happened. */
+export interface RunMeta {
+  date: string;
+  machine: string;
+  versions: Record<string, string>;
+  pinning: string;
+  settings: string;
+  /** Always "preliminary" unless the run was taken on a quiet machine (`--final`). */
+  status: "preliminary" | "final";
+}
+
+/** The whole run, as written to latest.json. */
+export interface RunResult {
+  meta: RunMeta;
+  scenarios: ScenarioResult[];
+}
+
+const MIB = 1024 * 1024;
+
+/** A figure in its unit, for tables. */
+export function formatValue(value: number | undefined, unit: Unit): string {
+  if (value === undefined) {
+    return "—";
+  }
+  switch (unit) {
+    case "req/s":
+      return Math.round(value).toLocaleString("en-US");
+    case "GB/s":
+      return value.toFixed(2);
+    case "s":
+      return value.toFixed(3);
+  }
+}
+
+function formatMs(ms: number | undefined): string {
+  if (ms === undefined) {
+    return "—";
+  }
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+
+function formatMiB(bytes: number | undefined): string {
+  return bytes === undefined ? "—" : `${(bytes / MIB).toFixed(1)} MiB`;
+}
+
+function labelOf(rows: readonly Row[], server: string): string {
+  return rows.find((row) => row.server === server)?.label ?? server;
+}
+
+/** The target in words, e.g. `wsgiref ≥ 0.9× node:http (raw)`. */
+function describe(target: Target, rows: readonly Row[], unit: Unit): string {
+  const who = labelOf(rows, target.server);
+  if (target.kind === "rss") {
+    return `${who}: RSS growth < ${formatMiB(target.maxBytes)}`;
+  }
+  const what = unit === "s" ? "time" : unit;
+  const bound = target.min !== undefined ? `≥ ${target.min}×` : `≤ ${target.max ?? Number.NaN}×`;
+  return `${who}: ${what} ${bound} ${labelOf(rows, target.vs)}`;
+}
+
+/** Check each target of `scenario` against its rows. */
+export function evaluate(scenario: Scenario, rows: readonly Row[]): Check[] {
+  return scenario.targets.map((target): Check => {
+    const text = describe(target, rows, scenario.unit);
+    const row = rows.find((each) => each.server === target.server);
+    if (target.kind === "rss") {
+      const growth = row?.rssGrowth;
+      return growth === undefined
+        ? { scenario: scenario.id, target: text, actual: "not measured" }
+        : {
+            scenario: scenario.id,
+            target: text,
+            actual: formatMiB(growth),
+            pass: growth < target.maxBytes,
+          };
+    }
+    const other = rows.find((each) => each.server === target.vs);
+    if (row?.value === undefined || other?.value === undefined || other.value === 0) {
+      const absent = row?.value === undefined ? target.server : target.vs;
+      return { scenario: scenario.id, target: text, actual: `${absent} did not run` };
+    }
+    const ratio = row.value / other.value;
+    const pass =
+      (target.min === undefined || ratio >= target.min) &&
+      (target.max === undefined || ratio <= target.max);
+    return { scenario: scenario.id, target: text, actual: `${ratio.toFixed(2)}×`, pass };
+  });
+}
+
+function verdict(check: Check): string {
+  return check.pass === undefined ? "n/a" : check.pass ? "PASS" : "FAIL";
+}
+
+/** One scenario as a Markdown section. */
+export function scenarioMarkdown(result: ScenarioResult): string {
+  const baselineLabel = labelOf(result.rows, result.baseline);
+  const lines = [
+    `### ${result.title}`,
+    "",
+    result.what + ".",
+    "",
+    `| server | ${result.unit} | p50 | p99 | RSS growth | vs ${baselineLabel} | note |`,
+    "|---|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const row of result.rows) {
+    lines.push(
+      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatMiB(row.rssGrowth)} | ${row.ratio === undefined ? "—" : `${row.ratio.toFixed(2)}×`} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
+    );
+  }
+  if (result.checks.length > 0) {
+    lines.push("", "| target | actual | result |", "|---|---:|---|");
+    for (const check of result.checks) {
+      lines.push(`| ${check.target} | ${check.actual} | ${verdict(check)} |`);
+    }
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+/** The whole run as a Markdown document. */
+export function runMarkdown(run: RunResult): string {
+  const checks = run.scenarios.flatMap((scenario) => scenario.checks);
+  const versions = Object.entries(run.meta.versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(", ");
+  return [
+    `# Benchmark results (${run.meta.status})`,
+    "",
+    `- Date: ${run.meta.date}`,
+    `- Machine: ${run.meta.machine}`,
+    `- Software: ${versions}`,
+    `- Pinning: ${run.meta.pinning}`,
+    `- Settings: ${run.meta.settings}`,
+    "",
+    "## Targets",
+    "",
+    "| scenario | target | actual | result |",
+    "|---|---|---:|---|",
+    ...checks.map(
+      (check) => `| ${check.scenario} | ${check.target} | ${check.actual} | ${verdict(check)} |`,
+    ),
+    "",
+    "## Scenarios",
+    "",
+    ...run.scenarios.map(scenarioMarkdown),
+  ].join("\n");
+}

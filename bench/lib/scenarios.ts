@@ -1,0 +1,129 @@
+/**
+ * What the benchmark measures: each scenario names its servers, its baseline (the
+ * raw Node server answering the same bytes in the same run) and its targets from
+ * issue 4.
+ */
+
+/** The scenario ids, in run order. */
+export const SCENARIO_IDS = [
+  "hello-50",
+  "hello-1",
+  "body-1m",
+  "file-256m",
+  "upload-64m",
+  "workers-2",
+] as const;
+
+/** One of `SCENARIO_IDS`. */
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+/** The unit a scenario reports; `s` is the only one where lower is better. */
+export type Unit = "req/s" | "GB/s" | "s";
+
+/** A pass/fail line: `server`'s figure against `vs`'s (a ratio), or its RSS growth. */
+export type Target =
+  | { kind: "ratio"; server: string; vs: string; min?: number; max?: number }
+  | { kind: "rss"; server: string; maxBytes: number };
+
+/** One scenario. */
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  /** One sentence: what is sent, how, and what is measured. */
+  what: string;
+  /** How load is applied: wrk for a duration, or curl transfers one at a time. */
+  load:
+    | { kind: "wrk"; path: string; connections: number }
+    | { kind: "download"; path: string; runs: number }
+    | { kind: "upload"; path: string; runs: number };
+  unit: Unit;
+  /** Server ids in run order; the baseline first. */
+  servers: readonly string[];
+  /** The server each ratio is taken against. */
+  baseline: string;
+  targets: readonly Target[];
+}
+
+const MIB = 1024 * 1024;
+const PYTHON_SERVERS = ["wsgiref-py", "gunicorn", "waitress"];
+
+/** Every scenario, in run order. */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: "hello-50",
+    title: "Hello world, keep-alive, 50 connections",
+    what: "wrk, 1 thread, 50 keep-alive connections, GET / answering 13 bytes with Content-Length",
+    load: { kind: "wrk", path: "/", connections: 50 },
+    unit: "req/s",
+    servers: ["raw", "ours", ...PYTHON_SERVERS],
+    baseline: "raw",
+    targets: [
+      { kind: "ratio", server: "ours", vs: "raw", min: 0.9 },
+      { kind: "ratio", server: "ours", vs: "waitress", min: 3 },
+    ],
+  },
+  {
+    id: "hello-1",
+    title: "Hello world, keep-alive, 1 connection",
+    what: "wrk, 1 thread, 1 keep-alive connection, GET / (latency-bound: one request in flight)",
+    load: { kind: "wrk", path: "/", connections: 1 },
+    unit: "req/s",
+    servers: ["raw", "ours", ...PYTHON_SERVERS],
+    baseline: "raw",
+    targets: [{ kind: "ratio", server: "ours", vs: "raw", min: 0.85 }],
+  },
+  {
+    id: "body-1m",
+    title: "1 MiB response body, 10 connections",
+    what: "wrk, 1 thread, 10 keep-alive connections, GET /1m answering 1 MiB from one buffer",
+    load: { kind: "wrk", path: "/1m", connections: 10 },
+    unit: "req/s",
+    servers: ["raw", "ours", ...PYTHON_SERVERS],
+    baseline: "raw",
+    targets: [{ kind: "ratio", server: "ours", vs: "raw", min: 1.0 }],
+  },
+  {
+    id: "file-256m",
+    title: "256 MiB file through FileWrapper",
+    what:
+      "curl, one download at a time, GET /file: the app returns wsgi.file_wrapper over the open " +
+      "file (gunicorn answers with sendfile(); raw node:http pipes fs.createReadStream); " +
+      "GB/s = 10^9 bytes/s, median of the runs",
+    load: { kind: "download", path: "/file", runs: 3 },
+    unit: "GB/s",
+    servers: ["raw", "ours", "gunicorn"],
+    baseline: "raw",
+    targets: [
+      { kind: "ratio", server: "ours", vs: "gunicorn", min: 1.0 },
+      { kind: "rss", server: "ours", maxBytes: 32 * MIB },
+    ],
+  },
+  {
+    id: "upload-64m",
+    title: "64 MiB upload",
+    what:
+      "curl -T, one upload at a time, POST /upload with Content-Length: the app reads wsgi.input " +
+      "to the end (our server spools it to a temporary file first; raw node:http only counts " +
+      "the bytes); seconds per upload, median of the runs",
+    load: { kind: "upload", path: "/upload", runs: 5 },
+    unit: "s",
+    servers: ["raw", "ours"],
+    baseline: "raw",
+    targets: [
+      { kind: "ratio", server: "ours", vs: "raw", max: 2 },
+      { kind: "rss", server: "ours", maxBytes: 32 * MIB },
+    ],
+  },
+  {
+    id: "workers-2",
+    title: "2 workers, hello world, 50 connections",
+    what:
+      "wrk, 1 thread, 50 keep-alive connections, GET /; `wsgiref serve --workers 2` against a " +
+      "raw node:cluster of 2 node:http workers; servers on both cores, wrk shares core 1",
+    load: { kind: "wrk", path: "/", connections: 50 },
+    unit: "req/s",
+    servers: ["raw-cluster", "ours-workers"],
+    baseline: "raw-cluster",
+    targets: [{ kind: "ratio", server: "ours-workers", vs: "raw-cluster", min: 0.85 }],
+  },
+];

@@ -1,0 +1,212 @@
+/**
+ * The servers under test: how to start each one, how it says it is ready, and
+ * whether it is installed. Each starts on 127.0.0.1 and a free port.
+ */
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pinned } from "./cpu.js";
+import { waitForHttp } from "./curl.js";
+import { noteDescendants, type Started, start, stop } from "./proc.js";
+
+/** Where the repository and the compiled files are. */
+export interface Paths {
+  /** The repository root (package.json). */
+  root: string;
+  /** The compiled tree (`build/`). */
+  build: string;
+}
+
+/** A server the benchmark can start. */
+export interface ServerSpec {
+  /** Short id used on the command line and in results (`raw`, `ours`, `gunicorn`…). */
+  id: string;
+  /** Name for tables and the chart. */
+  label: string;
+  /** Multi-process servers run on every core; the others on the server core. */
+  multiProcess: boolean;
+  /** Why it cannot run here (with how to fix it), or undefined when it can. */
+  missing(paths: Paths): string | undefined;
+  /** The command line that starts it. */
+  command(paths: Paths, nodeArgs: readonly string[]): [string, string[]];
+  /** Printed once bound; group 1 is the port. */
+  ready: RegExp;
+}
+
+/** Debian's interpreter, where apt installs gunicorn and waitress (not pyenv's). */
+export const PYTHON = process.env.WSGIREF_BENCH_PYTHON ?? "/usr/bin/python3";
+
+function pythonHas(module: string): boolean {
+  try {
+    execFileSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function compiled(paths: Paths, file: string, what: string): string | undefined {
+  return existsSync(join(paths.build, file))
+    ? undefined
+    : `${join("build", file)} not found (${what}); run \`npx tsc -p tsconfig.json\``;
+}
+
+const LISTENING = /listening 127\.0\.0\.1:(\d+)/;
+
+/** Every server, in table order. */
+export const SERVERS: readonly ServerSpec[] = [
+  {
+    id: "raw",
+    label: "node:http (raw)",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/raw-http.js", "the raw node:http server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/raw-http.js")],
+    ],
+    ready: LISTENING,
+  },
+  {
+    id: "ours",
+    label: "wsgiref (this package)",
+    multiProcess: false,
+    missing: (paths) =>
+      compiled(paths, "src/simple-server.js", "wsgiref/simple-server") ??
+      compiled(paths, "bench/servers/ours.js", "the makeServer launcher"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/ours.js")],
+    ],
+    ready: LISTENING,
+  },
+  {
+    id: "raw-cluster",
+    label: "node:cluster ×2 (raw)",
+    multiProcess: true,
+    missing: (paths) => compiled(paths, "bench/servers/raw-cluster.js", "the raw cluster"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/raw-cluster.js"), "2"],
+    ],
+    ready: LISTENING,
+  },
+  {
+    id: "ours-workers",
+    label: "wsgiref serve --workers 2",
+    multiProcess: true,
+    missing: (paths) => compiled(paths, "src/cli.js", "the wsgiref command"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [
+        ...nodeArgs,
+        join(paths.build, "src/cli.js"),
+        "serve",
+        `${join(paths.build, "bench/servers/app.js")}:app`,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--quiet",
+        "--workers",
+        "2",
+      ],
+    ],
+    ready: /Serving HTTP on \S+ port (\d+)/,
+  },
+  {
+    id: "wsgiref-py",
+    label: "Python wsgiref",
+    multiProcess: false,
+    missing: () => (existsSync(PYTHON) ? undefined : `${PYTHON} not found`),
+    command: (paths) => [PYTHON, [join(paths.root, "bench/servers/python_server.py"), "wsgiref"]],
+    ready: LISTENING,
+  },
+  {
+    id: "gunicorn",
+    label: "gunicorn (sync, 1 worker)",
+    multiProcess: false,
+    missing: () =>
+      pythonHas("gunicorn")
+        ? undefined
+        : `not installed for ${PYTHON} (apt-get install -y python3-gunicorn, or run with --install)`,
+    command: (paths) => [
+      PYTHON,
+      [
+        "-m",
+        "gunicorn",
+        "--workers",
+        "1",
+        "--worker-class",
+        "sync",
+        "--bind",
+        "127.0.0.1:0",
+        "--chdir",
+        join(paths.root, "bench/servers"),
+        "wsgi_app:app",
+      ],
+    ],
+    ready: /Listening at: http:\/\/127\.0\.0\.1:(\d+)/,
+  },
+  {
+    id: "waitress",
+    label: "waitress (4 threads)",
+    multiProcess: false,
+    missing: () =>
+      pythonHas("waitress")
+        ? undefined
+        : `not installed for ${PYTHON} (apt-get install -y python3-waitress, or run with --install)`,
+    command: (paths) => [PYTHON, [join(paths.root, "bench/servers/python_server.py"), "waitress"]],
+    ready: LISTENING,
+  },
+];
+
+/** Look a server up by id. */
+export function server(id: string): ServerSpec {
+  const found = SERVERS.find((spec) => spec.id === id);
+  if (found === undefined) {
+    throw new Error(`no such server: ${id}`);
+  }
+  return found;
+}
+
+/** A running server. */
+export interface Running {
+  spec: ServerSpec;
+  process: Started;
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+}
+
+/** Options for `launch`. */
+export interface LaunchOptions {
+  cores: string | undefined;
+  /** Extra `node` flags (`--cpu-prof`); ignored for Python servers. */
+  nodeArgs?: readonly string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Start `spec` and wait until it answers `GET /` with 200. */
+export async function launch(
+  spec: ServerSpec,
+  paths: Paths,
+  options: LaunchOptions,
+): Promise<Running> {
+  const [cmd, args] = spec.command(paths, options.nodeArgs ?? []);
+  const [pinnedCmd, pinnedArgs] = pinned(options.cores, cmd, args);
+  const started = start(pinnedCmd, pinnedArgs, { cwd: paths.root, env: options.env });
+  try {
+    const match = await started.waitFor(spec.ready, 15_000);
+    const port = Number(match[1]);
+    const base = `http://127.0.0.1:${port}`;
+    // gunicorn prints its port before its worker is up, the cluster before every
+    // worker accepts: wait for a real answer.
+    await waitForHttp(`${base}/`, 15_000);
+    noteDescendants(started);
+    return { spec, process: started, port, base };
+  } catch (err) {
+    await stop(started);
+    throw err;
+  }
+}

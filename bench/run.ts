@@ -1,0 +1,603 @@
+/**
+ * `npm run bench`: this package's server against raw `node:http` (and Python's
+ * wsgiref, gunicorn and waitress when installed) under wrk and curl, each figure
+ * taken in the same run as its baseline and printed as a ratio, with pass/fail
+ * against the targets of issue 4. Writes bench/results/latest.{json,md} and
+ * req-per-s.svg. See bench/README.md.
+ *
+ * Run after building: `node build/bench/run.js [--duration 5] [--only hello-50,…]`.
+ */
+
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { barChart } from "./lib/chart.js";
+import { type Pinning, pinSelf, planPinning } from "./lib/cpu.js";
+import { download, hasCurl, upload } from "./lib/curl.js";
+import { killAll, stop } from "./lib/proc.js";
+import { profileMarkdown, summarise } from "./lib/profile.js";
+import {
+  evaluate,
+  formatValue,
+  type Row,
+  type RunMeta,
+  type RunResult,
+  runMarkdown,
+  type ScenarioResult,
+} from "./lib/report.js";
+import { RssSampler } from "./lib/rss.js";
+import { SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from "./lib/scenarios.js";
+import {
+  launch,
+  type Paths,
+  PYTHON,
+  type Running,
+  SERVERS,
+  type ServerSpec,
+  server,
+} from "./lib/servers.js";
+import { findWrk, runWrk, type WrkResult } from "./lib/wrk.js";
+
+const MIB = 1024 * 1024;
+const FILE_SIZE = 256 * MIB;
+const UPLOAD_SIZE = 64 * MIB;
+
+const HELP = `Usage: node build/bench/run.js [options]   (npm run bench -- [options])
+
+Options:
+  --duration S     whole seconds per measured wrk run (default 5)
+  --warmup S       whole seconds of wrk warm-up before each measured run (default 1; 0: none)
+  --repeat N       measured wrk runs per server, the median reported (default 1)
+  --only LIST      scenarios to run, comma-separated (default all):
+                   ${SCENARIO_IDS.join(", ")}
+  --servers LIST   servers to run, comma-separated (default all):
+                   ${SERVERS.map((spec) => spec.id).join(", ")}
+  --install        apt-get install wrk, python3-gunicorn and python3-waitress when missing (root)
+  --profile        instead of the scenarios, profile raw node:http and our server on hello
+                   world with node --cpu-prof and print the top self-time frames
+  --final          label the results final rather than preliminary (use on a quiet machine)
+  --no-write       print only; leave bench/results/ as it is
+  -h, --help       this text
+`;
+
+interface Options {
+  durationS: number;
+  warmupS: number;
+  repeat: number;
+  scenarios: readonly Scenario[];
+  servers: ReadonlySet<string>;
+  install: boolean;
+  profile: boolean;
+  final: boolean;
+  write: boolean;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+/** A whole number from a flag (wrk takes whole seconds). */
+function whole(text: string | undefined, name: string, fallback: number, zero = false): number {
+  if (text === undefined) {
+    return fallback;
+  }
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !zero)) {
+    fail(`--${name} must be a ${zero ? "non-negative" : "positive"} whole number: ${text}`);
+  }
+  return value;
+}
+
+function list<T extends string>(text: string | undefined, known: readonly T[], name: string): T[] {
+  if (text === undefined) {
+    return [...known];
+  }
+  const items = text.split(",").filter((item) => item !== "");
+  for (const item of items) {
+    if (!known.includes(item as T)) {
+      fail(`--${name} has an unknown entry: ${item} (known: ${known.join(", ")})`);
+    }
+  }
+  return items as T[];
+}
+
+function parseOptions(): Options {
+  let values: ReturnType<typeof parse>["values"];
+  function parse() {
+    return parseArgs({
+      options: {
+        duration: { type: "string" },
+        warmup: { type: "string" },
+        repeat: { type: "string" },
+        only: { type: "string" },
+        servers: { type: "string" },
+        install: { type: "boolean" },
+        profile: { type: "boolean" },
+        final: { type: "boolean" },
+        "no-write": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n${HELP}`);
+  }
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const only = new Set<ScenarioId>(list(values.only, SCENARIO_IDS, "only"));
+  const serverIds = SERVERS.map((spec) => spec.id);
+  return {
+    durationS: whole(values.duration, "duration", 5),
+    warmupS: whole(values.warmup, "warmup", 1, true),
+    repeat: whole(values.repeat, "repeat", 1),
+    scenarios: SCENARIOS.filter((scenario) => only.has(scenario.id)),
+    servers: new Set(list(values.servers, serverIds, "servers")),
+    install: values.install === true,
+    profile: values.profile === true,
+    final: values.final === true,
+    write: values["no-write"] !== true,
+  };
+}
+
+/** Everything a measurement needs. */
+interface Context {
+  options: Options;
+  paths: Paths;
+  pinning: Pinning;
+  wrk: string | undefined;
+  curl: boolean;
+  env: NodeJS.ProcessEnv;
+  file: string;
+  uploadFile: string;
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** An error as one line for a table cell: its message with the output tail folded in. */
+function oneLine(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").trim();
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** Install Debian packages with apt-get when allowed; say what to do otherwise. */
+function aptInstall(packages: readonly string[], allowed: boolean): void {
+  if (packages.length === 0) {
+    return;
+  }
+  const command = `apt-get install -y ${packages.join(" ")}`;
+  if (!allowed) {
+    log(`missing Debian packages; to include them: ${command} (as root), or run with --install`);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    log(`--install needs root; run: sudo ${command}`);
+    return;
+  }
+  log(`installing: ${command}`);
+  const result = spawnSync("apt-get", ["install", "-y", ...packages], { stdio: "inherit" });
+  if (result.status !== 0) {
+    log(
+      `apt-get failed (${result.status ?? result.signal}); continuing without ${packages.join(", ")}`,
+    );
+  }
+}
+
+function pythonModuleMissing(module: string): boolean {
+  return spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status !== 0;
+}
+
+/** Write `size` bytes of one random 1 MiB block, repeated, to `path`. */
+function makeFile(path: string, size: number): void {
+  const block = randomBytes(MIB);
+  const fd = openSync(path, "w");
+  try {
+    for (let written = 0; written < size; written += MIB) {
+      writeSync(fd, block, 0, Math.min(MIB, size - written));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function coresFor(spec: ServerSpec, pinning: Pinning): string | undefined {
+  return spec.multiProcess ? pinning.workers : pinning.server;
+}
+
+function wrkNote(result: WrkResult): string | undefined {
+  const { connect, read, write, timeout } = result.socketErrors;
+  const notes: string[] = [];
+  if (result.non2xx > 0) {
+    notes.push(`${result.non2xx} non-2xx`);
+  }
+  if (connect + read + write + timeout > 0) {
+    notes.push(
+      `socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`,
+    );
+  }
+  return notes.length === 0 ? undefined : notes.join("; ");
+}
+
+/** Start `spec` fresh, apply the scenario's load, stop it; one row. */
+async function measure(spec: ServerSpec, scenario: Scenario, ctx: Context): Promise<Row> {
+  const row: Row = { server: spec.id, label: spec.label };
+  const running = await launch(spec, ctx.paths, {
+    cores: coresFor(spec, ctx.pinning),
+    env: ctx.env,
+  });
+  try {
+    await applyLoad(running, scenario, ctx, row);
+    if (running.process.descendants.size === 0 && spec.multiProcess) {
+      row.note = "no worker processes seen";
+    }
+  } finally {
+    await stop(running.process);
+  }
+  return row;
+}
+
+async function applyLoad(
+  running: Running,
+  scenario: Scenario,
+  ctx: Context,
+  row: Row,
+): Promise<void> {
+  const load = scenario.load;
+  const url = running.base + load.path;
+  const { options, pinning } = ctx;
+  if (load.kind === "wrk") {
+    if (ctx.wrk === undefined) {
+      throw new Error("wrk not found (apt-get install -y wrk)");
+    }
+    const wrkOptions = {
+      wrk: ctx.wrk,
+      url,
+      connections: load.connections,
+      cores: pinning.client,
+    };
+    if (options.warmupS > 0) {
+      await runWrk({ ...wrkOptions, durationS: options.warmupS });
+    }
+    const sampler = new RssSampler(running.process.pid);
+    sampler.start();
+    const results: WrkResult[] = [];
+    for (let i = 0; i < options.repeat; i++) {
+      results.push(await runWrk({ ...wrkOptions, durationS: options.durationS }));
+    }
+    row.rssGrowth = sampler.stop().growth;
+    const runs = results.map((result) => result.requestsPerSec);
+    const mid = median(runs);
+    // Latency from the run nearest the median, so the columns describe one run.
+    const chosen = results.reduce((best, result) =>
+      Math.abs(result.requestsPerSec - mid) < Math.abs(best.requestsPerSec - mid) ? result : best,
+    );
+    row.value = mid;
+    row.runs = runs;
+    row.p50Ms = chosen.latencyMs?.p50;
+    row.p99Ms = chosen.latencyMs?.p99;
+    const note = results.map(wrkNote).find((each) => each !== undefined);
+    if (note !== undefined) {
+      row.note = note;
+    }
+    return;
+  }
+  if (!ctx.curl) {
+    throw new Error("curl not found (apt-get install -y curl)");
+  }
+  const sampler = new RssSampler(running.process.pid);
+  sampler.start();
+  const runs: number[] = [];
+  try {
+    for (let i = 0; i < load.runs; i++) {
+      if (load.kind === "download") {
+        const got = await download(url, pinning.client);
+        if (got.status !== 200 || got.bytes !== FILE_SIZE) {
+          throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
+        }
+        runs.push(got.bytes / got.seconds / 1e9);
+      } else {
+        const sent = await upload(url, ctx.uploadFile, pinning.client);
+        if (sent.status !== 200 || sent.body.trim() !== String(UPLOAD_SIZE)) {
+          throw new Error(`POST ${load.path} answered ${sent.status}: ${sent.body.slice(0, 80)}`);
+        }
+        runs.push(sent.seconds);
+      }
+    }
+  } finally {
+    row.rssGrowth = sampler.stop().growth;
+  }
+  row.value = median(runs);
+  row.runs = runs;
+}
+
+function progress(scenario: Scenario, row: Row): void {
+  const figures =
+    row.value === undefined
+      ? (row.note ?? "")
+      : [
+          `${formatValue(row.value, scenario.unit)} ${scenario.unit}`,
+          row.p50Ms === undefined ? "" : `p50 ${row.p50Ms.toFixed(2)} ms`,
+          row.p99Ms === undefined ? "" : `p99 ${row.p99Ms.toFixed(2)} ms`,
+          row.rssGrowth === undefined ? "" : `RSS +${(row.rssGrowth / MIB).toFixed(1)} MiB`,
+          row.note ?? "",
+        ]
+          .filter((part) => part !== "")
+          .join("  ");
+  log(`  ${row.label.padEnd(28)} ${figures}`);
+}
+
+async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioResult> {
+  log(`\n== ${scenario.id}: ${scenario.title}`);
+  const rows: Row[] = [];
+  for (const id of scenario.servers) {
+    if (!ctx.options.servers.has(id)) {
+      continue;
+    }
+    const spec = server(id);
+    const missing = spec.missing(ctx.paths);
+    let row: Row;
+    if (missing !== undefined) {
+      row = { server: id, label: spec.label, note: `skipped: ${missing}` };
+    } else {
+      try {
+        row = await measure(spec, scenario, ctx);
+      } catch (err) {
+        row = { server: id, label: spec.label, note: `failed: ${oneLine(err)}` };
+      }
+    }
+    progress(scenario, row);
+    rows.push(row);
+  }
+  const base = rows.find((row) => row.server === scenario.baseline)?.value;
+  for (const row of rows) {
+    if (row.value !== undefined && base !== undefined && base > 0) {
+      row.ratio = row.value / base;
+    }
+  }
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    what: scenario.what,
+    unit: scenario.unit,
+    baseline: scenario.baseline,
+    rows,
+    checks: evaluate(scenario, rows),
+  };
+}
+
+function version(cmd: string, args: readonly string[]): string | undefined {
+  const result = spawnSync(cmd, args, { encoding: "utf8" });
+  const text = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n")[0];
+  return result.error === undefined && text !== undefined && text !== "" ? text : undefined;
+}
+
+function meta(ctx: Context): RunMeta {
+  const versions: Record<string, string> = { "Node.js": process.version };
+  const add = (name: string, value: string | undefined, pattern: RegExp): void => {
+    const match = value?.match(pattern);
+    if (match?.[1] !== undefined) {
+      versions[name] = match[1];
+    }
+  };
+  if (ctx.wrk !== undefined) {
+    add("wrk", version(ctx.wrk, ["--version"]), /wrk (\S+)/);
+  }
+  add("curl", version("curl", ["--version"]), /curl (\S+)/);
+  add("Python", version(PYTHON, ["--version"]), /Python (\S+)/);
+  for (const module of ["gunicorn", "waitress"]) {
+    add(
+      module,
+      version(PYTHON, ["-c", `import importlib.metadata as m; print(m.version("${module}"))`]),
+      /^(\d\S*)/,
+    );
+  }
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  const [load1] = loadavg();
+  const { options } = ctx;
+  return {
+    date: new Date().toISOString(),
+    machine:
+      `${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, ` +
+      `Linux ${release()}; load average ${(load1 ?? 0).toFixed(2)} at start`,
+    versions,
+    pinning: ctx.pinning.note,
+    settings:
+      `wrk ${options.durationS} s per run after ${options.warmupS} s warm-up, ` +
+      `${options.repeat} run(s) per server (median); ` +
+      `scenarios ${options.scenarios.map((scenario) => scenario.id).join(", ")}; ` +
+      `servers ${[...options.servers].join(", ")}`,
+    status: options.final ? "final" : "preliminary",
+  };
+}
+
+function writeResults(run: RunResult, paths: Paths): void {
+  const dir = join(paths.root, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(dir, "latest.md"), runMarkdown(run));
+  const hello = run.scenarios.find((scenario) => scenario.id === "hello-50");
+  const bars = hello?.rows.filter((row) => row.value !== undefined) ?? [];
+  if (bars.length > 0) {
+    const svg = barChart({
+      title: "Hello world, keep-alive, 50 connections (req/s, higher is better)",
+      subtitle: `${run.meta.date.slice(0, 10)} · ${run.meta.status} · ${run.meta.machine.split(";")[0]}`,
+      unit: "req/s",
+      bars: bars.map((row) => ({
+        label: row.label,
+        value: row.value ?? 0,
+        highlight: row.server === "ours",
+      })),
+    });
+    writeFileSync(join(dir, "req-per-s.svg"), svg);
+  }
+  log(
+    `\nwrote ${join("bench/results", "latest.json")}, latest.md${bars.length > 0 ? ", req-per-s.svg" : ""}`,
+  );
+}
+
+/** Profile raw node:http and our server under wrk; print the top self-time frames. */
+async function profile(ctx: Context): Promise<void> {
+  if (ctx.wrk === undefined) {
+    fail("--profile needs wrk (apt-get install -y wrk)");
+  }
+  const sections: string[] = [];
+  for (const id of ["raw", "ours"]) {
+    const spec = server(id);
+    const missing = spec.missing(ctx.paths);
+    if (missing !== undefined) {
+      log(`${spec.label}: skipped: ${missing}`);
+      continue;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "wsgiref-bench-prof-"));
+    try {
+      const running = await launch(spec, ctx.paths, {
+        cores: ctx.pinning.server,
+        env: ctx.env,
+        nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir],
+      });
+      let result: WrkResult;
+      try {
+        const wrkOptions = {
+          wrk: ctx.wrk,
+          url: `${running.base}/`,
+          connections: 50,
+          cores: ctx.pinning.client,
+        };
+        await runWrk({ ...wrkOptions, durationS: ctx.options.warmupS || 1 });
+        result = await runWrk({ ...wrkOptions, durationS: ctx.options.durationS });
+      } finally {
+        await stop(running.process);
+      }
+      const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
+      if (files.length === 0) {
+        throw new Error(`${spec.label} wrote no .cpuprofile (did it exit through process.exit?)`);
+      }
+      const title = `${spec.label}: hello world, 50 connections, ${Math.round(result.requestsPerSec).toLocaleString("en-US")} req/s under the profiler`;
+      const text = profileMarkdown(title, summarise(join(dir, files[0]!), ctx.paths.root));
+      log(text);
+      sections.push(text);
+    } finally {
+      // The profiles are large and machine-specific: summarised above, never kept.
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (ctx.options.write && sections.length > 0) {
+    const out = join(ctx.paths.root, "bench/results/profile.md");
+    writeFileSync(
+      out,
+      [
+        `# CPU profile, hello world (${new Date().toISOString()})`,
+        "",
+        "`node --cpu-prof`, self time per function mapped to TypeScript via source maps. " +
+          "Regenerate with `npm run bench -- --profile`.",
+        "",
+        ...sections,
+      ].join("\n"),
+    );
+    log(`wrote bench/results/profile.md`);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const paths: Paths = { root, build: join(root, "build") };
+  const pinning = planPinning();
+  // Keep this process (its timers, its RSS sampling) off the server's core.
+  pinSelf(pinning.client);
+
+  let wrk = findWrk();
+  const missingPackages: string[] = [];
+  if (wrk === undefined) {
+    missingPackages.push("wrk");
+  }
+  const wantsPython = ["gunicorn", "waitress"].filter((id) => options.servers.has(id));
+  for (const module of wantsPython) {
+    if (pythonModuleMissing(module)) {
+      missingPackages.push(`python3-${module}`);
+    }
+  }
+  aptInstall(missingPackages, options.install);
+  wrk ??= findWrk();
+  if (wrk === undefined) {
+    log("wrk not found: wrk scenarios are skipped (install: apt-get install -y wrk)");
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), "wsgiref-bench-"));
+  const cleanUp = (): void => {
+    killAll();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
+  const file = join(tmp, "file-256m.bin");
+  const uploadFile = join(tmp, "upload-64m.bin");
+  const ctx: Context = {
+    options,
+    paths,
+    pinning,
+    wrk,
+    curl: hasCurl(),
+    env: { ...process.env, WSGIREF_BENCH_FILE: file },
+    file,
+    uploadFile,
+  };
+  log(`pinning: ${pinning.note}`);
+  try {
+    if (options.profile) {
+      await profile(ctx);
+      return;
+    }
+    const ids = new Set(options.scenarios.map((scenario) => scenario.id));
+    if (ids.has("file-256m")) {
+      makeFile(file, FILE_SIZE);
+    }
+    if (ids.has("upload-64m")) {
+      makeFile(uploadFile, UPLOAD_SIZE);
+    }
+    const results: ScenarioResult[] = [];
+    for (const scenario of options.scenarios) {
+      results.push(await runScenario(scenario, ctx));
+    }
+    const run: RunResult = { meta: meta(ctx), scenarios: results };
+    log(`\n${runMarkdown(run)}`);
+    if (options.write) {
+      writeResults(run, paths);
+    }
+  } finally {
+    cleanUp();
+  }
+}
+
+await main();

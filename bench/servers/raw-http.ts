@@ -1,0 +1,22 @@
+/**
+ * Baseline server: one `node:http` process on 127.0.0.1, a free port, the
+ * benchmark routes. Prints `listening 127.0.0.1:PORT` once bound; SIGTERM closes it.
+ *
+ * Run: `node build/bench/servers/raw-http.js`.
+ */
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { rawListener } from "./raw-listener.js";
+
+const server = createServer(rawListener);
+server.listen(0, "127.0.0.1", () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`listening 127.0.0.1:${port}\n`);
+});
+
+// Exit through process.exit so `node --cpu-prof` writes its profile.
+process.once("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

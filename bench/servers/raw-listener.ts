@@ -1,0 +1,44 @@
+/**
+ * The baseline: a plain `node:http` request listener answering the benchmark's
+ * routes with the same bytes as the WSGI app, and nothing else.
+ */
+
+import { createReadStream, statSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { benchFile, HELLO, ONE_MIB } from "./payloads.js";
+
+/** Answer one request, as directly as `node:http` allows. */
+export function rawListener(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === "GET" && req.url === "/") {
+    res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": HELLO.length });
+    res.end(HELLO);
+  } else if (req.method === "GET" && req.url === "/1m") {
+    res.writeHead(200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": ONE_MIB.length,
+    });
+    res.end(ONE_MIB);
+  } else if (req.method === "GET" && req.url === "/file") {
+    const path = benchFile();
+    res.writeHead(200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": statSync(path).size,
+    });
+    // A client that goes away rejects the pipeline; nothing more to do then.
+    pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), res).catch(() => undefined);
+  } else if (req.method === "POST" && req.url === "/upload") {
+    let length = 0;
+    req.on("data", (chunk: Buffer) => {
+      length += chunk.length;
+    });
+    req.on("end", () => {
+      const body = Buffer.from(String(length));
+      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": body.length });
+      res.end(body);
+    });
+  } else {
+    res.writeHead(404, { "Content-Length": 0 });
+    res.end();
+  }
+}

@@ -48,6 +48,9 @@ const ERROR_BODY: Uint8Array = Buffer.from(
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const STATUS_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
 
+// Headers' own toBytes(), to tell when a headersClass replaced it.
+const TO_BYTES = Headers.prototype.toBytes;
+
 // Where finishResponse's slow path starts: before sendfile and iteration, or
 // after finishContent (only close() left). Any other value is an array index.
 const START = -1;
@@ -392,21 +395,10 @@ export class BaseHandler {
    * @see Python's `BaseHandler.send_preamble`
    */
   sendPreamble(): void | Promise<void> {
-    if (this.originServer) {
-      if (this.clientIsModern()) {
-        const headers = this.#headers();
-        let text = `HTTP/${this.httpVersion} ${this.status}\r\n`;
-        if (!headers.has("Date")) {
-          text += `Date: ${formatDateTime(Date.now())}\r\n`;
-        }
-        if (this.serverSoftware && !headers.has("Server")) {
-          text += `Server: ${this.serverSoftware}\r\n`;
-        }
-        return this._write(latin1Bytes(text, "status line"));
-      }
+    if (this.originServer && !this.clientIsModern()) {
       return;
     }
-    return this._write(latin1Bytes(`Status: ${this.status}\r\n`, "status line"));
+    return this._write(latin1Bytes(this.#preambleText(), "status line"));
   }
 
   /**
@@ -509,10 +501,25 @@ export class BaseHandler {
     if (this.originServer && !this.clientIsModern()) {
       return;
     }
+    const headers = this.#headers();
+    if (this.sendPreamble === BaseHandler.prototype.sendPreamble && headers.toBytes === TO_BYTES) {
+      // Neither is overridden: write the preamble and the headers at once, the
+      // same bytes with one encoding and one _write() instead of two. Anything
+      // that cannot be encoded takes the long way, which fails as Python does.
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = latin1Bytes(this.#preambleText() + headers.toString(), "response head");
+      } catch {
+        bytes = undefined;
+      }
+      if (bytes !== undefined) {
+        return this._write(bytes);
+      }
+    }
     const preamble = this.sendPreamble();
     let bytes: Uint8Array;
     try {
-      bytes = this.#headers().toBytes();
+      bytes = headers.toBytes();
     } catch (err) {
       // Let the preamble finish first: nothing may still be going out once the
       // error reaches run().
@@ -548,7 +555,10 @@ export class BaseHandler {
    */
   clientIsModern(): boolean {
     const protocol = this.environ?.SERVER_PROTOCOL;
-    return typeof protocol !== "string" || protocol.toUpperCase() !== "HTTP/0.9";
+    // The length test spares an upper-cased copy on every response.
+    return (
+      typeof protocol !== "string" || protocol.length !== 8 || protocol.toUpperCase() !== "HTTP/0.9"
+    );
   }
 
   /**
@@ -666,6 +676,22 @@ export class BaseHandler {
       });
     }
     return headers;
+  }
+
+  /** The status line, Date and Server of an origin server, or the CGI Status line. */
+  #preambleText(): string {
+    if (!this.originServer) {
+      return `Status: ${this.status}\r\n`;
+    }
+    const headers = this.#headers();
+    let text = `HTTP/${this.httpVersion} ${this.status}\r\n`;
+    if (!headers.has("Date")) {
+      text += `Date: ${formatDateTime(Date.now())}\r\n`;
+    }
+    if (this.serverSoftware && !headers.has("Server")) {
+      text += `Server: ${this.serverSoftware}\r\n`;
+    }
+    return text;
   }
 
   #writeAndFlush(data: Uint8Array): void | Promise<void> {

@@ -424,6 +424,24 @@ describe("BaseHandler", () => {
       assert.doesNotMatch(log, /app failure/);
     });
 
+    it("refuses a string chunk at once even while output is in flight", async () => {
+      const sink = new SlowSink();
+      const handler = new ErrorHandler({}, sink);
+      let thrown: unknown;
+      await handler.run((_e, s) => {
+        const write = s("200 OK", []);
+        write(bytes("a"));
+        try {
+          write("b" as unknown as Uint8Array);
+        } catch (err) {
+          thrown = err;
+        }
+        return [];
+      });
+      assert.ok(thrown instanceof AssertionError);
+      assert.equal(sink.text(), `${OK_CGI}\r\na`);
+    });
+
     it("sends the error page through asynchronous output", async () => {
       const sink = new SlowSink();
       const handler = new ErrorHandler({}, sink);
@@ -449,7 +467,7 @@ describe("BaseHandler", () => {
         s("200 OK", []);
         return [bytes("ab"), bytes("c")];
       });
-      assert.deepEqual(order, ["w16", "w2", "w2", "f", "w1", "f"]);
+      assert.deepEqual(order, ["w18", "w2", "f", "w1", "f"]);
     });
   });
 
@@ -635,6 +653,60 @@ describe("BaseHandler", () => {
       });
       assert.equal(closes, 1);
       assert.match(handler.stderr.getValue(), /write\(\) argument must be a bytes instance/);
+    });
+
+    it("is awaited after a generator body, on a disconnect and after a second error", async () => {
+      const asyncClosing = (body: Iterable<Uint8Array>) => {
+        const state = { closes: 0 };
+        const closable = Object.assign(body, {
+          close: async () => {
+            await new Promise(setImmediate);
+            state.closes += 1;
+          },
+        });
+        return { closable, state };
+      };
+      const generator = function* (fail?: Error) {
+        yield bytes("x");
+        if (fail) {
+          throw fail;
+        }
+      };
+      const ok = asyncClosing(generator());
+      await new ErrorHandler().run((_e, s) => {
+        s("200 OK", []);
+        return ok.closable;
+      });
+      assert.equal(ok.state.closes, 1);
+
+      const gone = asyncClosing(generator());
+      const disconnected = new ErrorHandler({}, new AbortingWriter(codedError("EPIPE")));
+      await disconnected.run(() => {
+        const write = (disconnected as BaseHandler).startResponse("200 OK", []);
+        try {
+          write(bytes("x"));
+        } catch (err) {
+          void err;
+        }
+        return gone.closable;
+      });
+      assert.equal(gone.state.closes, 1);
+
+      const twice = asyncClosing([bytes("x")]);
+      class BrokenLog extends ErrorHandler {
+        override logException(): void {
+          throw new Error("log is full");
+        }
+      }
+      const broken = new BrokenLog({}, new AbortingWriter(new ValueError("disk")));
+      await assert.rejects(
+        broken.run((_e, s) => {
+          s("200 OK", []);
+          return twice.closable;
+        }),
+        { message: "log is full" },
+      );
+      assert.equal(twice.state.closes, 1);
     });
 
     it("is called once for an async iterable body", async () => {
@@ -1032,6 +1104,48 @@ describe("BaseHandler", () => {
         handler.stderr.getValue(),
         /TypeError: status line must contain only code points/,
       );
+    });
+
+    it("writes the status line, then fails on a header beyond latin-1, as Python does", async () => {
+      const handler = new ErrorHandler();
+      await handler.run((_e, s) => {
+        s("200 OK", [["X-Name", "\u0142"]]);
+        return [bytes("x")];
+      });
+      assert.equal(handler.stdout.text(), OK_CGI);
+      assert.match(handler.stderr.getValue(), /TypeError: header value for 'X-Name'/);
+    });
+
+    it("writes the preamble and the headers apart when sendPreamble is overridden", async () => {
+      const writes: string[] = [];
+      class Custom extends ErrorHandler {
+        override sendPreamble(): void {
+          this._write(bytes("Status: 299 Custom\r\n"));
+        }
+        override _write(data: Uint8Array): void {
+          writes.push(Buffer.from(data).toString("latin1"));
+        }
+      }
+      await new Custom().run((_e, s) => {
+        s("200 OK", []);
+        return [bytes("x")];
+      });
+      assert.deepEqual(writes, ["Status: 299 Custom\r\n", "Content-Length: 1\r\n\r\n", "x"]);
+    });
+
+    it("uses a headersClass's own toBytes()", async () => {
+      class Shouting extends Headers {
+        override toBytes(): Uint8Array {
+          return bytes(this.toString().toUpperCase());
+        }
+      }
+      const handler = new ErrorHandler();
+      handler.headersClass = Shouting;
+      await handler.run((_e, s) => {
+        s("200 OK", [["X-A", "quiet"]]);
+        return [bytes("x")];
+      });
+      assert.equal(handler.stdout.text(), `${OK_CGI}X-A: QUIET\r\nCONTENT-LENGTH: 1\r\n\r\nx`);
     });
 
     it("does not write headers that were corrupted after startResponse, and logs why", async () => {

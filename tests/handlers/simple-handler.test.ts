@@ -336,7 +336,7 @@ describe("SimpleHandler", () => {
       };
       const { handler } = cgiHandler(stdout);
       await handler.run(apps.bytes_data_app!);
-      assert.deepEqual(events, ["write 16", "write 62", "write 4", "flush"]);
+      assert.deepEqual(events, ["write 78", "write 4", "flush"]);
     });
 
     it("writes the rest after a promise of a partial count", async (t) => {
@@ -405,7 +405,7 @@ describe("SimpleHandler", () => {
       await handler.run(apps.bytes_data_app!);
       assert.match(
         errors.getValue(),
-        /Error: stdout\.write\(\) must take at least one byte of the 16 given: 0/,
+        /Error: stdout\.write\(\) must take at least one byte of the 78 given: 0/,
       );
     });
 

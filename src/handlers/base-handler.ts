@@ -33,7 +33,11 @@ import { FileWrapper, guessScheme, isHopByHop } from "../util.js";
 
 export { formatDateTime };
 
-/** A class that builds the `headers` object from the application's header list. */
+/**
+ * A class that builds the `headers` object from the application's header list.
+ *
+ * @see Python's `BaseHandler.headers_class`
+ */
 export type HeadersClass = new (headers: Array<[string, string]>) => Headers;
 
 // Shared by every handler, as Python's class attribute is; never written to.
@@ -607,11 +611,10 @@ export class BaseHandler {
    * @see Python's `BaseHandler.error_output`
    */
   errorOutput(
-    environ: WSGIEnvironment,
+    _environ: WSGIEnvironment,
     startResponse: StartResponse,
     err?: unknown,
   ): WSGIBody | Promise<WSGIBody> {
-    void environ;
     // excInfo must be present for startResponse() to replace the application's
     // status; a thrown undefined still counts.
     startResponse(this.errorStatus, this.errorHeaders.slice(), err ?? new Error("unknown error"));
@@ -626,8 +629,7 @@ export class BaseHandler {
    *
    * @see Python's `BaseHandler._write`
    */
-  _write(data: Uint8Array): void | Promise<void> {
-    void data;
+  _write(_data: Uint8Array): void | Promise<void> {
     throw abstract("_write");
   }
 

@@ -22,6 +22,8 @@ import { BaseHandler } from "./base-handler.js";
  * `write()` may return nothing, the number of bytes it took (fewer than given
  * means "write the rest again"), a boolean (a Node `Writable`: `false` means
  * "wait for `drain`"), or a promise of either.
+ *
+ * @see Python's `SimpleHandler.stdout` (a raw or buffered binary stream); SPEC.md §6
  */
 export interface OutputStream {
   write(data: Uint8Array): unknown;

@@ -1,0 +1,119 @@
+/**
+ * Loading the application a `wsgiref` command serves from `MODULE[:EXPORT]`: a
+ * JavaScript module through `import()`, a TypeScript one through tsx, without a
+ * build step; then the named export, or `app`, or `default`.
+ */
+
+import { stat } from "node:fs/promises";
+import { extname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+import type { WSGIApplication } from "../types.js";
+import { CliError, oneLine, usageError } from "./cli-error.js";
+
+/** Extensions loaded through tsx; everything else goes to Node's own `import()`. */
+const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
+
+/** The parts of a `MODULE[:EXPORT]` argument. */
+export interface AppTarget {
+  /** The module's path as the user wrote it. */
+  path: string;
+  /** The export named after the colon, if any. */
+  exportName: string | undefined;
+}
+
+/**
+ * Split `MODULE[:EXPORT]` at its last colon when what follows is an identifier,
+ * so `C:\app.ts` and `./a:b/app.js` stay whole.
+ */
+export function parseTarget(spec: string): AppTarget {
+  const match = /^(.*):([A-Za-z_$][\w$]*)$/.exec(spec);
+  if (spec === "" || match?.[1] === "") {
+    throw usageError(`MODULE must name a file: '${spec}'`);
+  }
+  return match ? { path: match[1]!, exportName: match[2] } : { path: spec, exportName: undefined };
+}
+
+/**
+ * The application of `spec` (`demoApp` when `undefined`), wrapped in
+ * `validator()` when `validate` is true.
+ */
+export async function loadApp(
+  spec: string | undefined,
+  validate = false,
+): Promise<WSGIApplication> {
+  const app =
+    spec === undefined ? (await import("../simple-server.js")).demoApp : await importApp(spec);
+  if (!validate) {
+    return app;
+  }
+  // Held in a variable so the build does not need wsgiref/validate yet.
+  const path = "../validate.js";
+  const mod: unknown = await import(path).catch(() => undefined);
+  const validator = mod === undefined ? undefined : Reflect.get(mod as object, "validator");
+  if (typeof validator !== "function") {
+    throw usageError("--validate is not available yet: this build has no wsgiref/validate");
+  }
+  return validator(app) as WSGIApplication;
+}
+
+/**
+ * Import the module of `spec` and return its application.
+ *
+ * TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`) goes through tsx's `tsImport`, which
+ * compiles only this module and what it imports, leaving every other import of
+ * the process to Node. Every failure is a `CliError` with a one-line message; an
+ * error thrown by the module itself is its `cause`.
+ */
+export async function importApp(spec: string): Promise<WSGIApplication> {
+  const { path, exportName } = parseTarget(spec);
+  const file = resolve(path);
+  const isFile = await stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!isFile) {
+    throw new CliError(`module not found: ${file}`);
+  }
+
+  let ns: Record<string, unknown>;
+  try {
+    ns = TYPESCRIPT.has(extname(file))
+      ? await importTypeScript(file)
+      : await importJavaScript(file);
+  } catch (err) {
+    throw new CliError(`module ${file} failed to load: ${oneLine(err)}`, { cause: err });
+  }
+
+  // A module compiled to CommonJS (a .ts file outside a "type": "module" package)
+  // arrives as { default: module.exports }, its exports under that.
+  const inner = ns.default;
+  if (typeof inner === "object" && inner !== null && Reflect.get(inner, "__esModule") === true) {
+    ns = inner as Record<string, unknown>;
+  }
+
+  const names = exportName === undefined ? ["app", "default"] : [exportName];
+  const found = names.find((name) => ns[name] !== undefined);
+  if (found === undefined) {
+    const has = Object.keys(ns).filter((k) => k !== "__esModule");
+    const wanted = names.map((n) => `'${n}'`).join(" or ");
+    const hint = has.length > 0 ? `; it exports ${has.join(", ")}` : "; it exports nothing";
+    throw new CliError(`module ${file} has no export ${wanted}${hint}`);
+  }
+  const app = ns[found];
+  if (typeof app !== "function") {
+    const shown = inspect(app, { depth: 0, breakLength: Number.POSITIVE_INFINITY });
+    throw new CliError(`export '${found}' of ${file} is not a function: ${shown.slice(0, 60)}`);
+  }
+  return app as WSGIApplication;
+}
+
+async function importJavaScript(file: string): Promise<Record<string, unknown>> {
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  // Loaded on demand: serving JavaScript never starts esbuild.
+  const { tsImport } = await import("tsx/esm/api");
+  return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+}

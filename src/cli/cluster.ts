@@ -1,0 +1,173 @@
+/**
+ * `wsgiref serve --workers N` through `node:cluster`: the primary forks N copies
+ * of the command, which each listen on the same address (the primary holds the
+ * one listening socket and hands connections out in turn), replaces a worker
+ * that dies, and on SIGINT/SIGTERM has every worker drain before it exits.
+ */
+
+import cluster, { type Worker } from "node:cluster";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import type { WSGIServer } from "../simple-server.js";
+import { CliError, oneLine } from "./cli-error.js";
+import { listenError, serveUntilSignal, servingLine } from "./serve.js";
+
+/**
+ * Environment variable through which the primary gives its workers the port to
+ * listen on when asked for port 0 (any free one). The primary chooses it before
+ * forking: the workers' shared socket is keyed by the port they ask for, and
+ * closes when its last worker dies, so workers asking for 0 could end up on
+ * different ports after their replacement.
+ */
+const PORT_VARIABLE = "WSGIREF_WORKER_PORT";
+
+/** Consecutive workers dying before they listen, after which the primary gives up. */
+const MAX_EARLY_DEATHS = 5;
+
+/** What a worker tells its primary when it cannot start (bad module, port in use). */
+interface FatalMessage {
+  wsgirefFatal: string;
+  exitCode: number;
+}
+
+function isFatal(message: unknown): message is FatalMessage {
+  return typeof message === "object" && message !== null && "wsgirefFatal" in message;
+}
+
+/** The port a worker must listen on: the primary's choice when it made one. */
+export function workerPort(port: number): number {
+  const fixed = process.env[PORT_VARIABLE];
+  return fixed === undefined ? port : Number(fixed);
+}
+
+/**
+ * Run the primary of `count` workers until they have drained after SIGINT or
+ * SIGTERM (resolves 0) or cannot start (prints why, resolves non-zero).
+ *
+ * Prints the serving line once, when all `count` are listening. A worker that
+ * dies is logged in one line and replaced; replacements that die before
+ * listening are retried with a growing delay, and after `MAX_EARLY_DEATHS` in a
+ * row the primary stops them all and gives up.
+ */
+export async function runPrimary(count: number, host: string, port: number): Promise<number> {
+  const env = port === 0 ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
+  return new Promise((done) => {
+    const alive = new Set<Worker>();
+    const listening = new Set<Worker>();
+    let ready = false;
+    let stopping = false;
+    let exitCode = 0;
+    let earlyDeaths = 0;
+
+    const fork = (): void => {
+      if (!stopping) {
+        alive.add(cluster.fork(env));
+      }
+    };
+    const stop = (code: number, signal: NodeJS.Signals = "SIGTERM"): void => {
+      stopping = true;
+      exitCode = code;
+      for (const worker of alive) {
+        worker.process.kill(signal);
+      }
+      if (alive.size === 0) {
+        done(exitCode);
+      }
+    };
+    const fail = (message: string, code = 1): void => {
+      if (!stopping) {
+        process.stderr.write(`wsgiref: ${message}\n`);
+        stop(code);
+      }
+    };
+
+    cluster.on("listening", (worker, address) => {
+      listening.add(worker);
+      earlyDeaths = 0;
+      if (!ready && listening.size === count) {
+        ready = true;
+        console.log(servingLine(address.address ?? "", address.port));
+      }
+    });
+    cluster.on("message", (worker, message: unknown) => {
+      if (!isFatal(message)) {
+        return;
+      }
+      if (ready) {
+        process.stderr.write(`wsgiref: worker ${worker.process.pid}: ${message.wsgirefFatal}\n`);
+      } else {
+        // Before any worker listens, one's failure is everyone's: same module, same port.
+        fail(message.wsgirefFatal, message.exitCode);
+      }
+    });
+    cluster.on("exit", (worker, code, signal) => {
+      alive.delete(worker);
+      const hadListened = listening.delete(worker);
+      if (stopping) {
+        if (alive.size === 0) {
+          done(exitCode);
+        }
+        return;
+      }
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      process.stderr.write(`wsgiref: worker ${worker.process.pid} ${how}; starting a new one\n`);
+      if (hadListened) {
+        fork();
+      } else if (++earlyDeaths >= MAX_EARLY_DEATHS) {
+        fail(`${earlyDeaths} workers in a row exited before listening; giving up`);
+      } else {
+        // Back off (0.1 s, 0.2 s, 0.4 s, ...) rather than fork in a tight loop.
+        setTimeout(fork, 100 * 2 ** (earlyDeaths - 1));
+      }
+    });
+
+    let signals = 0;
+    const onSignal = (): void => {
+      // Once: drain. Twice: the user insists; end the workers now.
+      if (++signals === 1) {
+        stop(0);
+      } else {
+        stop(1, "SIGKILL");
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+
+    for (let i = 0; i < count; i++) {
+      fork();
+    }
+  });
+}
+
+/** A port on `host` free right now, found by binding port 0 and closing. */
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  try {
+    await once(server, "listening");
+  } catch (err) {
+    throw listenError(err, host, 0);
+  }
+  const address = server.address();
+  server.close();
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+/**
+ * Run one worker: start its server with `start`, serve until SIGINT/SIGTERM,
+ * drain, and exit 0. A failure to start goes to the primary as one line.
+ */
+export async function runWorker(start: () => Promise<WSGIServer>): Promise<number> {
+  let server: WSGIServer;
+  try {
+    server = await start();
+  } catch (err) {
+    const message = err instanceof CliError ? err.message : oneLine(err);
+    const exitCode = err instanceof CliError ? err.exitCode : 1;
+    const fatal: FatalMessage = { wsgirefFatal: message, exitCode };
+    await new Promise<void>((sent) => process.send?.(fatal, undefined, {}, () => sent()));
+    return exitCode;
+  }
+  await serveUntilSignal(server);
+  return 0;
+}

@@ -1,0 +1,90 @@
+/**
+ * `wsgiref serve --workers N`: several processes answer on one port, a killed
+ * worker is replaced while the others keep serving, and SIGTERM drains them all.
+ */
+
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
+
+const app = tempDir({
+  "package.json": '{ "type": "module" }',
+  // Reports which process answered; says on stderr when a process has loaded it.
+  "pid.js": [
+    'console.error("app loaded in " + process.pid);',
+    "export function app(environ, startResponse) {",
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    '  return [new TextEncoder().encode(process.pid + " " + environ["wsgi.multiprocess"])];',
+    "}",
+    "",
+  ].join("\n"),
+});
+
+const pids = new Set<number>();
+after(() => {
+  killAll(pids);
+  app.rm();
+});
+
+/** Ask for `/` on a new connection; return the answering pid and its wsgi.multiprocess. */
+async function whoAnswers(port: number): Promise<[number, string]> {
+  const reply = await fetchRaw(port, "/");
+  assert.equal(reply.status, 200);
+  const [pid, multiprocess] = reply.body.toString().split(" ");
+  return [Number(pid), multiprocess ?? ""];
+}
+
+describe("wsgiref serve --workers", () => {
+  it("spreads requests over workers, replaces a killed one, and drains on SIGTERM", async () => {
+    const { child, host, port } = await serveCli(
+      ["serve", "pid.js", "--workers", "2", "--port", "0", "--quiet"],
+      {
+        cwd: app.dir,
+      },
+    );
+    assert.equal(host, "127.0.0.1");
+    assert.notEqual(port, 0);
+    assert.equal(
+      child.stdout.match(/Serving HTTP/g)?.length,
+      1,
+      "one serving line, from the primary",
+    );
+
+    // Round-robin hands each new connection to the next worker.
+    for (let i = 0; i < 20 && pids.size < 2; i++) {
+      const [pid, multiprocess] = await whoAnswers(port);
+      assert.equal(multiprocess, "true");
+      pids.add(pid);
+    }
+    assert.equal(pids.size, 2);
+    assert.ok(!pids.has(child.pid), "workers are not the primary");
+
+    const [victim, survivor] = [...pids] as [number, number];
+    process.kill(victim, "SIGKILL");
+    await child.waitFor(
+      new RegExp(`^wsgiref: worker ${victim} was killed by SIGKILL; starting a new one$`),
+    );
+    const loaded = await child.waitFor(
+      new RegExp(`^app loaded in (?!(?:${victim}|${survivor})$)(\\d+)$`),
+    );
+    const replacement = Number(loaded[1]);
+    pids.add(replacement);
+
+    // Requests keep working while the replacement starts, until it joins in.
+    const seen = new Set<number>();
+    const deadline = Date.now() + 10_000;
+    while (!seen.has(replacement) && Date.now() < deadline) {
+      const [pid] = await whoAnswers(port);
+      assert.notEqual(pid, victim);
+      seen.add(pid);
+    }
+    assert.ok(seen.has(replacement), `the new worker ${replacement} answers`);
+
+    child.process.kill("SIGTERM");
+    const outcome = await child.outcome;
+    assert.equal(outcome.code, 0);
+    for (const pid of pids) {
+      assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `worker ${pid} has exited`);
+    }
+  });
+});

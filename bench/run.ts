@@ -25,8 +25,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { barChart } from "./lib/chart.js";
-import { type Pinning, pinSelf, planPinning } from "./lib/cpu.js";
-import { download, hasCurl, upload } from "./lib/curl.js";
+import { pinSelf, planPinning } from "./lib/cpu.js";
+import { hasCurl } from "./lib/curl.js";
+import { type MeasureContext, measureScenario } from "./lib/measure.js";
 import { killAll, stop } from "./lib/proc.js";
 import { profileMarkdown, summarise } from "./lib/profile.js";
 import {
@@ -38,17 +39,8 @@ import {
   runMarkdown,
   type ScenarioResult,
 } from "./lib/report.js";
-import { RssSampler } from "./lib/rss.js";
 import { SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from "./lib/scenarios.js";
-import {
-  launch,
-  type Paths,
-  PYTHON,
-  type Running,
-  SERVERS,
-  type ServerSpec,
-  server,
-} from "./lib/servers.js";
+import { launch, type Paths, PYTHON, SERVERS, server } from "./lib/servers.js";
 import { findWrk, runWrk, type WrkResult } from "./lib/wrk.js";
 
 const MIB = 1024 * 1024;
@@ -58,9 +50,10 @@ const UPLOAD_SIZE = 64 * MIB;
 const HELP = `Usage: node build/bench/run.js [options]   (npm run bench -- [options])
 
 Options:
-  --duration S     whole seconds per measured wrk run (default 5)
+  --duration S     whole seconds per measured wrk run (default 3)
   --warmup S       whole seconds of wrk warm-up before each measured run (default 1; 0: none)
-  --repeat N       measured wrk runs per server, the median reported (default 1)
+  --repeat N       measured wrk runs per server, taken in turns across the servers;
+                   the median is reported (default 3)
   --only LIST      scenarios to run, comma-separated (default all):
                    ${SCENARIO_IDS.join(", ")}
   --servers LIST   servers to run, comma-separated (default all):
@@ -147,9 +140,9 @@ function parseOptions(): Options {
   const only = new Set<ScenarioId>(list(values.only, SCENARIO_IDS, "only"));
   const serverIds = SERVERS.map((spec) => spec.id);
   return {
-    durationS: whole(values.duration, "duration", 5),
+    durationS: whole(values.duration, "duration", 3),
     warmupS: whole(values.warmup, "warmup", 1, true),
-    repeat: whole(values.repeat, "repeat", 1),
+    repeat: whole(values.repeat, "repeat", 3),
     scenarios: SCENARIOS.filter((scenario) => only.has(scenario.id)),
     servers: new Set(list(values.servers, serverIds, "servers")),
     install: values.install === true,
@@ -159,32 +152,13 @@ function parseOptions(): Options {
   };
 }
 
-/** Everything a measurement needs. */
-interface Context {
+/** Everything the run needs. */
+interface Context extends MeasureContext {
   options: Options;
-  paths: Paths;
-  pinning: Pinning;
-  wrk: string | undefined;
-  curl: boolean;
-  env: NodeJS.ProcessEnv;
-  file: string;
-  uploadFile: string;
 }
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** An error as one line for a table cell: its message with the output tail folded in. */
-function oneLine(err: unknown): string {
-  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").trim();
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
 /** Install Debian packages with apt-get when allowed; say what to do otherwise. */
@@ -227,122 +201,13 @@ function makeFile(path: string, size: number): void {
   }
 }
 
-function coresFor(spec: ServerSpec, pinning: Pinning): string | undefined {
-  return spec.multiProcess ? pinning.workers : pinning.server;
-}
-
-function wrkNote(result: WrkResult): string | undefined {
-  const { connect, read, write, timeout } = result.socketErrors;
-  const notes: string[] = [];
-  if (result.non2xx > 0) {
-    notes.push(`${result.non2xx} non-2xx`);
-  }
-  if (connect + read + write + timeout > 0) {
-    notes.push(
-      `socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`,
-    );
-  }
-  return notes.length === 0 ? undefined : notes.join("; ");
-}
-
-/** Start `spec` fresh, apply the scenario's load, stop it; one row. */
-async function measure(spec: ServerSpec, scenario: Scenario, ctx: Context): Promise<Row> {
-  const row: Row = { server: spec.id, label: spec.label };
-  const running = await launch(spec, ctx.paths, {
-    cores: coresFor(spec, ctx.pinning),
-    env: ctx.env,
-  });
-  try {
-    await applyLoad(running, scenario, ctx, row);
-    if (running.process.descendants.size === 0 && spec.multiProcess) {
-      row.note = "no worker processes seen";
-    }
-  } finally {
-    await stop(running.process);
-  }
-  return row;
-}
-
-async function applyLoad(
-  running: Running,
-  scenario: Scenario,
-  ctx: Context,
-  row: Row,
-): Promise<void> {
-  const load = scenario.load;
-  const url = running.base + load.path;
-  const { options, pinning } = ctx;
-  if (load.kind === "wrk") {
-    if (ctx.wrk === undefined) {
-      throw new Error("wrk not found (apt-get install -y wrk)");
-    }
-    const wrkOptions = {
-      wrk: ctx.wrk,
-      url,
-      connections: load.connections,
-      cores: pinning.client,
-    };
-    if (options.warmupS > 0) {
-      await runWrk({ ...wrkOptions, durationS: options.warmupS });
-    }
-    const sampler = new RssSampler(running.process.pid);
-    sampler.start();
-    const results: WrkResult[] = [];
-    for (let i = 0; i < options.repeat; i++) {
-      results.push(await runWrk({ ...wrkOptions, durationS: options.durationS }));
-    }
-    row.rssGrowth = sampler.stop().growth;
-    const runs = results.map((result) => result.requestsPerSec);
-    const mid = median(runs);
-    // Latency from the run nearest the median, so the columns describe one run.
-    const chosen = results.reduce((best, result) =>
-      Math.abs(result.requestsPerSec - mid) < Math.abs(best.requestsPerSec - mid) ? result : best,
-    );
-    row.value = mid;
-    row.runs = runs;
-    row.p50Ms = chosen.latencyMs?.p50;
-    row.p99Ms = chosen.latencyMs?.p99;
-    const note = results.map(wrkNote).find((each) => each !== undefined);
-    if (note !== undefined) {
-      row.note = note;
-    }
-    return;
-  }
-  if (!ctx.curl) {
-    throw new Error("curl not found (apt-get install -y curl)");
-  }
-  const sampler = new RssSampler(running.process.pid);
-  sampler.start();
-  const runs: number[] = [];
-  try {
-    for (let i = 0; i < load.runs; i++) {
-      if (load.kind === "download") {
-        const got = await download(url, pinning.client);
-        if (got.status !== 200 || got.bytes !== FILE_SIZE) {
-          throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
-        }
-        runs.push(got.bytes / got.seconds / 1e9);
-      } else {
-        const sent = await upload(url, ctx.uploadFile, pinning.client);
-        if (sent.status !== 200 || sent.body.trim() !== String(UPLOAD_SIZE)) {
-          throw new Error(`POST ${load.path} answered ${sent.status}: ${sent.body.slice(0, 80)}`);
-        }
-        runs.push(sent.seconds);
-      }
-    }
-  } finally {
-    row.rssGrowth = sampler.stop().growth;
-  }
-  row.value = median(runs);
-  row.runs = runs;
-}
-
 function progress(scenario: Scenario, row: Row): void {
   const figures =
     row.value === undefined
       ? (row.note ?? "")
       : [
           `${formatValue(row.value, scenario.unit)} ${scenario.unit}`,
+          row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}× ${scenario.baseline}`,
           row.p50Ms === undefined ? "" : `p50 ${row.p50Ms.toFixed(2)} ms`,
           row.p99Ms === undefined ? "" : `p99 ${row.p99Ms.toFixed(2)} ms`,
           row.rssGrowth === undefined ? "" : `RSS +${(row.rssGrowth / MIB).toFixed(1)} MiB`,
@@ -355,31 +220,14 @@ function progress(scenario: Scenario, row: Row): void {
 
 async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioResult> {
   log(`\n== ${scenario.id}: ${scenario.title}`);
-  const rows: Row[] = [];
-  for (const id of scenario.servers) {
-    if (!ctx.options.servers.has(id)) {
-      continue;
-    }
-    const spec = server(id);
-    const missing = spec.missing(ctx.paths);
-    let row: Row;
-    if (missing !== undefined) {
-      row = { server: id, label: spec.label, note: `skipped: ${missing}` };
-    } else {
-      try {
-        row = await measure(spec, scenario, ctx);
-      } catch (err) {
-        row = { server: id, label: spec.label, note: `failed: ${oneLine(err)}` };
-      }
-    }
-    progress(scenario, row);
-    rows.push(row);
-  }
+  const specs = scenario.servers.filter((id) => ctx.options.servers.has(id)).map(server);
+  const rows = await measureScenario(scenario, specs, ctx);
   const base = rows.find((row) => row.server === scenario.baseline)?.value;
   for (const row of rows) {
     if (row.value !== undefined && base !== undefined && base > 0) {
       row.ratio = row.value / base;
     }
+    progress(scenario, row);
   }
   return {
     id: scenario.id,
@@ -570,8 +418,12 @@ async function main(): Promise<void> {
     wrk,
     curl: hasCurl(),
     env: { ...process.env, WSGIREF_BENCH_FILE: file },
-    file,
+    fileSize: FILE_SIZE,
     uploadFile,
+    uploadSize: UPLOAD_SIZE,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    repeat: options.repeat,
   };
   log(`pinning: ${pinning.note}`);
   try {

@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 interface CallFrame {
@@ -20,6 +20,8 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   hitCount?: number;
+  /** Samples per source line (1-based, in the compiled file), when V8 recorded them. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 
 interface CpuProfile {
@@ -45,6 +47,8 @@ export interface ProfileSummary {
   busyMs: number;
   functions: Frame[];
   files: Frame[];
+  /** The hottest lines of the repository's own code (not node_modules), with their text. */
+  lines: Frame[];
 }
 
 function isProfile(value: unknown): value is CpuProfile {
@@ -71,6 +75,38 @@ function sourceMapFor(path: string): SourceMap | undefined {
   return maps.get(path);
 }
 
+/**
+ * The first mapping on a compiled line (0-based), so a whole line maps to the
+ * TypeScript statement it starts with rather than to the previous line.
+ */
+function lineEntry(map: SourceMap, line: number): { source: string; line: number } | undefined {
+  for (let column = 0; column < 400; column += 2) {
+    const entry = map.findEntry(line, column);
+    if (!("originalSource" in entry) || entry.originalSource === undefined) {
+      continue;
+    }
+    if (entry.generatedLine === line) {
+      return { source: entry.originalSource, line: entry.originalLine };
+    }
+    if (entry.generatedLine > line) {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const sources = new Map<string, string[]>();
+
+/** Line `line` (1-based) of `file` (relative to `root`), trimmed, for the hot-line table. */
+function sourceLine(root: string, file: string, line: number): string {
+  if (!sources.has(file)) {
+    const path = join(root, file);
+    sources.set(file, existsSync(path) ? readFileSync(path, "utf8").split("\n") : []);
+  }
+  const text = sources.get(file)?.[line - 1]?.trim() ?? "";
+  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+}
+
 /** Where a frame is, as `file:line` (1-based), in TypeScript when a map says so. */
 function location(frame: CallFrame, root: string): string {
   if (frame.url === "") {
@@ -83,12 +119,29 @@ function location(frame: CallFrame, root: string): string {
   const map = sourceMapFor(path);
   const entry = map?.findEntry(frame.lineNumber, frame.columnNumber);
   if (entry !== undefined && "originalSource" in entry && entry.originalSource !== undefined) {
-    const original = entry.originalSource.startsWith("file:")
-      ? fileURLToPath(entry.originalSource)
-      : new URL(entry.originalSource, frame.url).pathname;
-    return `${relative(root, original)}:${entry.originalLine + 1}`;
+    return `${relative(root, originalPath(entry.originalSource, frame.url))}:${entry.originalLine + 1}`;
   }
   return `${path.startsWith(root) ? relative(root, path) : path}:${frame.lineNumber + 1}`;
+}
+
+function originalPath(source: string, url: string): string {
+  return source.startsWith("file:") ? fileURLToPath(source) : new URL(source, url).pathname;
+}
+
+/** Where a compiled line of `url` comes from: `file:line` relative to `root`. */
+function lineLocation(url: string, line: number, root: string): string | undefined {
+  if (!url.startsWith("file:")) {
+    return undefined;
+  }
+  const path = fileURLToPath(url);
+  if (!path.startsWith(root) || path.includes("/node_modules/")) {
+    return undefined;
+  }
+  const map = sourceMapFor(path);
+  const entry = map === undefined ? undefined : lineEntry(map, line - 1);
+  return entry === undefined
+    ? `${relative(root, path)}:${line}`
+    : `${relative(root, originalPath(entry.source, url))}:${entry.line + 1}`;
 }
 
 function fileOf(frame: CallFrame, root: string): string {
@@ -114,6 +167,7 @@ export function summarise(path: string, root: string, count = 25): ProfileSummar
   const msPerSample = totalSamples === 0 ? 0 : totalMs / totalSamples;
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
+  const byLine = new Map<string, number>();
   let idleMs = 0;
   for (const node of parsed.nodes) {
     const ms = (node.hitCount ?? 0) * msPerSample;
@@ -130,6 +184,12 @@ export function summarise(path: string, root: string, count = 25): ProfileSummar
     byFunction.set(name, (byFunction.get(name) ?? 0) + ms);
     const file = fileOf(frame, root);
     byFile.set(file, (byFile.get(file) ?? 0) + ms);
+    for (const tick of node.positionTicks ?? []) {
+      const at = lineLocation(frame.url, tick.line, root);
+      if (at !== undefined) {
+        byLine.set(at, (byLine.get(at) ?? 0) + tick.ticks * msPerSample);
+      }
+    }
   }
   const busyMs = totalMs - idleMs;
   return {
@@ -137,6 +197,10 @@ export function summarise(path: string, root: string, count = 25): ProfileSummar
     busyMs,
     functions: top(byFunction, busyMs, count),
     files: top(byFile, busyMs, count),
+    lines: top(byLine, busyMs, count).map((frame) => {
+      const [file, line] = frame.name.split(/:(?=\d+$)/);
+      return { ...frame, name: `${frame.name} ${sourceLine(root, file!, Number(line))}` };
+    }),
   };
 }
 
@@ -160,5 +224,15 @@ export function profileMarkdown(title: string, summary: ProfileSummary): string 
     "|---:|---:|---|",
     ...rows(summary.files.slice(0, 12)),
     "",
+    ...(summary.lines.length === 0
+      ? []
+      : [
+          "Hottest lines of this repository's code (self time, from V8's position ticks):",
+          "",
+          "| self ms | share of busy | line |",
+          "|---:|---:|---|",
+          ...rows(summary.lines.slice(0, 15)),
+          "",
+        ]),
   ].join("\n");
 }

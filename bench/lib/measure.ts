@@ -1,0 +1,226 @@
+/**
+ * Measure one scenario on several servers. All of them are started fresh (so RSS
+ * growth starts from an unused process), warmed up, then loaded in turns — run 1
+ * on each server, then run 2 on each, and so on — so that noise from other work on
+ * the machine falls on every server alike rather than on whichever ran last.
+ */
+
+import type { Pinning } from "./cpu.js";
+import { download, upload } from "./curl.js";
+import { stop } from "./proc.js";
+import type { Row } from "./report.js";
+import { RssSampler } from "./rss.js";
+import type { Scenario } from "./scenarios.js";
+import { launch, type Paths, type Running, type ServerSpec } from "./servers.js";
+import { runWrk, type WrkResult } from "./wrk.js";
+
+/** What a measurement needs to know. */
+export interface MeasureContext {
+  paths: Paths;
+  pinning: Pinning;
+  wrk: string | undefined;
+  curl: boolean;
+  env: NodeJS.ProcessEnv;
+  /** The file `GET /file` sends and its size. */
+  fileSize: number;
+  /** The file uploads send, and its size. */
+  uploadFile: string;
+  uploadSize: number;
+  durationS: number;
+  warmupS: number;
+  /** Measured wrk runs per server. */
+  repeat: number;
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** An error as one line for a table cell, the output tail folded in. */
+export function oneLine(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").trim();
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+function wrkNote(result: WrkResult): string | undefined {
+  const { connect, read, write, timeout } = result.socketErrors;
+  const notes: string[] = [];
+  if (result.non2xx > 0) {
+    notes.push(`${result.non2xx} non-2xx`);
+  }
+  if (connect + read + write + timeout > 0) {
+    notes.push(
+      `socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`,
+    );
+  }
+  return notes.length === 0 ? undefined : notes.join("; ");
+}
+
+/** One server under test in this scenario. */
+interface Subject {
+  spec: ServerSpec;
+  row: Row;
+  running?: Running;
+  sampler?: RssSampler;
+  wrk: WrkResult[];
+  runs: number[];
+  failed?: string;
+}
+
+function active(subjects: readonly Subject[]): Subject[] {
+  return subjects.filter(
+    (subject) => subject.running !== undefined && subject.failed === undefined,
+  );
+}
+
+/** Apply one unit of the scenario's load to `running`: one wrk run or one transfer. */
+async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): Promise<void> {
+  const running = subject.running!;
+  const load = scenario.load;
+  const url = running.base + load.path;
+  const client = ctx.pinning.client;
+  switch (load.kind) {
+    case "wrk": {
+      const result = await runWrk({
+        wrk: ctx.wrk!,
+        url,
+        connections: load.connections,
+        durationS: ctx.durationS,
+        cores: client,
+      });
+      subject.wrk.push(result);
+      subject.runs.push(result.requestsPerSec);
+      return;
+    }
+    case "download": {
+      const got = await download(url, client);
+      if (got.status !== 200 || got.bytes !== ctx.fileSize) {
+        throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
+      }
+      subject.runs.push(got.bytes / got.seconds / 1e9);
+      return;
+    }
+    case "upload": {
+      const sent = await upload(url, ctx.uploadFile, client);
+      if (sent.status !== 200 || sent.body.trim() !== String(ctx.uploadSize)) {
+        throw new Error(`POST ${load.path} answered ${sent.status}: ${sent.body.slice(0, 80)}`);
+      }
+      subject.runs.push(sent.seconds);
+      return;
+    }
+  }
+}
+
+function finish(subject: Subject): Row {
+  const row = subject.row;
+  if (subject.failed !== undefined || subject.runs.length === 0) {
+    row.note = subject.failed ?? row.note ?? "no runs";
+    return row;
+  }
+  const mid = median(subject.runs);
+  row.value = mid;
+  row.runs = subject.runs;
+  if (subject.wrk.length > 0) {
+    // Latency from the run nearest the median, so the columns describe one run.
+    const chosen = subject.wrk.reduce((best, result) =>
+      Math.abs(result.requestsPerSec - mid) < Math.abs(best.requestsPerSec - mid) ? result : best,
+    );
+    row.p50Ms = chosen.latencyMs?.p50;
+    row.p99Ms = chosen.latencyMs?.p99;
+    const note = subject.wrk.map(wrkNote).find((each) => each !== undefined);
+    if (note !== undefined) {
+      row.note = note;
+    }
+  }
+  if (subject.spec.multiProcess && subject.running?.process.descendants.size === 0) {
+    row.note = [row.note, "no worker processes seen"].filter(Boolean).join("; ");
+  }
+  return row;
+}
+
+/**
+ * Start each of `specs`, apply `scenario`'s load in turns, stop them; one row per
+ * spec, in order. A server that is not installed or fails gets a row with a note.
+ */
+export async function measureScenario(
+  scenario: Scenario,
+  specs: readonly ServerSpec[],
+  ctx: MeasureContext,
+): Promise<Row[]> {
+  const subjects: Subject[] = specs.map((spec) => ({
+    spec,
+    row: { server: spec.id, label: spec.label },
+    wrk: [],
+    runs: [],
+  }));
+  const needs =
+    scenario.load.kind === "wrk"
+      ? ctx.wrk === undefined
+        ? "wrk not found (apt-get install -y wrk)"
+        : undefined
+      : ctx.curl
+        ? undefined
+        : "curl not found (apt-get install -y curl)";
+  try {
+    for (const subject of subjects) {
+      const missing = needs ?? subject.spec.missing(ctx.paths);
+      if (missing !== undefined) {
+        subject.failed = `skipped: ${missing}`;
+        continue;
+      }
+      try {
+        subject.running = await launch(subject.spec, ctx.paths, {
+          cores: subject.spec.multiProcess ? ctx.pinning.workers : ctx.pinning.server,
+          env: ctx.env,
+        });
+      } catch (err) {
+        subject.failed = `failed to start: ${oneLine(err)}`;
+      }
+    }
+    if (scenario.load.kind === "wrk" && ctx.warmupS > 0) {
+      const load = scenario.load;
+      for (const subject of active(subjects)) {
+        try {
+          await runWrk({
+            wrk: ctx.wrk!,
+            url: subject.running!.base + load.path,
+            connections: load.connections,
+            durationS: ctx.warmupS,
+            cores: ctx.pinning.client,
+          });
+        } catch (err) {
+          subject.failed = `failed in warm-up: ${oneLine(err)}`;
+        }
+      }
+    }
+    for (const subject of active(subjects)) {
+      subject.sampler = new RssSampler(subject.running!.process.pid);
+      subject.sampler.start();
+    }
+    const rounds = scenario.load.kind === "wrk" ? ctx.repeat : scenario.load.runs;
+    for (let round = 0; round < rounds; round++) {
+      for (const subject of active(subjects)) {
+        try {
+          await once(scenario, subject, ctx);
+        } catch (err) {
+          subject.failed = `failed: ${oneLine(err)}`;
+        }
+      }
+    }
+  } finally {
+    for (const subject of subjects) {
+      if (subject.sampler !== undefined) {
+        subject.row.rssGrowth = subject.sampler.stop().growth;
+      }
+    }
+    for (const subject of subjects) {
+      if (subject.running !== undefined) {
+        await stop(subject.running.process);
+      }
+    }
+  }
+  return subjects.map(finish);
+}

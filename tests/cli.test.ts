@@ -8,7 +8,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { killAll, runCli, tempDir } from "./cli/cli-process.js";
+import { fileURLToPath } from "node:url";
+import { Child, killAll, runCli, tempDir } from "./cli/cli-process.js";
 
 const modules = tempDir({
   "package.json": '{ "type": "module" }',
@@ -67,6 +68,13 @@ describe("wsgiref --help", { concurrency: 4 }, () => {
       assert.match(stdout, /--help/);
     });
   }
+
+  it("runs through the bin/wsgiref.js launcher", async () => {
+    const bin = fileURLToPath(new URL("../../bin/wsgiref.js", import.meta.url));
+    const { code, stdout } = await new Child([bin, "cgi", "--help"]).outcome;
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: wsgiref cgi /);
+  });
 
   it("documents one flag per ServerOptions limit in serve --help", async () => {
     const { stdout } = await runCli(["serve", "--help"]);

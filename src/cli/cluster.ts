@@ -110,11 +110,14 @@ export async function runPrimary(count: number, host: string, port: number): Pro
         return;
       }
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      process.stderr.write(`wsgiref: worker ${worker.process.pid} ${how}; starting a new one\n`);
+      const dead = `worker ${worker.process.pid} ${how}`;
+      if (!hadListened && ++earlyDeaths >= MAX_EARLY_DEATHS) {
+        fail(`${dead}, the ${earlyDeaths}th in a row before listening; giving up`);
+        return;
+      }
+      process.stderr.write(`wsgiref: ${dead}; starting a new one\n`);
       if (hadListened) {
         fork();
-      } else if (++earlyDeaths >= MAX_EARLY_DEATHS) {
-        fail(`${earlyDeaths} workers in a row exited before listening; giving up`);
       } else {
         // Back off (0.1 s, 0.2 s, 0.4 s, ...) rather than fork in a tight loop.
         setTimeout(fork, 100 * 2 ** (earlyDeaths - 1));

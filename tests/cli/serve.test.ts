@@ -5,7 +5,9 @@
 
 import assert from "node:assert/strict";
 import { get } from "node:http";
+import { connect } from "node:net";
 import { after, describe, it } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import { fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
 
 // A directory without package.json: .js is CommonJS there, and the .ts modules
@@ -41,6 +43,26 @@ const esm = tempDir({
     'export function other(environ, startResponse) { startResponse("200 OK", []); return [text("other")]; }',
     "",
   ].join("\n"),
+  // Reads its body without a size: fine for the server, an error for validator().
+  "reads.js": [
+    "export function app(environ, startResponse) {",
+    '  const body = environ["wsgi.input"].read();',
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    "  return [body];",
+    "}",
+    "",
+  ].join("\n"),
+  // Sends one chunk, then never finishes.
+  "hangs.js": [
+    "export function app(environ, startResponse) {",
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    "  return (async function* () {",
+    '    yield new TextEncoder().encode("forever");',
+    "    await new Promise(() => {});",
+    "  })();",
+    "}",
+    "",
+  ].join("\n"),
   // The first chunk goes out at once; the second waits for the SIGTERM that
   // stops the server, so the response is in flight when the signal arrives.
   "slow.js": [
@@ -58,6 +80,22 @@ const esm = tempDir({
     "",
   ].join("\n"),
 });
+
+/** Resolve once a connection to `port` is refused: the server has stopped listening. */
+async function waitUntilRefused(port: number): Promise<void> {
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", () => resolve(true));
+    });
+    if (refused) return;
+    await setTimeout(10);
+  }
+}
 
 after(() => {
   killAll();
@@ -126,6 +164,38 @@ describe("wsgiref serve", { concurrency: 2 }, () => {
     );
     child.process.kill("SIGTERM");
     assert.equal((await child.outcome).code, 0);
+  });
+
+  it("wraps the app in validator() with --validate", async () => {
+    const plain = await serveCli(["serve", "reads.js", "--port", "0"], { cwd: esm.dir });
+    const checked = await serveCli(["serve", "reads.js", "--port", "0", "--validate"], {
+      cwd: esm.dir,
+    });
+    const post = { method: "POST", body: Buffer.from("abc") };
+    assert.equal((await fetchRaw(plain.port, "/", post)).body.toString(), "abc");
+    assert.equal((await fetchRaw(checked.port, "/", post)).status, 500);
+    for (const { child } of [plain, checked]) child.process.kill("SIGTERM");
+    assert.equal((await plain.child.outcome).code, 0);
+    const outcome = await checked.child.outcome;
+    assert.equal(outcome.code, 0);
+    assert.match(outcome.stderr, /AssertionError/);
+  });
+
+  it("exits 1 at once on a second signal while a request hangs", async () => {
+    const { child, port } = await serveCli(["serve", "hangs.js", "--port", "0"], { cwd: esm.dir });
+    await new Promise<void>((resolve, reject) => {
+      get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+        res.once("data", () => resolve());
+        res.on("error", () => undefined);
+      }).on("error", reject);
+    });
+    child.process.kill("SIGTERM");
+    // Signals are not queued: send the second only once the first has closed the port.
+    await waitUntilRefused(port);
+    child.process.kill("SIGTERM");
+    const outcome = await child.outcome;
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /^wsgiref: SIGTERM again; exiting without waiting$/m);
   });
 
   it("finishes a request in flight on SIGTERM, then exits 0", async () => {

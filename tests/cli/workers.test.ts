@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
+import { Child, CLI, fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
 
 const app = tempDir({
   "package.json": '{ "type": "module" }',
@@ -18,6 +18,8 @@ const app = tempDir({
     "}",
     "",
   ].join("\n"),
+  // Dies while loading, before its worker can listen.
+  "dies.js": "process.exit(3);\n",
 });
 
 const pids = new Set<number>();
@@ -85,6 +87,24 @@ describe("wsgiref serve --workers", () => {
     assert.equal(outcome.code, 0);
     for (const pid of pids) {
       assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `worker ${pid} has exited`);
+    }
+  });
+
+  it("gives up when workers keep dying before they listen", async () => {
+    const child = new Child([CLI, "serve", "dies.js", "--workers", "2", "--port", "0"], {
+      cwd: app.dir,
+    });
+    const outcome = await child.outcome;
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stdout, "");
+    const lines = outcome.stderr.trimEnd().split("\n");
+    assert.match(
+      lines.at(-1) ?? "",
+      /^wsgiref: worker \d+ exited with code 3, the 5th in a row before listening; giving up$/,
+    );
+    assert.equal(lines.length, 5, "each death is logged, then the give-up");
+    for (const line of lines.slice(0, -1)) {
+      assert.match(line, /^wsgiref: worker \d+ exited with code 3; starting a new one$/);
     }
   });
 });

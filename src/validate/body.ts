@@ -1,0 +1,225 @@
+/**
+ * The validator's response body: a wrapper around what the application returned
+ * that checks each chunk as the server takes it, that `startResponse()` came
+ * first, that the server stops reading once it has called `close()`, calls it
+ * once, and calls it at all (reported on stderr when the wrapper is
+ * garbage-collected unclosed).
+ *
+ * Port of `IteratorWrapper` in Python's `wsgiref.validate`, for sync and async
+ * iterables.
+ */
+
+import { isThenable } from "../internal/thenable.js";
+import type { WSGIBody } from "../types.js";
+import { CHECKS, fail, repr } from "./checks.js";
+
+/** What one call of the validated application shares between its wrappers. */
+export interface ResponseState {
+  /** `startResponse()` was called, successfully or not. */
+  called: boolean;
+  /** `startResponse()` passed its checks (Python's `start_response_started`). */
+  started: boolean;
+  /** The server is inside the body's `next()`. */
+  iterating: boolean;
+}
+
+// Python's IteratorWrapper.__del__. A finalizer cannot throw (that would crash
+// the process), so unlike Python only the line on stderr remains. A body is
+// unregistered when it is closed, so the finalizer only sees unclosed ones.
+const unclosed = new FinalizationRegistry<undefined>(() => {
+  process.stderr.write(`${CHECKS["body-not-closed"].message}\n`);
+});
+
+// Registering costs about as much as all the other checks of a small response
+// together, and most bodies are closed within the turn of the event loop that
+// made them: bodies wait here (strongly held, so none can be collected unseen)
+// until the loop turns, and only those still open then are registered.
+// A loop that never turns (requests served back to back in microtasks) empties
+// the queue every PENDING_MAX bodies instead.
+let pending: BodyWrapper[] = [];
+let scheduled = false;
+const PENDING_MAX = 256;
+
+function registerPending(): void {
+  scheduled = false;
+  const bodies = pending;
+  pending = [];
+  for (const body of bodies) {
+    body.register();
+  }
+}
+
+function enqueue(body: BodyWrapper): void {
+  if (pending.length >= PENDING_MAX) {
+    registerPending();
+  }
+  pending.push(body);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(registerPending).unref();
+  }
+}
+
+/** The checks shared by the sync and the async wrapper. */
+abstract class BodyWrapper {
+  readonly #original: WSGIBody;
+  readonly #response: ResponseState;
+  #closed = false;
+  #registered = false;
+  // Python's check_start_response: pending until the first chunk.
+  #checkStart = true;
+
+  constructor(original: WSGIBody, response: ResponseState) {
+    this.#original = original;
+    this.#response = response;
+    enqueue(this);
+  }
+
+  /** Watch for this body being collected unclosed (once the loop has turned). */
+  register(): void {
+    if (!this.#closed) {
+      this.#registered = true;
+      unclosed.register(this, undefined, this);
+    }
+  }
+
+  protected beforeNext(): void {
+    // Specification Details: after close(), the server uses the iterable no more
+    if (this.#closed) {
+      fail("body-read-after-close");
+    }
+    this.#response.iterating = true;
+  }
+
+  protected afterThrow(): void {
+    this.#response.iterating = false;
+  }
+
+  protected afterNext(step: IteratorResult<unknown>): IteratorResult<Uint8Array> {
+    this.#response.iterating = false;
+    if (step.done) {
+      // Specification Details: start_response() is called by the time the body ends
+      if (this.#checkStart && !this.#response.started) {
+        fail("body-ended-before-start-response");
+      }
+      return step;
+    }
+    // Specification Details: the iterable yields bytestrings
+    if (!(step.value instanceof Uint8Array)) {
+      fail("body-chunk-type", { chunk: repr(step.value) });
+    }
+    if (this.#checkStart) {
+      // Specification Details: start_response() is called before the first bytestring
+      if (!this.#response.started) {
+        fail("body-before-start-response");
+      }
+      this.#checkStart = false;
+    }
+    return step as IteratorResult<Uint8Array>;
+  }
+
+  /** Mark the body closed, then call the application's `close()` when it has one. */
+  close(): void | Promise<void> {
+    // Specification Details: the server calls close() once (SPEC.md §2: exactly once)
+    if (this.#closed) {
+      fail("body-closed-twice");
+    }
+    this.#closed = true;
+    if (this.#registered) {
+      unclosed.unregister(this);
+    }
+    const original = this.#original;
+    const close: unknown = original.close;
+    if (typeof close === "function") {
+      const closing: unknown = close.call(original);
+      if (isThenable(closing)) {
+        return closing as Promise<void>;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A checked sync body: its own iterator, as Python's wrapper is.
+ *
+ * @see Python's `wsgiref.validate.IteratorWrapper`
+ */
+class IteratorWrapper extends BodyWrapper implements IterableIterator<Uint8Array> {
+  readonly #iterator: Iterator<unknown>;
+
+  constructor(original: Iterable<unknown> & WSGIBody, response: ResponseState) {
+    super(original, response);
+    // Python calls iter() at once: a body that cannot be iterated fails here.
+    this.#iterator = original[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): IteratorResult<Uint8Array> {
+    this.beforeNext();
+    let step: IteratorResult<unknown>;
+    try {
+      step = this.#iterator.next();
+    } catch (err) {
+      this.afterThrow();
+      throw err;
+    }
+    return this.afterNext(step);
+  }
+
+  /** Pass an early stop on (a `for...of` left by an error), so a generator's `finally` runs. */
+  return(): IteratorResult<Uint8Array> {
+    this.#iterator.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
+/**
+ * A checked async body.
+ *
+ * @see Python's `wsgiref.validate.IteratorWrapper`
+ */
+class AsyncIteratorWrapper extends BodyWrapper implements AsyncIterableIterator<Uint8Array> {
+  readonly #iterator: AsyncIterator<unknown>;
+
+  constructor(original: AsyncIterable<unknown> & WSGIBody, response: ResponseState) {
+    super(original, response);
+    this.#iterator = original[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    this.beforeNext();
+    let step: IteratorResult<unknown>;
+    try {
+      step = await this.#iterator.next();
+    } catch (err) {
+      this.afterThrow();
+      throw err;
+    }
+    return this.afterNext(step);
+  }
+
+  /** Pass an early stop on (a `for await...of` left by an error), so a generator's `finally` runs. */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    await this.#iterator.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
+/**
+ * Wrap a body that passed the return checks: sync when it is sync-iterable (the
+ * form a server prefers), async otherwise.
+ */
+export function wrapBody(body: WSGIBody, response: ResponseState): WSGIBody {
+  if (typeof (body as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
+    return new IteratorWrapper(body as Iterable<unknown> & WSGIBody, response);
+  }
+  return new AsyncIteratorWrapper(body as AsyncIterable<unknown> & WSGIBody, response);
+}

@@ -89,7 +89,7 @@ export const SCENARIOS: readonly Scenario[] = [
       "curl, one download at a time, GET /file: the app returns wsgi.file_wrapper over the open " +
       "file (gunicorn answers with sendfile(); raw node:http pipes fs.createReadStream); " +
       "GB/s = 10^9 bytes/s, median of the runs",
-    load: { kind: "download", path: "/file", runs: 3 },
+    load: { kind: "download", path: "/file", runs: 5 },
     unit: "GB/s",
     servers: ["raw", "ours", "gunicorn"],
     baseline: "raw",
@@ -105,7 +105,7 @@ export const SCENARIOS: readonly Scenario[] = [
       "curl -T, one upload at a time, POST /upload with Content-Length: the app reads wsgi.input " +
       "to the end (our server spools it to a temporary file first; raw node:http only counts " +
       "the bytes); seconds per upload, median of the runs",
-    load: { kind: "upload", path: "/upload", runs: 5 },
+    load: { kind: "upload", path: "/upload", runs: 7 },
     unit: "s",
     servers: ["raw", "ours"],
     baseline: "raw",

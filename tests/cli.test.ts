@@ -125,6 +125,10 @@ describe("wsgiref usage errors", { concurrency: 4 }, () => {
     [["serve", "a.js", "b.js"], "wsgiref: too many arguments for 'wsgiref serve': a.js b.js"],
     [["cgi"], "wsgiref: 'wsgiref cgi' needs a MODULE; see 'wsgiref cgi --help'"],
     [["serve", ":app"], "wsgiref: MODULE must name a file: ':app'"],
+    [
+      ["serve", "--port", "0", "--headers-timeout", "400000"],
+      "wsgiref: --headers-timeout must not exceed --request-timeout: 400000 > 300000",
+    ],
   ];
   for (const [args, line] of cases) {
     it(`exits 2 for: wsgiref ${args.join(" ")}`, () => fails(args, line, 2));

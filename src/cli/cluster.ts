@@ -21,8 +21,11 @@ import { listenError, serveUntilSignal, servingLine } from "./serve.js";
  */
 const PORT_VARIABLE = "WSGIREF_WORKER_PORT";
 
-/** Consecutive workers dying before they listen, after which the primary gives up. */
+/** Consecutive workers dying at startup, after which the primary gives up. */
 const MAX_EARLY_DEATHS = 5;
+
+/** A worker that dies within this time of listening (ms) died at startup too. */
+const STARTUP = 1000;
 
 /** What a worker tells its primary when it cannot start (bad module, port in use). */
 interface FatalMessage {
@@ -45,15 +48,16 @@ export function workerPort(port: number): number {
  * SIGTERM (resolves 0) or cannot start (prints why, resolves non-zero).
  *
  * Prints the serving line once, when all `count` are listening. A worker that
- * dies is logged in one line and replaced; replacements that die before
- * listening are retried with a growing delay, and after `MAX_EARLY_DEATHS` in a
- * row the primary stops them all and gives up.
+ * dies is logged in one line and replaced. Workers that die at startup (before
+ * listening or within `STARTUP` of it) are replaced after a growing delay, and
+ * after `MAX_EARLY_DEATHS` in a row the primary stops them all and gives up.
  */
 export async function runPrimary(count: number, host: string, port: number): Promise<number> {
   const env = port === 0 ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
   return new Promise((done) => {
     const alive = new Set<Worker>();
-    const listening = new Set<Worker>();
+    /** Listening workers, each with the time it started listening. */
+    const listening = new Map<Worker, number>();
     let ready = false;
     let stopping = false;
     let exitCode = 0;
@@ -82,8 +86,11 @@ export async function runPrimary(count: number, host: string, port: number): Pro
     };
 
     cluster.on("listening", (worker, address) => {
-      listening.add(worker);
-      earlyDeaths = 0;
+      listening.set(worker, Date.now());
+      // A worker that stays up past its startup ends a run of early deaths.
+      setTimeout(() => {
+        if (listening.has(worker)) earlyDeaths = 0;
+      }, STARTUP).unref();
       if (!ready && listening.size === count) {
         ready = true;
         console.log(servingLine(address.address ?? "", address.port));
@@ -102,7 +109,8 @@ export async function runPrimary(count: number, host: string, port: number): Pro
     });
     cluster.on("exit", (worker, code, signal) => {
       alive.delete(worker);
-      const hadListened = listening.delete(worker);
+      const since = listening.get(worker);
+      listening.delete(worker);
       if (stopping) {
         if (alive.size === 0) {
           done(exitCode);
@@ -111,12 +119,13 @@ export async function runPrimary(count: number, host: string, port: number): Pro
       }
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const dead = `worker ${worker.process.pid} ${how}`;
-      if (!hadListened && ++earlyDeaths >= MAX_EARLY_DEATHS) {
-        fail(`${dead}, the ${earlyDeaths}th in a row before listening; giving up`);
+      const early = since === undefined || Date.now() - since < STARTUP;
+      if (early && ++earlyDeaths >= MAX_EARLY_DEATHS) {
+        fail(`${dead}, the ${earlyDeaths}th in a row to die at startup; giving up`);
         return;
       }
       process.stderr.write(`wsgiref: ${dead}; starting a new one\n`);
-      if (hadListened) {
+      if (!early) {
         fork();
       } else {
         // Back off (0.1 s, 0.2 s, 0.4 s, ...) rather than fork in a tight loop.

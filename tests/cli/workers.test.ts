@@ -90,7 +90,7 @@ describe("wsgiref serve --workers", () => {
     }
   });
 
-  it("gives up when workers keep dying before they listen", async () => {
+  it("gives up when workers keep dying at startup", async () => {
     const child = new Child([CLI, "serve", "dies.js", "--workers", "2", "--port", "0"], {
       cwd: app.dir,
     });
@@ -100,7 +100,7 @@ describe("wsgiref serve --workers", () => {
     const lines = outcome.stderr.trimEnd().split("\n");
     assert.match(
       lines.at(-1) ?? "",
-      /^wsgiref: worker \d+ exited with code 3, the 5th in a row before listening; giving up$/,
+      /^wsgiref: worker \d+ exited with code 3, the 5th in a row to die at startup; giving up$/,
     );
     assert.equal(lines.length, 5, "each death is logged, then the give-up");
     for (const line of lines.slice(0, -1)) {

@@ -912,6 +912,11 @@ describe("BaseHandler", () => {
       assert.equal((log.match(/\{/g) ?? []).length, (log.match(/\}/g) ?? []).length);
     });
 
+    it("keeps the brace of the error's properties when no frame is kept", async () => {
+      const log = await failWith(Object.assign(new ValueError("coded"), { code: "E_CODED" }), 0);
+      assert.match(log, /^ValueError: coded \{\n {2}code: 'E_CODED'\n\}\n$/);
+    });
+
     it("logs a thrown value that is not an Error", async () => {
       assert.equal(await failWith("just a string"), "'just a string'\n");
       assert.equal(await failWith(undefined), "undefined\n");

@@ -16,6 +16,27 @@ export {
 } from "./handlers/index.js";
 // wsgiref/headers
 export { Headers } from "./headers.js";
+export type {
+  RequestHandlerClass,
+  RequestHandlerServer,
+  RequestLogger,
+  ResolvedServerOptions,
+  ServerClass,
+  ServerConnection,
+  ServerOptions,
+} from "./simple-server.js";
+// wsgiref/simple-server
+export {
+  CONNECTION_KEY,
+  demoApp,
+  makeServer,
+  ServerHandler,
+  serverVersion,
+  softwareVersion,
+  sysVersion,
+  WSGIRequestHandler,
+  WSGIServer,
+} from "./simple-server.js";
 // wsgiref/streams
 export { BytesInput, SpooledInput, StreamErrors, StringErrors } from "./streams.js";
 // wsgiref/types
@@ -42,3 +63,6 @@ export {
   setupTestingDefaults,
   shiftPathInfo,
 } from "./util.js";
+export type { ValidatorOptions } from "./validate.js";
+// wsgiref/validate
+export { validator } from "./validate.js";

@@ -26,6 +26,8 @@ export const sysVersion = `Node.js/${process.versions.node}`;
 /** The `Server` response header: `WSGIServer/<version> Node.js/<version>`. */
 export const softwareVersion = `${serverVersion} ${sysVersion}`;
 
+const EMPTY = new Uint8Array(0);
+
 /** The environ key under which the server offers the connection to the application. */
 export const CONNECTION_KEY = "wsgiref.connection";
 
@@ -280,7 +282,9 @@ export class ServerHandler extends SimpleHandler {
     if (res.chunkedEncoding || this.headers?.has("Content-Length") === true) {
       socket.end(() => socket.destroy());
     } else {
-      socket.resetAndDestroy();
+      // After what was written has gone out: a reset with a write in flight
+      // turns into a plain close.
+      socket.write(EMPTY, () => socket.resetAndDestroy());
     }
   }
 }

@@ -279,6 +279,9 @@ export class WSGIServer {
     // Keep one field more than allowed, so that too many can be told.
     server.maxHeadersCount = resolved.maxHeaders + 1;
     server.keepAliveTimeout = resolved.keepAliveTimeout;
+    // A client may half-close once its request is sent (as `curl` and `nc -N`
+    // can): still answer it, then close. Node's default aborts such requests.
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.on("request", this.#onRequest);
     // Listening to it stops Node answering 100 Continue before the request is checked.
     server.on("checkContinue", this.#onRequest);

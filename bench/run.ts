@@ -246,7 +246,8 @@ function version(cmd: string, args: readonly string[]): string | undefined {
   return result.error === undefined && text !== undefined && text !== "" ? text : undefined;
 }
 
-function meta(ctx: Context): RunMeta {
+/** Where and how the run happened; `started` and `load1` are taken before the first server starts. */
+function meta(ctx: Context, started: Date, load1: number): RunMeta {
   const versions: Record<string, string> = { "Node.js": process.version };
   const add = (name: string, value: string | undefined, pattern: RegExp): void => {
     const match = value?.match(pattern);
@@ -267,13 +268,12 @@ function meta(ctx: Context): RunMeta {
     );
   }
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-  const [load1] = loadavg();
   const { options } = ctx;
   return {
-    date: new Date().toISOString(),
+    date: started.toISOString(),
     machine:
       `${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, ` +
-      `Linux ${release()}; load average ${(load1 ?? 0).toFixed(2)} at start`,
+      `Linux ${release()}; load average ${load1.toFixed(2)} at start`,
     versions,
     pinning: ctx.pinning.note,
     settings:
@@ -438,11 +438,13 @@ async function main(): Promise<void> {
     if (ids.has("upload-64m")) {
       makeFile(uploadFile, UPLOAD_SIZE);
     }
+    const started = new Date();
+    const load1 = loadavg()[0] ?? 0;
     const results: ScenarioResult[] = [];
     for (const scenario of options.scenarios) {
       results.push(await runScenario(scenario, ctx));
     }
-    const run: RunResult = { meta: meta(ctx), scenarios: results };
+    const run: RunResult = { meta: meta(ctx, started, load1), scenarios: results };
     log(`\n${runMarkdown(run)}`);
     if (options.write) {
       writeResults(run, paths);

@@ -32,13 +32,13 @@ function formatValue(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
 
-/** A round axis maximum at or above `max`: 1, 2 or 5 times a power of ten. */
+/** A round axis maximum at or above `max`, so the longest bar fills most of the plot. */
 function niceMax(max: number): number {
   if (max <= 0) {
     return 1;
   }
   const power = 10 ** Math.floor(Math.log10(max));
-  for (const step of [1, 2, 2.5, 5, 10]) {
+  for (const step of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10]) {
     if (step * power >= max) {
       return step * power;
     }

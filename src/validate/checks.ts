@@ -45,9 +45,10 @@ export interface Check {
   readonly raises: "AssertionError" | "WSGIWarning" | "stderr";
   /**
    * How it relates to Python's `wsgiref.validate`: `same` (same check, same
-   * text), `adapted` (see `note`), or `added` (Python has no such check).
+   * text), `worded` (same check, but Python's bare `assert` has no message),
+   * `adapted` (see `note`), or `added` (Python has no such check).
    */
-  readonly origin: "same" | "adapted" | "added";
+  readonly origin: "same" | "worded" | "adapted" | "added";
   /** What differs from Python, and why. */
   readonly note?: string;
 }
@@ -298,8 +299,8 @@ export const CHECKS = {
     message:
       "wsgi.input.read() must be called with exactly one argument (got {count}); pass a size, or use validator(app, { readRequiresSize: false })",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert len(args) == 1`. PEP 3333 says a server should allow `read()` without an argument, and Falcon's users found this check too strict; it is kept by default, as in Python, and `readRequiresSize: false` allows `read()`.",
+    origin: "worded",
+    note: "PEP 3333 says a server should allow `read()` without an argument, and Falcon's users found this check too strict; it is kept by default, as in Python, and `readRequiresSize: false` allows `read()`.",
   },
   "input-arguments": {
     section: "Input and Error Streams",
@@ -308,8 +309,7 @@ export const CHECKS = {
       "`readline()` or `readlines()` (or `read()` when `readRequiresSize` is `false`) called with more than one argument",
     message: "wsgi.input.{method}() takes at most one argument (got {count})",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert len(args) <= 1`, with a message.",
+    origin: "worded",
   },
   "input-result": {
     section: "Input and Error Streams",
@@ -317,8 +317,7 @@ export const CHECKS = {
     catches: "`read()` or `readline()` returning anything but a `Uint8Array`",
     message: "wsgi.input.{method}() must return a Uint8Array: {value}",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert type(v) is bytes`, with a message.",
+    origin: "worded",
   },
   "input-readlines-result": {
     section: "Input and Error Streams",
@@ -326,8 +325,7 @@ export const CHECKS = {
     catches: "`readlines()` returning anything but an array of `Uint8Array`",
     message: "wsgi.input.readlines() must return an array of Uint8Array: {value}",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert`s on the list and on each line, with a message.",
+    origin: "worded",
   },
   "input-close": {
     section: "Input and Error Streams",
@@ -343,8 +341,7 @@ export const CHECKS = {
     catches: "`wsgi.errors.write()` or `writelines()` given anything but strings",
     message: "wsgi.errors.write() argument must be a string: {value}",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert type(s) is str`, with a message.",
+    origin: "worded",
   },
   "errors-close": {
     section: "Input and Error Streams",
@@ -447,8 +444,7 @@ export const CHECKS = {
     catches: "a header array that does not have exactly two items",
     message: "Individual headers ({header}) must have two items, a name and a value (got {count})",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert len(item) == 2`, with a message.",
+    origin: "worded",
   },
   "header-name-type": {
     section: "The start_response() Callable",
@@ -506,7 +502,7 @@ export const CHECKS = {
     message: "Bad header value: {value} (bad char: {char})",
     raises: "AssertionError",
     origin: "adapted",
-    note: "U+007F (DEL) is added to Python's range: PEP 3333 forbids *any* control character.",
+    note: "U+007F (DEL) is added to Python's range: PEP 3333 forbids _any_ control character.",
   },
   "header-value-latin1": {
     section: "Unicode Issues",
@@ -569,6 +565,7 @@ export const CHECKS = {
     message: "startResponse() must return a write(data) callable: {value}",
     raises: "AssertionError",
     origin: "added",
+    note: 'PEP 3333: start_response "must return a write(body_data) callable"; Python\'s validator wraps whatever comes back.',
   },
 
   // The write() Callable
@@ -578,8 +575,7 @@ export const CHECKS = {
     catches: "`write()` given anything but a `Uint8Array` (a string, most often)",
     message: "write() argument must be a Uint8Array: {value}",
     raises: "AssertionError",
-    origin: "same",
-    note: "Python's bare `assert type(s) is bytes`, with a message.",
+    origin: "worded",
   },
   "write-inside-body": {
     section: "The write() Callable",

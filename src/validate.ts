@@ -338,7 +338,7 @@ function checkHeaders(headers: unknown): asserts headers is Array<[string, strin
       fail("header-length", { header: repr(item), count: item.length });
     }
     const [name, value]: unknown[] = item;
-    // Unicode Issues: header names and values are strings
+    // The start_response() Callable: header names and values are strings
     if (typeof name !== "string") {
       fail("header-name-type", { value: repr(name) });
     }

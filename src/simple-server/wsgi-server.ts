@@ -146,6 +146,13 @@ function stateOf(socket: TrackedSocket): ConnectionState {
   return state;
 }
 
+// A request line ending in a version of the right shape (RFC 9112 §2.3), at the
+// start of what llhttp was parsing.
+const WELL_FORMED_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.\d\r\n/;
+
+// A method token and the space after it (RFC 9110 §5.6.2), at the start of a request.
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
+
 /**
  * The status for a request Node could not parse, by llhttp's error code.
  *
@@ -169,8 +176,24 @@ function clientErrorStatus(
       return 408;
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
       return 413;
-    case "HPE_INVALID_VERSION":
+    case "HPE_INVALID_VERSION": {
+      // A well-formed version llhttp does not speak (HTTP/2.0, HTTP/1.2) is
+      // 505; anything else that fails there (a bare LF, `HTTP/x.y`) is 400.
+      const packet = err.rawPacket;
+      return Buffer.isBuffer(packet) && WELL_FORMED_VERSION.test(packet.toString("latin1", 0, 8192))
+        ? 505
+        : 400;
+    }
+    case "HPE_INVALID_METHOD": {
+      // A method that is a token but not one llhttp knows: not implemented (RFC
+      // 9110 §9.1); anything else is a malformed request line.
+      const packet = err.rawPacket;
+      return Buffer.isBuffer(packet) && METHOD_TOKEN.test(packet.toString("latin1", 0, 64))
+        ? 501
+        : 400;
+    }
     case "HPE_PAUSED_H2_UPGRADE":
+      // The HTTP/2 connection preface, `PRI * HTTP/2.0`.
       return 505;
     default:
       return 400;
@@ -559,6 +582,9 @@ export class WSGIServer {
     // An error in a request body: its handler answers through its response.
     if (failReceiving(socket as Socket, status, err.message)) return;
     const current = state.current;
+    // The response in progress already closes the connection (a refused request):
+    // nothing more is to be said on it.
+    if (current !== undefined && !current.shouldKeepAlive) return;
     if (current === undefined || current.writableFinished) {
       refuseConnection(socket, status);
     } else {

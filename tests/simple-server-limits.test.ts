@@ -1,0 +1,241 @@
+/**
+ * Every ServerOptions limit with the status SPEC.md §7 gives it, and a corpus of
+ * malformed and hostile requests (tests/fixtures/hostile/corpus.ts): each gets
+ * its status, the server keeps answering normal requests, and no request hidden
+ * inside a rejected one ever reaches the application.
+ */
+
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import type { WSGIApplication } from "../src/types.js";
+import { HOSTILE, SMUGGLED } from "./fixtures/hostile/corpus.js";
+import {
+  collect,
+  exchange,
+  header,
+  open,
+  parseResponses,
+  type Running,
+  request,
+  serve,
+} from "./helpers/server-client.js";
+
+/** Echo the body's length and first bytes; record every PATH_INFO. */
+function recorder(seen: string[]): WSGIApplication {
+  return (environ, startResponse) => {
+    seen.push(environ.PATH_INFO as string);
+    const body = environ["wsgi.input"]?.read() ?? Buffer.alloc(0);
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [Buffer.from(`${environ.PATH_INFO} ${body.length} ${environ.CONTENT_LENGTH}`)];
+  };
+}
+
+/** The status of the only response to `data`, and that the connection then closed. */
+async function statusOf(port: number, data: string): Promise<number> {
+  const responses = parseResponses(await exchange(port, data));
+  return responses[0]?.status ?? 0;
+}
+
+describe("ServerOptions", () => {
+  const seen: string[] = [];
+  let server: Running;
+  before(async () => {
+    server = await serve(recorder(seen), {
+      maxBodySize: 1000,
+      spoolThreshold: 16,
+      maxHeaderSize: 2048,
+      maxHeaders: 5,
+    });
+  });
+  after(() => server.close());
+
+  it("maxBodySize: 413 before reading when Content-Length says so, the app not called", async () => {
+    const before = seen.length;
+    const received = await exchange(
+      server.port,
+      request("POST", "/big", ["Content-Length: 1001"], "x".repeat(1001)),
+    );
+    const [response, extra] = parseResponses(received);
+    assert.equal(response?.status, 413);
+    assert.equal(header(response!, "Connection"), "close");
+    assert.equal(extra, undefined);
+    assert.equal(seen.length, before);
+  });
+
+  it("maxBodySize: accepts a body of exactly that size", async () => {
+    const [response] = parseResponses(
+      await exchange(
+        server.port,
+        request("POST", "/max", ["Content-Length: 1000"], "x".repeat(1000)),
+      ),
+    );
+    assert.equal(response?.body.toString(), "/max 1000 1000");
+  });
+
+  it("maxBodySize: 413 and close when a chunked body grows past it", async () => {
+    const before = seen.length;
+    const chunk = `${(600).toString(16)}\r\n${"y".repeat(600)}\r\n`;
+    const status = await statusOf(
+      server.port,
+      request(
+        "POST",
+        "/chunked-big",
+        ["Transfer-Encoding: chunked"],
+        `${chunk}${chunk}0\r\n\r\n${SMUGGLED}`,
+      ),
+    );
+    assert.equal(status, 413);
+    assert.equal(seen.length, before);
+  });
+
+  it("maxBodySize: 413 instead of 100 Continue", async () => {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(request("POST", "/expect", ["Content-Length: 5000", "Expect: 100-continue"]));
+    const [response, extra] = parseResponses(await received);
+    assert.equal(response?.status, 413);
+    assert.equal(extra, undefined);
+  });
+
+  it("spoolThreshold: a body past it is spooled and read back whole, CONTENT_LENGTH real for chunked", async () => {
+    const body = "0123456789".repeat(50);
+    const [plain] = parseResponses(
+      await exchange(
+        server.port,
+        request("POST", "/spool", [`Content-Length: ${body.length}`], body),
+      ),
+    );
+    assert.equal(plain?.body.toString(), "/spool 500 500");
+    const chunks = `${(200).toString(16)}\r\n${body.slice(0, 200)}\r\n${(300).toString(16)}\r\n${body.slice(200)}\r\n0\r\n\r\n`;
+    const [dechunked] = parseResponses(
+      await exchange(
+        server.port,
+        request("POST", "/spool", ["Transfer-Encoding: chunked"], chunks),
+      ),
+    );
+    assert.equal(dechunked?.body.toString(), "/spool 500 500");
+  });
+
+  it("maxHeaderSize: 414 when the request line alone is longer", async () => {
+    assert.equal(await statusOf(server.port, request("GET", `/${"a".repeat(3000)}`)), 414);
+  });
+
+  it("maxHeaderSize: 414 when the long request line arrives in pieces", async () => {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    const line = `GET /${"b".repeat(3000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+    for (let i = 0; i < line.length; i += 700) {
+      await new Promise<void>((resolve) => socket.write(line.slice(i, i + 700), () => resolve()));
+    }
+    const [response] = parseResponses(await received);
+    assert.equal(response?.status, 414);
+  });
+
+  it("maxHeaderSize: 431 when the header fields make it longer", async () => {
+    assert.equal(
+      await statusOf(server.port, request("GET", "/", [`X-Big: ${"c".repeat(3000)}`])),
+      431,
+    );
+    assert.equal(
+      await statusOf(
+        server.port,
+        request("GET", `/${"d".repeat(1500)}`, [`X-Big: ${"c".repeat(1000)}`]),
+      ),
+      431,
+    );
+  });
+
+  it("maxHeaders: 431 past it, served at it", async () => {
+    const four = ["A: 1", "B: 2", "C: 3", "Connection: close"];
+    assert.equal(await statusOf(server.port, request("GET", "/", four)), 200);
+    assert.equal(await statusOf(server.port, request("GET", "/", [...four, "E: 5"])), 431);
+  });
+});
+
+describe("ServerOptions timeouts", () => {
+  const seen: string[] = [];
+  let server: Running;
+  before(async () => {
+    server = await serve(recorder(seen), {
+      headersTimeout: 150,
+      requestTimeout: 300,
+      keepAliveTimeout: 100,
+    });
+  });
+  after(() => server.close());
+
+  it("headersTimeout: 408 and close for headers that never end", async () => {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write("GET /slow HTTP/1.1\r\nHost: localhost\r\n");
+    const [response] = parseResponses(await received);
+    assert.equal(response?.status, 408);
+  });
+
+  it("requestTimeout: 408 and close for a body that never arrives; the app not called", async () => {
+    const before = seen.length;
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(request("POST", "/slow-body", ["Content-Length: 10"], "12"));
+    const [response] = parseResponses(await received);
+    assert.equal(response?.status, 408);
+    assert.equal(seen.length, before);
+  });
+
+  it("keepAliveTimeout: an idle kept-alive connection is closed", async () => {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(request("GET", "/idle"));
+    await once(socket, "data");
+    const [response] = parseResponses(await received);
+    assert.equal(response?.status, 200);
+  });
+});
+
+describe("WSGIServer and hostile requests", () => {
+  const seen: string[] = [];
+  let server: Running;
+  before(async () => {
+    server = await serve(recorder(seen), { maxBodySize: 1000 });
+  });
+  after(() => server.close());
+
+  for (const hostile of HOSTILE) {
+    it(`answers ${hostile.status} to ${hostile.name}, then serves a normal request`, async () => {
+      const received = await exchange(server.port, hostile.request);
+      const responses = parseResponses(received);
+      assert.equal(
+        responses[0]?.status,
+        hostile.status,
+        `${hostile.rule}\n${received.toString("latin1")}`,
+      );
+      assert.equal(responses.length, 1, "one answer, then the connection closes");
+      const [normal] = parseResponses(
+        await exchange(server.port, request("GET", "/normal", ["Connection: close"])),
+      );
+      assert.equal(normal?.status, 200);
+    });
+  }
+
+  it("never lets a request hidden inside a rejected one reach the application", () => {
+    assert.ok(seen.length >= HOSTILE.length);
+    assert.ok(!seen.includes("/smuggled"), String(seen));
+  });
+
+  it("answers a request pipelined after a valid chunked body with trailers", async () => {
+    const received = await exchange(
+      server.port,
+      request(
+        "POST",
+        "/first",
+        ["Transfer-Encoding: chunked"],
+        "5\r\nhello\r\n0\r\nX-Trailer: y\r\n\r\n",
+      ) + request("GET", "/second", ["Connection: close"]),
+    );
+    assert.deepEqual(
+      parseResponses(received).map((r) => r.body.toString()),
+      ["/first 5 5", "/second 0 "],
+    );
+  });
+});

@@ -1,0 +1,361 @@
+/**
+ * The node:http adapter: the environ a request becomes (Python's get_environ,
+ * plus REQUEST_URI, REMOTE_PORT and the underscore rule), its pieces one by one,
+ * the request checks, and files sent from a FileWrapper's descriptor.
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  refusalStatus,
+  requestFacts,
+  splitTarget,
+  unquotePath,
+} from "../../src/adapters/node-http.js";
+import type { FileLike, WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import { FileWrapper, openFile } from "../../src/util.js";
+import { validator } from "../../src/validate.js";
+import {
+  exchange,
+  open,
+  parseResponses,
+  type Running,
+  request,
+  serve,
+} from "../helpers/server-client.js";
+
+describe("unquotePath", () => {
+  it("percent-decodes to bytes read as latin-1, as Python's unquote(path, 'iso-8859-1')", () => {
+    assert.equal(unquotePath("/a%2Fb"), "/a/b");
+    assert.equal(unquotePath("/sp%E4m"), "/sp\u00e4m");
+    assert.equal(unquotePath("/%C3%A4"), "/\u00c3\u00a4");
+    assert.equal(unquotePath("/%2f%2F"), "///");
+  });
+
+  it("leaves a % that is not an escape as it is", () => {
+    assert.equal(unquotePath("/100%"), "/100%");
+    assert.equal(unquotePath("/%zz/%4"), "/%zz/%4");
+    assert.equal(unquotePath("/plain"), "/plain");
+  });
+});
+
+describe("splitTarget", () => {
+  it("splits origin-form at the first ?", () => {
+    assert.deepEqual(splitTarget("/p?x=1?y"), ["/p", "x=1?y"]);
+    assert.deepEqual(splitTarget("/p"), ["/p", ""]);
+    assert.deepEqual(splitTarget("*"), ["*", ""]);
+  });
+
+  it("reduces absolute-form to its path", () => {
+    assert.deepEqual(splitTarget("http://example.com:8080/p/q?x=1"), ["/p/q", "x=1"]);
+    assert.deepEqual(splitTarget("https://example.com"), ["/", ""]);
+    assert.deepEqual(splitTarget("http://example.com?x"), ["/", "x"]);
+  });
+});
+
+/** A stand-in for what refusalStatus and requestFacts read of a request. */
+function fakeRequest(rawHeaders: string[], version = "1.1"): IncomingMessage {
+  const [major, minor] = version.split(".").map(Number);
+  return { rawHeaders, httpVersionMajor: major, httpVersionMinor: minor } as IncomingMessage;
+}
+
+describe("requestFacts", () => {
+  it("reads Host, Content-Length, Transfer-Encoding and Expect in any case", () => {
+    const facts = requestFacts(
+      fakeRequest([
+        "HOST",
+        "a",
+        "host",
+        "b",
+        "content-length",
+        "3",
+        "Transfer-Encoding",
+        "gzip",
+        "transfer-encoding",
+        "chunked",
+        "Expect",
+        "100-Continue",
+      ]),
+    );
+    assert.deepEqual(facts, {
+      hosts: 2,
+      host: "a",
+      contentLength: "3",
+      transferEncoding: "gzip,chunked",
+      expectContinue: true,
+    });
+  });
+});
+
+describe("refusalStatus", () => {
+  const limits = { maxBodySize: 10, spoolThreshold: 5, maxHeaders: 3 };
+  const status = (headers: string[], version = "1.1"): number => {
+    const req = fakeRequest(headers, version);
+    return refusalStatus(req, requestFacts(req), limits);
+  };
+
+  it("accepts a plain request", () => {
+    assert.equal(status(["Host", "example.com:80"]), 0);
+    assert.equal(status(["Host", "[::1]:8000"]), 0);
+    assert.equal(status(["Host", ""]), 0);
+    assert.equal(status([], "1.0"), 0);
+  });
+
+  it("refuses versions, Host, framing and sizes with their statuses", () => {
+    assert.equal(status(["Host", "a"], "2.0"), 505);
+    assert.equal(status(["Host", "a"], "0.9"), 505);
+    assert.equal(status([]), 400);
+    assert.equal(status(["Host", "a", "Host", "a"]), 400);
+    assert.equal(status(["Host", "a b"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip, chunked"]), 0);
+    assert.equal(status(["Host", "a", "Content-Length", "11"]), 413);
+    assert.equal(status(["Host", "a", "Content-Length", "10"]), 0);
+    assert.equal(status(["Host", "a", "B", "1", "C", "2", "D", "3"]), 431);
+  });
+});
+
+describe("requestEnviron", () => {
+  let captured: WSGIEnvironment = {};
+  let server: Running;
+  const app: WSGIApplication = validator(
+    (environ, startResponse) => {
+      captured = environ;
+      const body = environ["wsgi.input"]!.read(1_000_000);
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [body];
+    },
+    { readRequiresSize: true },
+  );
+  before(async () => {
+    server = await serve(app);
+  });
+  after(() => server.close());
+
+  /** Send `data`; return the environ the application saw. */
+  async function environOf(data: string): Promise<WSGIEnvironment> {
+    const [response] = parseResponses(await exchange(server.port, data));
+    assert.equal(response?.status, 200);
+    return captured;
+  }
+
+  it("holds Python's CGI keys and the wsgi.* keys", async () => {
+    const socket = await open(server.port);
+    const localPort = socket.localPort;
+    const received = exchangeOn(socket, request("GET", "/x?y=1", ["Connection: close"]));
+    await received;
+    const env = captured;
+    const cgi = Object.fromEntries(Object.entries(env).filter(([k]) => !k.includes("."))) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(cgi, {
+      SERVER_NAME: "127.0.0.1",
+      GATEWAY_INTERFACE: "CGI/1.1",
+      SERVER_PORT: String(server.port),
+      REMOTE_HOST: "",
+      CONTENT_LENGTH: "",
+      SCRIPT_NAME: "",
+      SERVER_PROTOCOL: "HTTP/1.1",
+      REQUEST_METHOD: "GET",
+      PATH_INFO: "/x",
+      QUERY_STRING: "y=1",
+      REQUEST_URI: "/x?y=1",
+      REMOTE_ADDR: "127.0.0.1",
+      REMOTE_PORT: String(localPort),
+      CONTENT_TYPE: "",
+      HTTP_HOST: "localhost",
+      HTTP_CONNECTION: "close",
+      SERVER_SOFTWARE: cgi.SERVER_SOFTWARE,
+    });
+    assert.match(String(cgi.SERVER_SOFTWARE), /^WSGIServer\/\d+\.\d+\.\d+$/);
+    assert.deepEqual(env["wsgi.version"], [1, 0]);
+    assert.equal(env["wsgi.url_scheme"], "http");
+    assert.equal(env["wsgi.multithread"], false);
+    assert.equal(env["wsgi.multiprocess"], false);
+    assert.equal(env["wsgi.run_once"], false);
+    assert.equal(env["wsgi.input_terminated"], true);
+    assert.equal(env["wsgi.file_wrapper"], FileWrapper);
+  });
+
+  it("percent-decodes PATH_INFO as latin-1 and keeps REQUEST_URI raw", async () => {
+    const env = await environOf(
+      request("GET", "/a%2Fb/sp%E4m/%C3%A4?q=%2F%20", ["Connection: close"]),
+    );
+    assert.equal(env.PATH_INFO, "/a/b/sp\u00e4m/\u00c3\u00a4");
+    assert.equal(env.QUERY_STRING, "q=%2F%20");
+    assert.equal(env.REQUEST_URI, "/a%2Fb/sp%E4m/%C3%A4?q=%2F%20");
+  });
+
+  it("reduces an absolute-form target to its path", async () => {
+    const env = await environOf(
+      request("GET", "http://example.com:8080/p/q%20r?x=1", ["Connection: close"]),
+    );
+    assert.equal(env.PATH_INFO, "/p/q r");
+    assert.equal(env.QUERY_STRING, "x=1");
+    assert.equal(env.REQUEST_URI, "http://example.com:8080/p/q%20r?x=1");
+  });
+
+  it("joins repeated headers with a comma and drops names with an underscore", async () => {
+    const env = await environOf(
+      request("GET", "/", [
+        "X-Forwarded-For: 10.0.0.1",
+        "X_Forwarded_For: 6.6.6.6",
+        "Accept: a",
+        "accept: b",
+        "ACCEPT: c",
+        "Server-Name: evil",
+        "Connection: close",
+      ]),
+    );
+    assert.equal(env.HTTP_X_FORWARDED_FOR, "10.0.0.1");
+    assert.equal(env.HTTP_ACCEPT, "a,b,c");
+    // As Python: a header whose CGI name is already a key does not override it.
+    assert.equal(env.SERVER_NAME, "127.0.0.1");
+    assert.equal(env.HTTP_SERVER_NAME, undefined);
+  });
+
+  it("puts Content-Type and Content-Length in CONTENT_TYPE and CONTENT_LENGTH only", async () => {
+    const env = await environOf(
+      request(
+        "POST",
+        "/",
+        ["Content-Type: text/x; a=b", "Content-Length: 4", "Connection: close"],
+        "body",
+      ),
+    );
+    assert.equal(env.CONTENT_TYPE, "text/x; a=b");
+    assert.equal(env.CONTENT_LENGTH, "4");
+    assert.equal(env.HTTP_CONTENT_TYPE, undefined);
+    assert.equal(env.HTTP_CONTENT_LENGTH, undefined);
+  });
+
+  it("sets CONTENT_LENGTH of a chunked body to its length, de-chunked", async () => {
+    const received = await exchange(
+      server.port,
+      request(
+        "POST",
+        "/",
+        ["Transfer-Encoding: chunked", "Connection: close"],
+        "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n",
+      ),
+    );
+    const [response] = parseResponses(received);
+    assert.equal(response?.body.toString(), "abcdefg");
+    assert.equal(captured.CONTENT_LENGTH, "7");
+    assert.equal(captured.HTTP_TRANSFER_ENCODING, "chunked");
+  });
+
+  it("gives SERVER_PROTOCOL of an HTTP/1.0 request", async () => {
+    const env = await environOf("GET /old HTTP/1.0\r\n\r\n");
+    assert.equal(env.SERVER_PROTOCOL, "HTTP/1.0");
+    assert.equal(env.HTTP_HOST, undefined);
+  });
+});
+
+/** Send `data` on an open socket after half-closing; resolve with all received. */
+async function exchangeOn(socket: import("node:net").Socket, data: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on("data", (c: Buffer) => chunks.push(c));
+  socket.end(data);
+  await once(socket, "close");
+  return Buffer.concat(chunks);
+}
+
+describe("sendFile", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wsgiref-sendfile-"));
+  const path = join(dir, "data.bin");
+  const content = Buffer.alloc(3 * 1024 * 1024 + 123);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 7) & 0xff;
+  writeFileSync(path, content);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  let closes = 0;
+  let skip = 0;
+  let server: Running;
+  const app: WSGIApplication = (environ, startResponse) => {
+    const file = openFile(path);
+    const counted: FileLike = {
+      get fd() {
+        return environ.PATH_INFO === "/no-fd" ? undefined : file.fd;
+      },
+      read: (size: number) => file.read(size),
+      close() {
+        closes += 1;
+        file.close();
+      },
+    };
+    if (skip > 0) file.read(skip);
+    startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+    const Wrapper = environ["wsgi.file_wrapper"]!;
+    return new Wrapper(counted, 64 * 1024);
+  };
+  before(async () => {
+    server = await serve(app);
+  });
+  after(() => server.close());
+
+  const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+  it("sends the file from the descriptor, chunked, and closes the wrapper once", async () => {
+    closes = 0;
+    skip = 0;
+    const [response] = parseResponses(
+      await exchange(server.port, request("GET", "/", ["Connection: close"])),
+    );
+    assert.equal(response?.chunked, true);
+    assert.equal(sha(response!.body), sha(content));
+    assert.equal(closes, 1);
+  });
+
+  it("starts at the file's current position", async () => {
+    closes = 0;
+    skip = 1000;
+    const [response] = parseResponses(await exchange(server.port, "GET / HTTP/1.0\r\n\r\n"));
+    assert.equal(sha(response!.body), sha(content.subarray(1000)));
+    assert.equal(closes, 1);
+  });
+
+  it("iterates a wrapper whose file has no descriptor", async () => {
+    closes = 0;
+    skip = 0;
+    const [response] = parseResponses(
+      await exchange(server.port, request("GET", "/no-fd", ["Connection: close"])),
+    );
+    assert.equal(sha(response!.body), sha(content));
+    assert.equal(closes, 1);
+  });
+
+  it("sends no body to HEAD and still closes the wrapper", async () => {
+    closes = 0;
+    skip = 0;
+    const received = await exchange(server.port, request("HEAD", "/", ["Connection: close"]));
+    const [response] = parseResponses(received, [0]);
+    assert.equal(response?.status, 200);
+    assert.ok(received.toString("latin1").endsWith("\r\n\r\n"));
+    assert.equal(closes, 1);
+  });
+
+  it("closes the wrapper once when the client leaves mid-file, and keeps serving", async () => {
+    closes = 0;
+    skip = 0;
+    const socket = await open(server.port);
+    socket.write(request("GET", "/"));
+    await once(socket, "data");
+    socket.destroy();
+    const [response] = parseResponses(
+      await exchange(server.port, request("HEAD", "/", ["Connection: close"])),
+      [0],
+    );
+    assert.equal(response?.status, 200);
+    // The first request's close may come after the second's: count both.
+    while (closes < 2) await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(closes, 2);
+  });
+});

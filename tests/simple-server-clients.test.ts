@@ -139,7 +139,7 @@ describe("WSGIServer with curl", () => {
   });
 });
 
-const PYTHON_CLIENT = String.raw`
+const PYTHON_CLIENT = `
 import http.client, json, sys
 port = int(sys.argv[1])
 out = {}

@@ -26,7 +26,6 @@ const NAME_CONTROL = /[\x00-\x1F\x7F]/;
 const VALUE_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
 
 const UPPER_ASCII = /[A-Z]/g;
-const UPPER_ASCII_TEST = /[A-Z]/;
 
 /** Python's `_convert_string_type`: anything but a string is an `AssertionError`. */
 function checkType(value: unknown): asserts value is string {
@@ -98,7 +97,14 @@ function lookupKey(name: unknown): string {
 }
 
 function asciiLower(s: string): string {
-  return UPPER_ASCII_TEST.test(s) ? s.replace(UPPER_ASCII, (c) => c.toLowerCase()) : s;
+  let upper = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Beyond ASCII, toLowerCase() would fold more than A-Z: take the slow path.
+    if (c > 127) return s.replace(UPPER_ASCII, (ch) => ch.toLowerCase());
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? s.toLowerCase() : s;
 }
 
 /**

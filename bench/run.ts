@@ -32,6 +32,7 @@ import { killAll, stop } from "./lib/proc.js";
 import { profileMarkdown, summarise } from "./lib/profile.js";
 import {
   evaluate,
+  formatCpu,
   formatValue,
   type Row,
   type RunMeta,
@@ -210,6 +211,7 @@ function progress(scenario: Scenario, row: Row): void {
           row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}× ${scenario.baseline}`,
           row.p50Ms === undefined ? "" : `p50 ${row.p50Ms.toFixed(2)} ms`,
           row.p99Ms === undefined ? "" : `p99 ${row.p99Ms.toFixed(2)} ms`,
+          row.cpuPerOp === undefined ? "" : `CPU ${formatCpu(row.cpuPerOp, scenario.unit)}`,
           row.rssGrowth === undefined ? "" : `RSS +${(row.rssGrowth / MIB).toFixed(1)} MiB`,
           row.note ?? "",
         ]
@@ -222,10 +224,15 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRe
   log(`\n== ${scenario.id}: ${scenario.title}`);
   const specs = scenario.servers.filter((id) => ctx.options.servers.has(id)).map(server);
   const rows = await measureScenario(scenario, specs, ctx);
-  const base = rows.find((row) => row.server === scenario.baseline)?.value;
+  const baseline = rows.find((row) => row.server === scenario.baseline);
+  const base = baseline?.value;
+  const baseCpu = baseline?.cpuPerOp;
   for (const row of rows) {
     if (row.value !== undefined && base !== undefined && base > 0) {
       row.ratio = row.value / base;
+    }
+    if (row.cpuPerOp !== undefined && baseCpu !== undefined && baseCpu > 0) {
+      row.cpuRatio = row.cpuPerOp / baseCpu;
     }
     progress(scenario, row);
   }

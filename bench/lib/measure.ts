@@ -6,6 +6,7 @@
  */
 
 import type { Pinning } from "./cpu.js";
+import { treeCpuSeconds } from "./cputime.js";
 import { download, upload } from "./curl.js";
 import { stop } from "./proc.js";
 import type { Row } from "./report.js";
@@ -67,6 +68,8 @@ interface Subject {
   sampler?: RssSampler;
   wrk: WrkResult[];
   runs: number[];
+  /** Server CPU seconds per request (wrk) or per transfer, one per run. */
+  cpu: number[];
   failed?: string;
 }
 
@@ -82,6 +85,8 @@ async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): 
   const load = scenario.load;
   const url = running.base + load.path;
   const client = ctx.pinning.client;
+  const before = treeCpuSeconds(running.process.pid);
+  const used = (): number => treeCpuSeconds(running.process.pid) - before;
   switch (load.kind) {
     case "wrk": {
       const result = await runWrk({
@@ -91,6 +96,7 @@ async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): 
         durationS: ctx.durationS,
         cores: client,
       });
+      subject.cpu.push(used() / Math.max(1, result.requests));
       subject.wrk.push(result);
       subject.runs.push(result.requestsPerSec);
       return;
@@ -100,6 +106,7 @@ async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): 
       if (got.status !== 200 || got.bytes !== ctx.fileSize) {
         throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
       }
+      subject.cpu.push(used());
       subject.runs.push(got.bytes / got.seconds / 1e9);
       return;
     }
@@ -108,6 +115,7 @@ async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): 
       if (sent.status !== 200 || sent.body.trim() !== String(ctx.uploadSize)) {
         throw new Error(`POST ${load.path} answered ${sent.status}: ${sent.body.slice(0, 80)}`);
       }
+      subject.cpu.push(used());
       subject.runs.push(sent.seconds);
       return;
     }
@@ -123,6 +131,7 @@ function finish(subject: Subject): Row {
   const mid = median(subject.runs);
   row.value = mid;
   row.runs = subject.runs;
+  row.cpuPerOp = median(subject.cpu);
   if (subject.wrk.length > 0) {
     // Latency from the run nearest the median, so the columns describe one run.
     const chosen = subject.wrk.reduce((best, result) =>
@@ -155,6 +164,7 @@ export async function measureScenario(
     row: { server: spec.id, label: spec.label },
     wrk: [],
     runs: [],
+    cpu: [],
   }));
   const needs =
     scenario.load.kind === "wrk"

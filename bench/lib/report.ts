@@ -16,6 +16,13 @@ export interface Row {
   /** Latency percentiles of the median run, from wrk. */
   p50Ms?: number;
   p99Ms?: number;
+  /**
+   * Server CPU seconds (user + system, workers included) per request for wrk
+   * scenarios, per transfer for the others: the median over the runs.
+   */
+  cpuPerOp?: number;
+  /** `cpuPerOp` over the baseline's. */
+  cpuRatio?: number;
   /** Peak minus baseline resident memory of the server's processes, in bytes. */
   rssGrowth?: number;
   /** `value` over the baseline's value. */
@@ -85,6 +92,18 @@ function formatMs(ms: number | undefined): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }
 
+/** CPU per request in µs, or per transfer in ms. */
+export function formatCpu(seconds: number | undefined, unit: Unit): string {
+  if (seconds === undefined) {
+    return "—";
+  }
+  return unit === "req/s" ? `${(seconds * 1e6).toFixed(1)} µs` : `${(seconds * 1e3).toFixed(0)} ms`;
+}
+
+function formatRatio(ratio: number | undefined): string {
+  return ratio === undefined ? "—" : `${ratio.toFixed(2)}×`;
+}
+
 function formatMiB(bytes: number | undefined): string {
   return bytes === undefined ? "—" : `${(bytes / MIB).toFixed(1)} MiB`;
 }
@@ -140,17 +159,18 @@ function verdict(check: Check): string {
 /** One scenario as a Markdown section. */
 export function scenarioMarkdown(result: ScenarioResult): string {
   const baselineLabel = labelOf(result.rows, result.baseline);
+  const per = result.unit === "req/s" ? "request" : "transfer";
   const lines = [
     `### ${result.title}`,
     "",
     result.what + ".",
     "",
-    `| server | ${result.unit} | p50 | p99 | RSS growth | vs ${baselineLabel} | note |`,
-    "|---|---:|---:|---:|---:|---:|---|",
+    `| server | ${result.unit} | vs ${baselineLabel} | p50 | p99 | server CPU per ${per} | CPU vs ${baselineLabel} | RSS growth | note |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const row of result.rows) {
     lines.push(
-      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatMiB(row.rssGrowth)} | ${row.ratio === undefined ? "—" : `${row.ratio.toFixed(2)}×`} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
+      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatRatio(row.ratio)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatCpu(row.cpuPerOp, result.unit)} | ${formatRatio(row.cpuRatio)} | ${formatMiB(row.rssGrowth)} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
     );
   }
   if (result.checks.length > 0) {

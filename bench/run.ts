@@ -15,7 +15,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -28,8 +27,8 @@ import { barChart } from "./lib/chart.js";
 import { pinSelf, planPinning } from "./lib/cpu.js";
 import { hasCurl } from "./lib/curl.js";
 import { type MeasureContext, measureScenario } from "./lib/measure.js";
-import { killAll, stop } from "./lib/proc.js";
-import { profileMarkdown, summarise } from "./lib/profile.js";
+import { killAll } from "./lib/proc.js";
+import { profileServers } from "./lib/profile-run.js";
 import {
   evaluate,
   formatCpu,
@@ -41,8 +40,8 @@ import {
   type ScenarioResult,
 } from "./lib/report.js";
 import { SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from "./lib/scenarios.js";
-import { launch, type Paths, PYTHON, SERVERS, server } from "./lib/servers.js";
-import { findWrk, runWrk, type WrkResult } from "./lib/wrk.js";
+import { type Paths, PYTHON, SERVERS, server } from "./lib/servers.js";
+import { findWrk } from "./lib/wrk.js";
 
 const MIB = 1024 * 1024;
 const FILE_SIZE = 256 * MIB;
@@ -109,28 +108,27 @@ function list<T extends string>(text: string | undefined, known: readonly T[], n
   return items as T[];
 }
 
+const FLAGS = {
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  repeat: { type: "string" },
+  only: { type: "string" },
+  servers: { type: "string" },
+  install: { type: "boolean" },
+  profile: { type: "boolean" },
+  final: { type: "boolean" },
+  "no-write": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseFlags() {
+  return parseArgs({ options: FLAGS, strict: true, allowPositionals: false }).values;
+}
+
 function parseOptions(): Options {
-  let values: ReturnType<typeof parse>["values"];
-  function parse() {
-    return parseArgs({
-      options: {
-        duration: { type: "string" },
-        warmup: { type: "string" },
-        repeat: { type: "string" },
-        only: { type: "string" },
-        servers: { type: "string" },
-        install: { type: "boolean" },
-        profile: { type: "boolean" },
-        final: { type: "boolean" },
-        "no-write": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  }
+  let values: ReturnType<typeof parseFlags>;
   try {
-    values = parse().values;
+    values = parseFlags();
   } catch (err) {
     fail(`${(err as Error).message}\n${HELP}`);
   }
@@ -317,56 +315,17 @@ function writeResults(run: RunResult, paths: Paths): void {
   );
 }
 
-/** Profile raw node:http and our server under wrk; print the top self-time frames. */
+/** `--profile`: profile raw node:http and our server, print and write the summary. */
 async function profile(ctx: Context): Promise<void> {
-  if (ctx.wrk === undefined) {
-    fail("--profile needs wrk (apt-get install -y wrk)");
-  }
-  const sections: string[] = [];
-  for (const id of ["raw", "ours"]) {
-    const spec = server(id);
-    const missing = spec.missing(ctx.paths);
-    if (missing !== undefined) {
-      log(`${spec.label}: skipped: ${missing}`);
-      continue;
-    }
-    const dir = mkdtempSync(join(tmpdir(), "wsgiref-bench-prof-"));
-    try {
-      const running = await launch(spec, ctx.paths, {
-        cores: ctx.pinning.server,
-        env: ctx.env,
-        nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir],
-      });
-      let result: WrkResult;
-      try {
-        const wrkOptions = {
-          wrk: ctx.wrk,
-          url: `${running.base}/`,
-          connections: 50,
-          cores: ctx.pinning.client,
-        };
-        await runWrk({ ...wrkOptions, durationS: ctx.options.warmupS || 1 });
-        result = await runWrk({ ...wrkOptions, durationS: ctx.options.durationS });
-      } finally {
-        await stop(running.process);
-      }
-      const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
-      if (files.length === 0) {
-        throw new Error(`${spec.label} wrote no .cpuprofile (did it exit through process.exit?)`);
-      }
-      const title = `${spec.label}: hello world, 50 connections, ${Math.round(result.requestsPerSec).toLocaleString("en-US")} req/s under the profiler`;
-      const text = profileMarkdown(title, summarise(join(dir, files[0]!), ctx.paths.root));
-      log(text);
-      sections.push(text);
-    } finally {
-      // The profiles are large and machine-specific: summarised above, never kept.
-      rmSync(dir, { recursive: true, force: true });
-    }
+  let sections: string[];
+  try {
+    sections = await profileServers(["raw", "ours"], ctx, log);
+  } catch (err) {
+    fail((err as Error).message);
   }
   if (ctx.options.write && sections.length > 0) {
-    const out = join(ctx.paths.root, "bench/results/profile.md");
     writeFileSync(
-      out,
+      join(ctx.paths.root, "bench/results/profile.md"),
       [
         `# CPU profile, hello world (${new Date().toISOString()})`,
         "",
@@ -376,7 +335,7 @@ async function profile(ctx: Context): Promise<void> {
         ...sections,
       ].join("\n"),
     );
-    log(`wrote bench/results/profile.md`);
+    log("wrote bench/results/profile.md");
   }
 }
 

@@ -211,6 +211,9 @@ function progress(scenario: Scenario, row: Row): void {
           row.p99Ms === undefined ? "" : `p99 ${row.p99Ms.toFixed(2)} ms`,
           row.cpuPerOp === undefined ? "" : `CPU ${formatCpu(row.cpuPerOp, scenario.unit)}`,
           row.rssGrowth === undefined ? "" : `RSS +${(row.rssGrowth / MIB).toFixed(1)} MiB`,
+          row.rssGrowthFirst === undefined
+            ? ""
+            : `(first ${(row.rssGrowthFirst / MIB).toFixed(1)} MiB)`,
           row.note ?? "",
         ]
           .filter((part) => part !== "")

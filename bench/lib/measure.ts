@@ -79,9 +79,21 @@ function active(subjects: readonly Subject[]): Subject[] {
   );
 }
 
+/** What one unit of load measured. */
+interface Measurement {
+  /** req/s, GB/s or seconds, as the scenario's unit. */
+  value: number;
+  /** Server CPU seconds per request (wrk) or for the transfer. */
+  cpu: number;
+  wrk?: WrkResult;
+}
+
 /** Apply one unit of the scenario's load to `running`: one wrk run or one transfer. */
-async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): Promise<void> {
-  const running = subject.running!;
+async function once(
+  scenario: Scenario,
+  running: Running,
+  ctx: MeasureContext,
+): Promise<Measurement> {
   const load = scenario.load;
   const url = running.base + load.path;
   const client = ctx.pinning.client;
@@ -96,28 +108,61 @@ async function once(scenario: Scenario, subject: Subject, ctx: MeasureContext): 
         durationS: ctx.durationS,
         cores: client,
       });
-      subject.cpu.push(used() / Math.max(1, result.requests));
-      subject.wrk.push(result);
-      subject.runs.push(result.requestsPerSec);
-      return;
+      const cpu = used() / Math.max(1, result.requests);
+      return { value: result.requestsPerSec, cpu, wrk: result };
     }
     case "download": {
       const got = await download(url, client);
       if (got.status !== 200 || got.bytes !== ctx.fileSize) {
         throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
       }
-      subject.cpu.push(used());
-      subject.runs.push(got.bytes / got.seconds / 1e9);
-      return;
+      return { value: got.bytes / got.seconds / 1e9, cpu: used() };
     }
     case "upload": {
       const sent = await upload(url, ctx.uploadFile, client);
       if (sent.status !== 200 || sent.body.trim() !== String(ctx.uploadSize)) {
         throw new Error(`POST ${load.path} answered ${sent.status}: ${sent.body.slice(0, 80)}`);
       }
-      subject.cpu.push(used());
-      subject.runs.push(sent.seconds);
-      return;
+      return { value: sent.seconds, cpu: used() };
+    }
+  }
+}
+
+/**
+ * Warm each server up before measuring: a wrk run of `warmupS`, or one transfer.
+ * The first transfer's RSS growth is kept (`rssGrowthFirst`): Node's own first
+ * large read or write grows the process in a way later ones do not.
+ */
+async function warmUp(
+  scenario: Scenario,
+  subjects: readonly Subject[],
+  ctx: MeasureContext,
+): Promise<void> {
+  const load = scenario.load;
+  for (const subject of active(subjects)) {
+    const running = subject.running!;
+    try {
+      if (load.kind === "wrk") {
+        if (ctx.warmupS > 0) {
+          await runWrk({
+            wrk: ctx.wrk!,
+            url: running.base + load.path,
+            connections: load.connections,
+            durationS: ctx.warmupS,
+            cores: ctx.pinning.client,
+          });
+        }
+      } else {
+        const sampler = new RssSampler(running.process.pid);
+        sampler.start();
+        try {
+          await once(scenario, running, ctx);
+        } finally {
+          subject.row.rssGrowthFirst = sampler.stop().growth;
+        }
+      }
+    } catch (err) {
+      subject.failed = `failed in warm-up: ${oneLine(err)}`;
     }
   }
 }
@@ -190,22 +235,7 @@ export async function measureScenario(
         subject.failed = `failed to start: ${oneLine(err)}`;
       }
     }
-    if (scenario.load.kind === "wrk" && ctx.warmupS > 0) {
-      const load = scenario.load;
-      for (const subject of active(subjects)) {
-        try {
-          await runWrk({
-            wrk: ctx.wrk!,
-            url: subject.running!.base + load.path,
-            connections: load.connections,
-            durationS: ctx.warmupS,
-            cores: ctx.pinning.client,
-          });
-        } catch (err) {
-          subject.failed = `failed in warm-up: ${oneLine(err)}`;
-        }
-      }
-    }
+    await warmUp(scenario, subjects, ctx);
     for (const subject of active(subjects)) {
       subject.sampler = new RssSampler(subject.running!.process.pid);
       subject.sampler.start();
@@ -214,7 +244,12 @@ export async function measureScenario(
     for (let round = 0; round < rounds; round++) {
       for (const subject of active(subjects)) {
         try {
-          await once(scenario, subject, ctx);
+          const measured = await once(scenario, subject.running!, ctx);
+          subject.runs.push(measured.value);
+          subject.cpu.push(measured.cpu);
+          if (measured.wrk !== undefined) {
+            subject.wrk.push(measured.wrk);
+          }
         } catch (err) {
           subject.failed = `failed: ${oneLine(err)}`;
         }

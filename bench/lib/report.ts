@@ -23,8 +23,13 @@ export interface Row {
   cpuPerOp?: number;
   /** `cpuPerOp` over the baseline's. */
   cpuRatio?: number;
-  /** Peak minus baseline resident memory of the server's processes, in bytes. */
+  /**
+   * Peak minus baseline resident memory of the server's processes during the
+   * measured runs (after the warm-up), in bytes.
+   */
   rssGrowth?: number;
+  /** The same during the first transfer, the warm-up of download and upload scenarios. */
+  rssGrowthFirst?: number;
   /** `value` over the baseline's value. */
   ratio?: number;
   /** Why there is no value, or what went wrong alongside it (wrk errors). */
@@ -116,7 +121,7 @@ function labelOf(rows: readonly Row[], server: string): string {
 function describe(target: Target, rows: readonly Row[], unit: Unit): string {
   const who = labelOf(rows, target.server);
   if (target.kind === "rss") {
-    return `${who}: RSS growth < ${formatMiB(target.maxBytes)}`;
+    return `${who}: RSS growth after warm-up < ${formatMiB(target.maxBytes)}`;
   }
   const what = unit === "s" ? "time" : unit;
   const bound = target.min !== undefined ? `≥ ${target.min}×` : `≤ ${target.max ?? Number.NaN}×`;
@@ -165,12 +170,12 @@ export function scenarioMarkdown(result: ScenarioResult): string {
     "",
     result.what + ".",
     "",
-    `| server | ${result.unit} | vs ${baselineLabel} | p50 | p99 | server CPU per ${per} | CPU vs ${baselineLabel} | RSS growth | note |`,
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    `| server | ${result.unit} | vs ${baselineLabel} | p50 | p99 | server CPU per ${per} | CPU vs ${baselineLabel} | RSS growth | RSS growth, first ${per} | note |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const row of result.rows) {
     lines.push(
-      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatRatio(row.ratio)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatCpu(row.cpuPerOp, result.unit)} | ${formatRatio(row.cpuRatio)} | ${formatMiB(row.rssGrowth)} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
+      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatRatio(row.ratio)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatCpu(row.cpuPerOp, result.unit)} | ${formatRatio(row.cpuRatio)} | ${formatMiB(row.rssGrowth)} | ${formatMiB(row.rssGrowthFirst)} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
     );
   }
   if (result.checks.length > 0) {

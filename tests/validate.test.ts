@@ -345,6 +345,14 @@ const CASES: Case[] = [
   },
   {
     id: "environ-type",
+    fails: "refuses null",
+    run: () => serve(hello, null as unknown as WSGIEnvironment),
+    message: "Environment is not of the right type: null (environment: null)",
+    passes: "accepts a plain object",
+    ok: () => serve(hello),
+  },
+  {
+    id: "environ-type",
     fails: "refuses an array",
     run: () => serve(hello, [] as unknown as WSGIEnvironment),
     message: "Environment is not of the right type: Array (environment: [])",
@@ -406,6 +414,17 @@ const CASES: Case[] = [
       "Environmental variable PATH_INFO must contain only code points up to U+00FF (latin-1): '/€'",
     passes: "accepts bytes as latin-1 (PEP 3333's bytes in unicode)",
     ok: () => serve(hello, env({ PATH_INFO: "/\xe2\x82\xac" })),
+  },
+  {
+    id: "environ-latin1",
+    fails: "refuses a long header value decoded as UTF-8",
+    run: () => serve(hello, env({ HTTP_COOKIE: `${"a=1; ".repeat(20)}b=✓` })),
+    message: `Environmental variable HTTP_COOKIE must contain only code points up to U+00FF (latin-1): '${"a=1; ".repeat(20)}b=✓'`,
+    passes: "accepts a long latin-1 value, and any string under a key with a dot",
+    ok: async () => {
+      await serve(hello, env({ HTTP_COOKIE: `${"a=1; ".repeat(20)}b=\xe9` }));
+      await serve(hello, env({ "myserver.note": "✓" }));
+    },
   },
   {
     id: "environ-version",
@@ -786,6 +805,14 @@ const CASES: Case[] = [
     message: "Individual headers ('Content-Type') must be of type tuple: string",
     passes: "accepts a list of one pair",
     ok: () => serve(hello),
+  },
+  {
+    id: "header-type",
+    fails: "refuses a null-prototype object as a header",
+    run: () => serve(respond(["200 OK", [Object.create(null)]])),
+    message: "Individual headers ([Object: null prototype] {}) must be of type tuple: Object",
+    passes: "accepts an empty list of headers for a 204",
+    ok: () => serve(respond(["204 No Content", []], [])),
   },
   {
     id: "header-length",
@@ -1261,6 +1288,17 @@ describe("validator (wrapping)", () => {
     };
     const served = await serve(respond(["200 OK", TEXT], both));
     assert.deepEqual(served.chunks, [HELLO]);
+  });
+
+  it("still checks every header after many distinct names passed (names that pass are remembered, up to 1000)", async () => {
+    const many: Array<[string, string]> = [...TEXT];
+    for (let i = 0; i < 1500; i++) {
+      many.push([`X-Name-${i}`, "1"]);
+    }
+    await serve(respond(["200 OK", many]));
+    await assert.rejects(serve(respond(["200 OK", [...many, ["X-Bad-", "1"]]])), {
+      message: "Names may not end in '-' or '_': 'X-Bad-'",
+    });
   });
 
   it("is not a FileWrapper and has no length, as in Python (servers iterate it)", () => {

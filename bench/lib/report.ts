@@ -164,19 +164,40 @@ function verdict(check: Check): string {
 /** One scenario as a Markdown section. */
 export function scenarioMarkdown(result: ScenarioResult): string {
   const baselineLabel = labelOf(result.rows, result.baseline);
-  const per = result.unit === "req/s" ? "request" : "transfer";
+  const wrk = result.unit === "req/s";
+  const per = wrk ? "request" : "transfer";
+  // wrk gives latency percentiles; the transfers have a first-transfer RSS figure instead.
+  const columns: [string, (row: Row) => string][] = [
+    ["server", (row) => row.label],
+    [result.unit, (row) => formatValue(row.value, result.unit)],
+    [`vs ${baselineLabel}`, (row) => formatRatio(row.ratio)],
+    ...(wrk
+      ? ([
+          ["p50", (row) => formatMs(row.p50Ms)],
+          ["p99", (row) => formatMs(row.p99Ms)],
+        ] satisfies [string, (row: Row) => string][])
+      : []),
+    [`server CPU per ${per}`, (row) => formatCpu(row.cpuPerOp, result.unit)],
+    [`CPU vs ${baselineLabel}`, (row) => formatRatio(row.cpuRatio)],
+    ["RSS growth", (row) => formatMiB(row.rssGrowth)],
+    ...(wrk
+      ? []
+      : ([["RSS growth, first transfer", (row) => formatMiB(row.rssGrowthFirst)]] satisfies [
+          string,
+          (row: Row) => string,
+        ][])),
+    ["note", (row) => (row.note ?? "").replaceAll("|", "\\|")],
+  ];
   const lines = [
     `### ${result.title}`,
     "",
     result.what + ".",
     "",
-    `| server | ${result.unit} | vs ${baselineLabel} | p50 | p99 | server CPU per ${per} | CPU vs ${baselineLabel} | RSS growth | RSS growth, first ${per} | note |`,
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    `| ${columns.map(([name]) => name).join(" | ")} |`,
+    `|${columns.map(([name]) => (name === "server" || name === "note" ? "---" : "---:")).join("|")}|`,
   ];
   for (const row of result.rows) {
-    lines.push(
-      `| ${row.label} | ${formatValue(row.value, result.unit)} | ${formatRatio(row.ratio)} | ${formatMs(row.p50Ms)} | ${formatMs(row.p99Ms)} | ${formatCpu(row.cpuPerOp, result.unit)} | ${formatRatio(row.cpuRatio)} | ${formatMiB(row.rssGrowth)} | ${formatMiB(row.rssGrowthFirst)} | ${(row.note ?? "").replaceAll("|", "\\|")} |`,
-    );
+    lines.push(`| ${columns.map(([, cell]) => cell(row)).join(" | ")} |`);
   }
   if (result.checks.length > 0) {
     lines.push("", "| target | actual | result |", "|---|---:|---|");

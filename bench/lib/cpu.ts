@@ -4,7 +4,8 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 
 /** Which cores each side runs on; `undefined` means not pinned. */
 export interface Pinning {
@@ -27,9 +28,31 @@ function hasTaskset(): boolean {
   }
 }
 
-/** Decide the pinning for this machine. */
+/** The CPUs this process may run on (a container may allow only some), from /proc. */
+function allowedCpus(): number[] {
+  try {
+    const status = readFileSync("/proc/self/status", "latin1");
+    const list = status.match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1];
+    if (list !== undefined) {
+      const ids: number[] = [];
+      for (const range of list.split(",")) {
+        const [first, last] = range.split("-").map(Number);
+        for (let id = first!; id <= (last ?? first!); id++) {
+          ids.push(id);
+        }
+      }
+      return ids;
+    }
+  } catch {
+    // Not Linux: fall back to every CPU the OS reports.
+  }
+  return cpus().map((_, id) => id);
+}
+
+/** Decide the pinning for this machine; call it before `pinSelf`, which narrows the list. */
 export function planPinning(): Pinning {
-  const cores = availableParallelism();
+  const allowed = allowedCpus();
+  const cores = allowed.length;
   if (cores < 2) {
     return {
       server: undefined,
@@ -46,14 +69,15 @@ export function planPinning(): Pinning {
       note: "taskset not found (Debian package util-linux): not pinned",
     };
   }
-  const all = `0-${cores - 1}`;
+  const [server, client] = allowed.map(String);
+  const all = allowed.join(",");
   return {
-    server: "0",
+    server,
     workers: all,
-    client: "1",
+    client,
     note:
-      `${cores} cores: server on core 0, wrk/curl and the harness on core 1; ` +
-      `multi-process servers on cores ${all}, sharing core 1 with wrk`,
+      `${cores} cores: server on core ${server}, wrk/curl and the harness on core ${client}; ` +
+      `multi-process servers on cores ${all}, sharing core ${client} with wrk`,
   };
 }
 

@@ -74,6 +74,8 @@ const WHITESPACE = /\s+/;
 // A status may hold a tab, as a reason-phrase may (RFC 9112 §4), and as the handler allows.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const STATUS_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
+// What may fail the two checks above or the latin-1 one: the usual status passes at once.
+const SUSPECT_STATUS = /[^\t\x20-\x7E\x80-\xFF]/;
 // Python's header_re and bad_header_value_re, the latter with DEL added.
 const HEADER_NAME = /^[a-zA-Z][a-zA-Z0-9\-_]*$/;
 // What passes every name check at once (the usual case: one test instead of four).
@@ -359,13 +361,15 @@ function checkStatus(status: unknown, warned: Set<string>): asserts status is st
   if (codeValue(code) < 100) {
     fail("status-code-range", { code: codeValue(code) });
   }
-  // The start_response() Callable: the status must not contain control characters
-  if (STATUS_CONTROL.test(status)) {
-    fail("status-control", { value: repr(status) });
-  }
-  // Unicode Issues: a status is ISO-8859-1 characters
-  if (!isNativeString(status)) {
-    fail("status-latin1", { value: repr(status) });
+  if (SUSPECT_STATUS.test(status)) {
+    // The start_response() Callable: the status must not contain control characters
+    if (STATUS_CONTROL.test(status)) {
+      fail("status-control", { value: repr(status) });
+    }
+    // Unicode Issues: a status is ISO-8859-1 characters
+    if (!isNativeString(status)) {
+      fail("status-latin1", { value: repr(status) });
+    }
   }
   // The start_response() Callable: Status-Code and Reason-Phrase separated by a single space
   if (status.length < 4 || status[3] !== " ") {
@@ -445,7 +449,7 @@ function checkContentType(status: string, headers: Array<[string, string]>): voi
   const code = codeValue(statusCode(status));
   const noBody = NO_MESSAGE_BODY.has(code);
   for (const [name] of headers) {
-    if (name.length === 12 && name.toLowerCase() === "content-type") {
+    if (name === "Content-Type" || (name.length === 12 && name.toLowerCase() === "content-type")) {
       // The start_response() Callable: no Content-Type on a response that has no content (204, 304)
       if (noBody) {
         fail("content-type-forbidden", { code });

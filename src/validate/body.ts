@@ -36,7 +36,7 @@ const unclosed = new FinalizationRegistry<undefined>(() => {
 // until the loop turns, and only those still open then are registered.
 // A loop that never turns (requests served back to back in microtasks) empties
 // the queue every PENDING_MAX bodies instead.
-let pending: BodyWrapper[] = [];
+let pending: Array<IteratorWrapper | AsyncIteratorWrapper> = [];
 let scheduled = false;
 const PENDING_MAX = 256;
 
@@ -49,7 +49,7 @@ function registerPending(): void {
   }
 }
 
-function enqueue(body: BodyWrapper): void {
+function enqueue(body: IteratorWrapper | AsyncIteratorWrapper): void {
   if (pending.length >= PENDING_MAX) {
     registerPending();
   }
@@ -60,84 +60,79 @@ function enqueue(body: BodyWrapper): void {
   }
 }
 
-/** The checks shared by the sync and the async wrapper. */
-abstract class BodyWrapper {
-  readonly #original: WSGIBody;
-  readonly #response: ResponseState;
-  #closed = false;
-  #registered = false;
+/** A body's state, shared by the checks below; reachable only through its wrapper. */
+interface BodyState {
+  readonly original: WSGIBody;
+  readonly response: ResponseState;
+  closed: boolean;
+  registered: boolean;
   // Python's check_start_response: pending until the first chunk.
-  #checkStart = true;
+  checkStart: boolean;
+}
 
-  constructor(original: WSGIBody, response: ResponseState) {
-    this.#original = original;
-    this.#response = response;
-    enqueue(this);
-  }
+function newState(original: WSGIBody, response: ResponseState): BodyState {
+  return { original, response, closed: false, registered: false, checkStart: true };
+}
 
-  /** Watch for this body being collected unclosed (once the loop has turned). */
-  register(): void {
-    if (!this.#closed) {
-      this.#registered = true;
-      unclosed.register(this, undefined, this);
-    }
+/** Watch for `wrapper` being collected unclosed (once the loop has turned). */
+function register(wrapper: IteratorWrapper | AsyncIteratorWrapper, state: BodyState): void {
+  if (!state.closed) {
+    state.registered = true;
+    unclosed.register(wrapper, undefined, wrapper);
   }
+}
 
-  protected beforeNext(): void {
-    // Specification Details: after close(), the server uses the iterable no more
-    if (this.#closed) {
-      fail("body-read-after-close");
-    }
-    this.#response.iterating = true;
+function beforeNext(state: BodyState): void {
+  // Specification Details: after close(), the server uses the iterable no more
+  if (state.closed) {
+    fail("body-read-after-close");
   }
+  state.response.iterating = true;
+}
 
-  protected afterThrow(): void {
-    this.#response.iterating = false;
+function afterNext(state: BodyState, step: IteratorResult<unknown>): IteratorResult<Uint8Array> {
+  const response = state.response;
+  response.iterating = false;
+  if (step.done) {
+    // Specification Details: start_response() is called by the time the body ends
+    if (state.checkStart && !response.started) {
+      fail("body-ended-before-start-response");
+    }
+    return step;
   }
+  // Specification Details: the iterable yields bytestrings
+  if (!(step.value instanceof Uint8Array)) {
+    fail("body-chunk-type", { chunk: repr(step.value) });
+  }
+  if (state.checkStart) {
+    // Specification Details: start_response() is called before the first bytestring
+    if (!response.started) {
+      fail("body-before-start-response");
+    }
+    state.checkStart = false;
+  }
+  return step as IteratorResult<Uint8Array>;
+}
 
-  protected afterNext(step: IteratorResult<unknown>): IteratorResult<Uint8Array> {
-    this.#response.iterating = false;
-    if (step.done) {
-      // Specification Details: start_response() is called by the time the body ends
-      if (this.#checkStart && !this.#response.started) {
-        fail("body-ended-before-start-response");
-      }
-      return step;
-    }
-    // Specification Details: the iterable yields bytestrings
-    if (!(step.value instanceof Uint8Array)) {
-      fail("body-chunk-type", { chunk: repr(step.value) });
-    }
-    if (this.#checkStart) {
-      // Specification Details: start_response() is called before the first bytestring
-      if (!this.#response.started) {
-        fail("body-before-start-response");
-      }
-      this.#checkStart = false;
-    }
-    return step as IteratorResult<Uint8Array>;
+/** Mark the body closed, then call the application's `close()` when it has one. */
+function close(wrapper: object, state: BodyState): void | Promise<void> {
+  // Specification Details: the server calls close() once (SPEC.md §2: exactly once)
+  if (state.closed) {
+    fail("body-closed-twice");
   }
-
-  /** Mark the body closed, then call the application's `close()` when it has one. */
-  close(): void | Promise<void> {
-    // Specification Details: the server calls close() once (SPEC.md §2: exactly once)
-    if (this.#closed) {
-      fail("body-closed-twice");
-    }
-    this.#closed = true;
-    if (this.#registered) {
-      unclosed.unregister(this);
-    }
-    const original = this.#original;
-    const close: unknown = original.close;
-    if (typeof close === "function") {
-      const closing: unknown = close.call(original);
-      if (isThenable(closing)) {
-        return closing as Promise<void>;
-      }
-    }
-    return undefined;
+  state.closed = true;
+  if (state.registered) {
+    unclosed.unregister(wrapper);
   }
+  const original = state.original;
+  const closeOriginal: unknown = original.close;
+  if (typeof closeOriginal === "function") {
+    const closing: unknown = closeOriginal.call(original);
+    if (isThenable(closing)) {
+      return closing as Promise<void>;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -145,13 +140,20 @@ abstract class BodyWrapper {
  *
  * @see Python's `wsgiref.validate.IteratorWrapper`
  */
-class IteratorWrapper extends BodyWrapper implements IterableIterator<Uint8Array> {
+class IteratorWrapper implements IterableIterator<Uint8Array> {
+  readonly #state: BodyState;
   readonly #iterator: Iterator<unknown>;
 
   constructor(original: Iterable<unknown> & WSGIBody, response: ResponseState) {
-    super(original, response);
+    this.#state = newState(original, response);
     // Python calls iter() at once: a body that cannot be iterated fails here.
     this.#iterator = original[Symbol.iterator]();
+    enqueue(this);
+  }
+
+  /** Watch for this body being collected unclosed. */
+  register(): void {
+    register(this, this.#state);
   }
 
   [Symbol.iterator](): IterableIterator<Uint8Array> {
@@ -159,21 +161,26 @@ class IteratorWrapper extends BodyWrapper implements IterableIterator<Uint8Array
   }
 
   next(): IteratorResult<Uint8Array> {
-    this.beforeNext();
+    const state = this.#state;
+    beforeNext(state);
     let step: IteratorResult<unknown>;
     try {
       step = this.#iterator.next();
     } catch (err) {
-      this.afterThrow();
+      state.response.iterating = false;
       throw err;
     }
-    return this.afterNext(step);
+    return afterNext(state, step);
   }
 
   /** Pass an early stop on (a `for...of` left by an error), so a generator's `finally` runs. */
   return(): IteratorResult<Uint8Array> {
     this.#iterator.return?.();
     return { done: true, value: undefined };
+  }
+
+  close(): void | Promise<void> {
+    return close(this, this.#state);
   }
 }
 
@@ -182,12 +189,19 @@ class IteratorWrapper extends BodyWrapper implements IterableIterator<Uint8Array
  *
  * @see Python's `wsgiref.validate.IteratorWrapper`
  */
-class AsyncIteratorWrapper extends BodyWrapper implements AsyncIterableIterator<Uint8Array> {
+class AsyncIteratorWrapper implements AsyncIterableIterator<Uint8Array> {
+  readonly #state: BodyState;
   readonly #iterator: AsyncIterator<unknown>;
 
   constructor(original: AsyncIterable<unknown> & WSGIBody, response: ResponseState) {
-    super(original, response);
+    this.#state = newState(original, response);
     this.#iterator = original[Symbol.asyncIterator]();
+    enqueue(this);
+  }
+
+  /** Watch for this body being collected unclosed. */
+  register(): void {
+    register(this, this.#state);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
@@ -195,21 +209,26 @@ class AsyncIteratorWrapper extends BodyWrapper implements AsyncIterableIterator<
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
-    this.beforeNext();
+    const state = this.#state;
+    beforeNext(state);
     let step: IteratorResult<unknown>;
     try {
       step = await this.#iterator.next();
     } catch (err) {
-      this.afterThrow();
+      state.response.iterating = false;
       throw err;
     }
-    return this.afterNext(step);
+    return afterNext(state, step);
   }
 
   /** Pass an early stop on (a `for await...of` left by an error), so a generator's `finally` runs. */
   async return(): Promise<IteratorResult<Uint8Array>> {
     await this.#iterator.return?.();
     return { done: true, value: undefined };
+  }
+
+  close(): void | Promise<void> {
+    return close(this, this.#state);
   }
 }
 

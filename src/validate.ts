@@ -25,6 +25,14 @@ import { isHopByHop } from "./util.js";
 import { type ResponseState, wrapBody } from "./validate/body.js";
 import { fail, repr, typeName, warn } from "./validate/checks.js";
 import { ErrorWrapper, InputWrapper } from "./validate/streams.js";
+import {
+  codeValue,
+  hasRequiredKeys,
+  isNativeString,
+  isPlainObject,
+  isThreeDigits,
+  statusCode,
+} from "./validate/text.js";
 
 /** Options of `validator()`. */
 export interface ValidatorOptions {
@@ -70,11 +78,10 @@ const INPUT_METHODS = ["read", "readline", "readlines"] as const;
 const ERRORS_METHODS = ["flush", "write", "writelines"] as const;
 
 const DIGITS = /^[0-9]+$/;
-const WHITESPACE = /\s+/;
 // A status may hold a tab, as a reason-phrase may (RFC 9112 §4), and as the handler allows.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const STATUS_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
-// What may fail the two checks above or the latin-1 one: the usual status passes at once.
+// What may fail the control-character or latin-1 check of a status: the usual one passes at once.
 const SUSPECT_STATUS = /[^\t\x20-\x7E\x80-\xFF]/;
 // Python's header_re and bad_header_value_re, the latter with DEL added.
 const HEADER_NAME = /^[a-zA-Z][a-zA-Z0-9\-_]*$/;
@@ -279,27 +286,6 @@ function checkEnviron(environ: unknown, warned: Set<string>): asserts environ is
   if (scriptName === "/") {
     fail("environ-script-name-root");
   }
-}
-
-/**
- * Whether every key of REQUIRED_KEYS is in `environ`, checked key by key with
- * literal names: V8 then answers each from an inline cache, some fifty times
- * faster than `in` with a variable key. (A key missing here and not from the
- * list would go unreported: the tests remove each required key in turn.)
- */
-function hasRequiredKeys(environ: WSGIEnvironment): boolean {
-  return (
-    "REQUEST_METHOD" in environ &&
-    "SERVER_NAME" in environ &&
-    "SERVER_PORT" in environ &&
-    "wsgi.version" in environ &&
-    "wsgi.input" in environ &&
-    "wsgi.errors" in environ &&
-    "wsgi.multithread" in environ &&
-    "wsgi.multiprocess" in environ &&
-    "wsgi.run_once" in environ &&
-    "wsgi.url_scheme" in environ
-  );
 }
 
 /** Python's `check_input`. */
@@ -507,58 +493,4 @@ function checkIterator(result: unknown, response: ResponseState): WSGIBody {
     fail("app-return-iterable");
   }
   return wrapBody(result as WSGIBody, response);
-}
-
-/** The first word of a status, as Python's `status.split(None, 1)[0]` (`""` when there is none). */
-function statusCode(status: string): string {
-  // The usual case, "200 OK", without a regular expression.
-  if (
-    status.charCodeAt(3) === 32 &&
-    isDigit(status, 0) &&
-    isDigit(status, 1) &&
-    isDigit(status, 2)
-  ) {
-    return status.slice(0, 3);
-  }
-  return status.trimStart().split(WHITESPACE, 1)[0] ?? "";
-}
-
-/** Whether `code` is three ASCII digits (Python's `int()` would also take "٢٠٠" or "+20"). */
-function isThreeDigits(code: string): boolean {
-  return code.length === 3 && isDigit(code, 0) && isDigit(code, 1) && isDigit(code, 2);
-}
-
-/**
- * Whether every code point of `s` is ≤ U+00FF: `isLatin1`, with a plain loop for
- * the short strings most of an environ holds (faster there than a regular
- * expression, which wins on long ones).
- */
-function isNativeString(s: string): boolean {
-  if (s.length > 64) {
-    return isLatin1(s);
-  }
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0xff) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The number of a status code of three ASCII digits, without parsing. */
-function codeValue(code: string): number {
-  return (code.charCodeAt(0) - 48) * 100 + (code.charCodeAt(1) - 48) * 10 + code.charCodeAt(2) - 48;
-}
-
-function isDigit(s: string, index: number): boolean {
-  const c = s.charCodeAt(index);
-  return c >= 48 && c <= 57;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) {
-    return false;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }

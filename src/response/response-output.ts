@@ -174,13 +174,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
    * `wsgi.errors`.
    */
   fail(error: unknown): void {
-    if (this.#closed) {
-      const errors = this.#environ["wsgi.errors"] as ErrorStream | undefined;
-      errors?.write(formatError(error));
-      errors?.flush();
-    } else {
-      this.#failure = { error };
-    }
+    if (this.#closed) this.#log(error);
+    else this.#failure = { error };
     this.#finished = true;
     this.#settle();
     this.#wakeUp();
@@ -221,6 +216,10 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     this.#dropQueue();
     this.#wakeUp();
     await this.#settled;
+    // A failure the gateway never took (it stopped reading first) is still an error.
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (failure !== undefined) this.#log(failure.error);
     const connection = this.#connection;
     if (connection === undefined) return;
     connection.socket.off("close", this.#onSocketClose);
@@ -231,6 +230,12 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
       // finishContent), so end() sends the rest of it before the FIN.
       socket.end(() => socket.destroy());
     }
+  }
+
+  #log(error: unknown): void {
+    const errors = this.#environ["wsgi.errors"] as ErrorStream | undefined;
+    errors?.write(formatError(error));
+    errors?.flush();
   }
 
   #end(): IteratorResult<Uint8Array, undefined> {

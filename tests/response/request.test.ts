@@ -1,0 +1,401 @@
+/**
+ * wsgiref/response: Request, read through the real server from what clients
+ * send (raw sockets, Node's client, curl -F): method, url, urlParts, headers,
+ * body, GET, POST (urlencoded and multipart, within limits), cookies, environ.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FilePart, FormError, type Handler, Request } from "../../src/response/index.js";
+import { BytesInput } from "../../src/streams.js";
+import type { WSGIEnvironment } from "../../src/types.js";
+import { setupTestingDefaults } from "../../src/util.js";
+import {
+  curl,
+  exchange,
+  fetchNode,
+  parseResponses,
+  rawGet,
+  serveRoutes,
+} from "../helpers/response-server.js";
+import type { Running } from "../helpers/server-client.js";
+
+/** What /echo reports of its request. */
+interface Echo {
+  method: string;
+  url: string;
+  pathname: string;
+  search: string;
+  headers: Array<[string, string]>;
+  contentType: string | undefined;
+  body: string;
+  GET: Array<[string, string]>;
+  POST: Array<[string, string | { filename: string; contentType: string; base64: string }]>;
+  cookies: Array<[string, string]>;
+  sameUrlParts: boolean;
+  hasEnviron: boolean;
+}
+
+const echo: Handler = (request, response) => {
+  response.headers.set("Content-Type", "application/json");
+  const report: Echo = {
+    method: request.method,
+    url: request.url,
+    pathname: request.urlParts.pathname,
+    search: request.urlParts.search,
+    headers: [...request.headers],
+    contentType: request.headers.get("Content-Type"),
+    body: Buffer.from(request.body).toString("latin1"),
+    GET: [...request.GET],
+    POST: [...request.POST].map(([name, value]) => [
+      name,
+      typeof value === "string"
+        ? value
+        : {
+            filename: value.filename,
+            contentType: value.contentType,
+            base64: Buffer.from(value).toString("base64"),
+            isFilePart: value instanceof FilePart,
+          },
+    ]),
+    cookies: [...request.cookies],
+    sameUrlParts: Object.is(request.urlParts, request.urlParts.valueOf()),
+    hasEnviron: typeof request.environ.REQUEST_METHOD === "string",
+  };
+  response.content = JSON.stringify(report);
+};
+
+async function echoOf(promise: Promise<{ status: number; body: Buffer }>): Promise<Echo> {
+  const res = await promise;
+  assert.equal(res.status, 200, res.body.toString());
+  return JSON.parse(res.body.toString("utf8")) as Echo;
+}
+
+describe("Request", () => {
+  let server: Running;
+  let limited: Running;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wsgiref-request-"));
+    server = await serveRoutes({ "/echo": echo, "/echo/%2F": echo });
+    limited = await serveRoutes({ "/echo": echo }, { maxParts: 3, maxPartSize: 10 });
+  });
+  after(async () => {
+    await Promise.all([server.close(), limited.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads method, url and urlParts as the client sent them", async () => {
+    const seen = await echoOf(fetchNode(server.port, "/echo?a=1&a=2&b=%C3%A9+x"));
+    assert.equal(seen.method, "GET");
+    assert.equal(seen.url, `http://127.0.0.1:${server.port}/echo?a=1&a=2&b=%C3%A9+x`);
+    assert.equal(seen.pathname, "/echo");
+    assert.equal(seen.search, "?a=1&a=2&b=%C3%A9+x");
+    assert.equal(seen.sameUrlParts, true);
+    assert.equal(seen.hasEnviron, true);
+  });
+
+  it("keeps an encoded slash in url (REQUEST_URI), not decoded as in PATH_INFO", async () => {
+    const response = parseResponses(
+      Buffer.from(await rawGet(server.port, "/echo%2F?q"), "latin1"),
+    )[0]!;
+    // PATH_INFO is "/echo/" here, which no route serves; REQUEST_URI is what url shows.
+    assert.equal(response.status, 404);
+    const routed = JSON.parse(
+      parseResponses(
+        Buffer.from(await rawGet(server.port, "/echo/%252F"), "latin1"),
+      )[0]!.body.toString(),
+    ) as Echo;
+    assert.equal(routed.url, "http://localhost/echo/%252F");
+    assert.equal(routed.pathname, "/echo/%252F");
+  });
+
+  it("parses the query into GET, every value in order, decoded as UTF-8", async () => {
+    const seen = await echoOf(fetchNode(server.port, "/echo?a=1&a=2&b=%C3%A9+x&empty="));
+    assert.deepEqual(seen.GET, [
+      ["a", "1"],
+      ["a", "2"],
+      ["b", "é x"],
+      ["empty", ""],
+    ]);
+  });
+
+  it("reads headers by lower-case name, with Content-Type and Content-Length", async () => {
+    const seen = await echoOf(
+      fetchNode(server.port, "/echo", {
+        method: "PUT",
+        headers: { "X-Custom": "v1", "Content-Type": "text/plain" },
+        body: "abc",
+      }),
+    );
+    const headers = new Map(seen.headers);
+    assert.equal(headers.get("x-custom"), "v1");
+    assert.equal(headers.get("content-length"), "3");
+    assert.equal(headers.get("host"), `127.0.0.1:${server.port}`);
+    assert.equal(seen.contentType, "text/plain");
+    assert.equal(seen.method, "PUT");
+    assert.equal(seen.body, "abc");
+  });
+
+  it("gives repeated header fields as the server joined them", async () => {
+    const text = await rawGet(server.port, "/echo", "GET", ["X-Rep: a", "x-rep: b"]);
+    const seen = JSON.parse(
+      parseResponses(Buffer.from(text, "latin1"))[0]!.body.toString(),
+    ) as Echo;
+    assert.deepEqual(
+      seen.headers.filter(([name]) => name === "x-rep"),
+      [["x-rep", "a,b"]],
+    );
+  });
+
+  it("reads a chunked body to its end", async () => {
+    const bytes = await exchange(
+      server.port,
+      "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
+    const seen = JSON.parse(parseResponses(bytes)[0]!.body.toString()) as Echo;
+    assert.equal(seen.body, "abcde");
+  });
+
+  it("reads cookies in order, quotes removed", async () => {
+    const seen = await echoOf(
+      fetchNode(server.port, "/echo", { headers: { Cookie: 'a=1; b="two"; a=3' } }),
+    );
+    assert.deepEqual(seen.cookies, [
+      ["a", "1"],
+      ["b", "two"],
+      ["a", "3"],
+    ]);
+  });
+
+  it("parses an urlencoded form into POST", async () => {
+    const seen = await echoOf(
+      fetchNode(server.port, "/echo", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "name=J%C3%BCrgen&tag=a&tag=b+c",
+      }),
+    );
+    assert.deepEqual(seen.POST, [
+      ["name", "Jürgen"],
+      ["tag", "a"],
+      ["tag", "b c"],
+    ]);
+    assert.deepEqual(seen.GET, []);
+  });
+
+  it("parses a multipart upload from curl -F: fields as text, files as their bytes", async () => {
+    const file = join(dir, "upload.bin");
+    const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 13, 10, 45, 45]);
+    await writeFile(file, bytes);
+    const out = await curl([
+      "-F",
+      "title=Hello wörld",
+      "-F",
+      `upload=@${file};type=application/x-test;filename=data.bin`,
+      "-F",
+      "title=again",
+      `http://127.0.0.1:${server.port}/echo`,
+    ]);
+    const seen = JSON.parse(out) as Echo;
+    assert.match(seen.contentType ?? "", /^multipart\/form-data; boundary=/);
+    assert.deepEqual(seen.POST, [
+      ["title", "Hello wörld"],
+      [
+        "upload",
+        {
+          filename: "data.bin",
+          contentType: "application/x-test",
+          base64: bytes.toString("base64"),
+          isFilePart: true,
+        },
+      ],
+      ["title", "again"],
+    ]);
+  });
+
+  it("gives an empty POST for a body that is no form", async () => {
+    const seen = await echoOf(
+      fetchNode(server.port, "/echo", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      }),
+    );
+    assert.deepEqual(seen.POST, []);
+    assert.equal(seen.body, "{}");
+  });
+
+  it("answers 413 when a multipart form has more parts than maxParts", async () => {
+    const out = await curl([
+      "--write-out",
+      "\n%{http_code}",
+      ...["a=1", "b=2", "c=3", "d=4"].flatMap((f) => ["-F", f]),
+      `http://127.0.0.1:${limited.port}/echo`,
+    ]);
+    const [body, code] = out.split("\n");
+    assert.equal(code, "413");
+    assert.deepEqual(JSON.parse(body!), {
+      error: { code: 413, message: "form has more than 3 parts" },
+    });
+  });
+
+  it("answers 413 when a file or a field is larger than maxPartSize", async () => {
+    const file = join(dir, "big.txt");
+    await writeFile(file, "x".repeat(11));
+    for (const field of [`f=@${file}`, `f=${"y".repeat(11)}`]) {
+      const out = await curl([
+        "--write-out",
+        "\n%{http_code}",
+        "-F",
+        field,
+        `http://127.0.0.1:${limited.port}/echo`,
+      ]);
+      const [body, code] = out.split("\n");
+      assert.equal(code, "413", field);
+      assert.equal(
+        (JSON.parse(body!) as { error: { message: string } }).error.message,
+        "form part is larger than 10 bytes: 'f'",
+      );
+    }
+  });
+
+  it("answers 413 when an urlencoded form is past its limits", async () => {
+    for (const body of ["a=1&b=2&c=3&d=4", `a=${"z".repeat(11)}`]) {
+      const res = await fetchNode(limited.port, "/echo", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body,
+      });
+      assert.equal(res.status, 413, body);
+      assert.equal(res.headers["content-type"], "application/json");
+    }
+  });
+
+  it("answers 400 for a malformed multipart body", async () => {
+    for (const [contentType, body] of [
+      [
+        "multipart/form-data; boundary=XX",
+        "--XX\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated",
+      ],
+      ["multipart/form-data", "--XX\r\n"],
+    ] as const) {
+      const res = await fetchNode(server.port, "/echo", {
+        method: "POST",
+        headers: { "Content-Type": contentType },
+        body,
+      });
+      assert.equal(res.status, 400, contentType);
+      const error = (
+        JSON.parse(res.body.toString()) as { error: { code: number; message: string } }
+      ).error;
+      assert.equal(error.code, 400);
+      assert.match(error.message, /^multipart\/form-data body (is malformed|cannot be read): /);
+    }
+  });
+
+  it("gives an empty POST for an empty multipart body", async () => {
+    const seen = await echoOf(
+      fetchNode(server.port, "/echo", {
+        method: "POST",
+        headers: { "Content-Type": "multipart/form-data; boundary=XX" },
+      }),
+    );
+    assert.deepEqual(seen.POST, []);
+  });
+});
+
+describe("Request outside a server", () => {
+  function environ(extra: WSGIEnvironment = {}): WSGIEnvironment {
+    const env: WSGIEnvironment = { ...extra };
+    setupTestingDefaults(env);
+    return env;
+  }
+
+  it("rebuilds url with requestUri when there is no REQUEST_URI", () => {
+    const request = new Request(environ({ PATH_INFO: "/a b", QUERY_STRING: "x=1" }));
+    assert.equal(request.url, "http://127.0.0.1/a%20b?x=1");
+  });
+
+  it("builds url from SERVER_NAME and a non-default port without a Host", () => {
+    const request = new Request({
+      REQUEST_URI: "/p\xe9?q",
+      SERVER_NAME: "example",
+      SERVER_PORT: "8080",
+      "wsgi.url_scheme": "https",
+    });
+    assert.equal(request.url, "https://example:8080/p%E9?q");
+    assert.equal(request.method, "GET");
+    assert.deepEqual(request.body, new Uint8Array(0));
+  });
+
+  it("reads no body without CONTENT_LENGTH unless the input is terminated", () => {
+    const input = new BytesInput(Buffer.from("data"));
+    assert.equal(new Request(environ({ "wsgi.input": input })).body.length, 0);
+    const terminated = new Request(
+      environ({ "wsgi.input": new BytesInput(Buffer.from("data")), "wsgi.input_terminated": true }),
+    );
+    assert.equal(Buffer.from(terminated.body).toString(), "data");
+  });
+
+  it("never reads past CONTENT_LENGTH", () => {
+    const request = new Request(
+      environ({ "wsgi.input": new BytesInput(Buffer.from("abcdef")), CONTENT_LENGTH: "4" }),
+    );
+    assert.equal(Buffer.from(request.body).toString(), "abcd");
+  });
+
+  it("keeps a query that is not UTF-8 as its latin-1 reading", () => {
+    const request = new Request(environ({ QUERY_STRING: "a=\xe9" }));
+    assert.equal(request.GET.get("a"), "é");
+  });
+
+  it("asks for loadPost() before a multipart POST, then gives it", async () => {
+    const body = Buffer.from(
+      '--B\r\nContent-Disposition: form-data; name="k"\r\n\r\nv\r\n--B--\r\n',
+    );
+    const request = new Request(
+      environ({
+        CONTENT_TYPE: "multipart/form-data; boundary=B",
+        CONTENT_LENGTH: String(body.length),
+        "wsgi.input": new BytesInput(body),
+      }),
+    );
+    assert.throws(() => request.POST, /await request\.loadPost\(\) first/);
+    const post = await request.loadPost();
+    assert.deepEqual([...post], [["k", "v"]]);
+    assert.equal(request.POST, post);
+  });
+
+  it("rejects loadPost() and throws from POST, every time, with the FormError", async () => {
+    const request = new Request(
+      environ({
+        CONTENT_TYPE: "application/x-www-form-urlencoded",
+        CONTENT_LENGTH: "7",
+        "wsgi.input": new BytesInput(Buffer.from("a=1&b=2")),
+      }),
+      { maxParts: 1 },
+    );
+    await assert.rejects(request.loadPost(), FormError);
+    assert.throws(() => request.POST, { name: "FormError", status: 413 });
+  });
+
+  it("refuses an environ that is not an object and invalid limits", () => {
+    assert.throws(() => new Request(null as unknown as WSGIEnvironment), TypeError);
+    assert.throws(() => new Request({}, { maxParts: -1 }), {
+      name: "TypeError",
+      message: "maxParts must be a non-negative integer: -1",
+    });
+    assert.throws(() => new Request({}, null as unknown as object), TypeError);
+  });
+
+  it("keeps a FilePart's bytes when sliced as a plain Uint8Array", () => {
+    const file = new FilePart([Buffer.from("ab"), Buffer.from("cd")], "f.txt", "text/plain");
+    assert.equal(Buffer.from(file).toString(), "abcd");
+    assert.equal(file.subarray(1).constructor, Uint8Array);
+    assert.equal(new FilePart(Buffer.from("x")).contentType, "application/octet-stream");
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * wsgiref/response: Response through the real server, checked on the wire with
+ * raw sockets and Node's client: status, headers, content of every kind,
+ * encoding, setError, HEAD, sendBodyForHeadRequest, closeConnection, and the
+ * write()/writeStatusHeaders()/writeContent() steps.
+ */
+
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Request, Response, type ResponseContent } from "../../src/response/index.js";
+import { ResponseOutput } from "../../src/response/response-output.js";
+import type { FileLike, WSGIEnvironment } from "../../src/types.js";
+import { openFile, setupTestingDefaults } from "../../src/util.js";
+import {
+  collect,
+  fetchNode,
+  header,
+  open,
+  parseResponses,
+  rawGet,
+  readUntil,
+  serveRoutes,
+  signal,
+} from "../helpers/response-server.js";
+import type { Running } from "../helpers/server-client.js";
+
+/** A Response over a test environ, for what needs no server. */
+function offline(method = "GET"): Response {
+  const environ: WSGIEnvironment = { REQUEST_METHOD: method };
+  setupTestingDefaults(environ);
+  return new Response(new Request(environ), new ResponseOutput(environ, () => () => undefined));
+}
+
+/** An in-memory file: read(size) over `data`, with close() recorded. */
+function memoryFile(data: string): FileLike & { closed: boolean } {
+  const bytes = Buffer.from(data);
+  let at = 0;
+  return {
+    closed: false,
+    read(size: number) {
+      const chunk = bytes.subarray(at, at + size);
+      at += chunk.length;
+      return chunk;
+    },
+    close() {
+      this.closed = true;
+    },
+  };
+}
+
+describe("Response", () => {
+  let server: Running;
+  let dir: string;
+  let filePath: string;
+  const fileClosed = signal<boolean>();
+
+  const text =
+    (content: ResponseContent, extra?: (response: Response) => void) =>
+    (_request: Request, response: Response) => {
+      response.headers.set("Content-Type", "text/plain");
+      response.content = content;
+      extra?.(response);
+    };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wsgiref-response-"));
+    filePath = join(dir, "file.txt");
+    await writeFile(filePath, "0123456789".repeat(10_000));
+    server = await serveRoutes({
+      "/code": text("", (r) => {
+        r.status = 201;
+      }),
+      "/pair": text("", (r) => {
+        r.status = [299, "Custom Reason"];
+      }),
+      "/unknown": text("", (r) => {
+        r.status = 599;
+      }),
+      "/headers": text("x", (r) => {
+        r.headers.append("X-Multi", "1");
+        r.headers.append("X-Multi", "2");
+        r.headers.set("X-Once", "a");
+        r.headers.set("x-once", "b");
+        r.headers.set("X-Gone", "c");
+        r.headers.delete("x-gone");
+      }),
+      "/string": text("héllo"),
+      "/bytes": text(Buffer.from([0, 1, 2, 255])),
+      "/latin1": text("héllo", (r) => {
+        r.encoding = "latin1";
+      }),
+      "/parts": text([
+        "a",
+        () => "b",
+        () => undefined,
+        () => null,
+        "",
+        Buffer.from("c"),
+        () => Buffer.from("d"),
+      ]),
+      "/generator": text(
+        (function* () {
+          yield "x";
+          yield () => "y";
+        })(),
+      ),
+      "/file": (_request, response) => {
+        response.headers.set("Content-Type", "text/plain");
+        const file = openFile(filePath);
+        response.content = file;
+        response.writer.fileChunkSize = 4096;
+        // The body is sent after the handler returns; check the file once it is.
+        setImmediate(function poll() {
+          if (file.closed) fileClosed.resolve(true);
+          else setImmediate(poll);
+        });
+      },
+      "/error": (_request, response) => {
+        response.headers.set("X-Dropped", "1");
+        response.setError(418, 'short and "stout"');
+      },
+      "/explicit": (_request, response) => {
+        response.headers.set("Content-Type", "text/plain");
+        response.content = "whole";
+        response.write();
+        // Already written: what the handler changes now is not sent.
+        response.content = "changed";
+      },
+      "/steps": (_request, response) => {
+        response.status = 202;
+        response.headers.set("Content-Type", "text/plain");
+        response.content = ["one,", "two"];
+        response.writeStatusHeaders();
+        response.writeContent();
+      },
+      "/close": text("bye", (r) => {
+        r.closeConnection = true;
+      }),
+      "/head-body": {
+        mode: "raw",
+        handler: text("body for HEAD", (r) => {
+          r.sendBodyForHeadRequest = true;
+        }),
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fills the message of a numeric status with its reason phrase", async () => {
+    const res = await fetchNode(server.port, "/code");
+    assert.equal(res.status, 201);
+    assert.equal(res.statusMessage, "Created");
+  });
+
+  it("sends a [code, message] status as given", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/pair"), "latin1"));
+    assert.equal(response!.statusLine, "HTTP/1.1 299 Custom Reason");
+  });
+
+  it("sends an empty message for a code without a reason phrase", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/unknown"), "latin1"));
+    assert.equal(response!.statusLine, "HTTP/1.1 599 ");
+  });
+
+  it("sends every header value, grouped by name, after set/append/delete", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/headers"), "latin1"));
+    const names = response!.headers.map(([n]) => n);
+    assert.deepEqual(
+      response!.headers.filter(([n]) => n.startsWith("X-") || n.startsWith("x-")),
+      [
+        ["X-Multi", "1"],
+        ["X-Multi", "2"],
+        ["x-once", "b"],
+      ],
+    );
+    assert.ok(!names.includes("X-Gone"));
+    // Date and Server come from the server, as for every WSGI application.
+    assert.ok(header(response!, "Date"));
+    assert.match(header(response!, "Server") ?? "", /^WSGIServer\/\S+ Node\.js\//);
+  });
+
+  it("encodes string content as UTF-8 with its Content-Length", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/string"), "latin1"));
+    assert.equal(header(response!, "Content-Length"), "6");
+    assert.equal(response!.body.toString("utf8"), "héllo");
+    assert.equal(response!.chunked, false);
+  });
+
+  it("sends bytes content as they are, with their Content-Length", async () => {
+    const res = await fetchNode(server.port, "/bytes");
+    assert.deepEqual([...res.body], [0, 1, 2, 255]);
+    assert.equal(res.headers["content-length"], "4");
+  });
+
+  it("encodes text with the response's encoding", async () => {
+    const res = await fetchNode(server.port, "/latin1");
+    assert.deepEqual(res.body, Buffer.from("héllo", "latin1"));
+    assert.equal(res.headers["content-length"], "5");
+  });
+
+  it("sends an iterable's parts in order, calling functions and skipping empty parts, chunked", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/parts"), "latin1"));
+    assert.equal(response!.body.toString(), "abcd");
+    assert.equal(response!.chunked, true);
+    assert.equal(header(response!, "Content-Length"), undefined);
+    const res = await fetchNode(server.port, "/generator");
+    assert.equal(res.body.toString(), "xy");
+  });
+
+  it("streams a file content in chunks and closes it", async () => {
+    const res = await fetchNode(server.port, "/file");
+    assert.equal(res.body.toString(), "0123456789".repeat(10_000));
+    assert.equal(res.headers["transfer-encoding"], "chunked");
+    assert.equal(await fileClosed.promise, true);
+  });
+
+  it("sends setError's JSON body, status and headers, replacing the others", async () => {
+    const [response] = parseResponses(Buffer.from(await rawGet(server.port, "/error"), "latin1"));
+    assert.equal(response!.statusLine, "HTTP/1.1 418 I'm a Teapot");
+    assert.equal(
+      response!.body.toString(),
+      '{"error": {"code": 418, "message": "short and \\"stout\\""}}',
+    );
+    assert.equal(header(response!, "Content-Type"), "application/json");
+    assert.equal(header(response!, "Content-Length"), String(response!.body.length));
+    assert.equal(header(response!, "X-Dropped"), undefined);
+  });
+
+  it("writes nothing more once the handler has written the response", async () => {
+    const res = await fetchNode(server.port, "/explicit");
+    assert.equal(res.body.toString(), "whole");
+    assert.equal(res.headers["content-length"], "5");
+  });
+
+  it("writes status and headers, then the content, as separate steps", async () => {
+    const res = await fetchNode(server.port, "/steps");
+    assert.equal(res.status, 202);
+    assert.equal(res.body.toString(), "one,two");
+  });
+
+  it("answers HEAD with the headers GET would have, Content-Length included, and no body", async () => {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.end(
+      "HEAD /string HTTP/1.1\r\nHost: h\r\n\r\nGET /string HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    const [head, get] = parseResponses(await received, [0]);
+    assert.equal(head!.status, 200);
+    assert.equal(header(head!, "Content-Length"), "6");
+    assert.equal(head!.body.length, 0);
+    assert.equal(get!.body.toString(), "héllo", "the HEAD response had no body bytes");
+  });
+
+  it("sends the content for HEAD when sendBodyForHeadRequest is set (raw)", async () => {
+    const text = await rawGet(server.port, "/head-body", "HEAD");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nContent-Length: 13\r\n/);
+    assert.ok(text.endsWith("\r\n\r\nbody for HEAD"), text);
+  });
+
+  it("closes the connection after the response when closeConnection is set", async () => {
+    const socket = await open(server.port);
+    const closed = once(socket, "close");
+    const received = collect(socket);
+    socket.write("GET /close HTTP/1.1\r\nHost: h\r\n\r\n");
+    await closed;
+    const [response] = parseResponses(await received);
+    assert.equal(response!.body.toString(), "bye");
+  });
+
+  it("keeps the connection open otherwise", async () => {
+    const socket = await open(server.port);
+    socket.write("GET /string HTTP/1.1\r\nHost: h\r\n\r\n");
+    await readUntil(socket, "héllo".replace("é", "\xc3\xa9"));
+    socket.write("GET /bytes HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    const rest = await collect(socket);
+    assert.match(rest.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+describe("Response outside a server", () => {
+  it("gives status as [code, message] and checks what is set", () => {
+    const response = offline();
+    assert.deepEqual(response.status, [200, "OK"]);
+    response.status = 404;
+    assert.deepEqual(response.status, [404, "Not Found"]);
+    response.status = [404, "Lost"];
+    assert.deepEqual(response.status, [404, "Lost"]);
+    assert.throws(() => {
+      response.status = 1000;
+    }, TypeError);
+    assert.throws(() => {
+      response.status = 2.5;
+    }, TypeError);
+    assert.throws(() => {
+      response.status = [200] as unknown as [number, string];
+    }, TypeError);
+    assert.throws(() => {
+      response.status = [200, 1] as unknown as [number, string];
+    }, TypeError);
+    assert.deepEqual(response.status, [404, "Lost"]);
+  });
+
+  it("has wptserve's defaults", () => {
+    const response = offline();
+    assert.equal(response.encoding, "utf-8");
+    assert.equal(response.addRequiredHeaders, true);
+    assert.equal(response.sendBodyForHeadRequest, false);
+    assert.equal(response.closeConnection, false);
+    assert.deepEqual(response.content, []);
+    assert.deepEqual(response.headers.items(), []);
+    assert.equal(response.writer.defaultStatus, 200);
+    assert.equal(response.writer.fileChunkSize, 32 * 1024);
+  });
+
+  it("iterates over content, reading a file whole when asked", () => {
+    const response = offline();
+    const file = memoryFile("file data");
+    response.content = file;
+    assert.deepEqual([...response.iterContent()], [file]);
+    const again = memoryFile("file data");
+    response.content = ["a", () => again];
+    const parts = [...response.iterContent(true)];
+    assert.equal(Buffer.from(parts[0] as Uint8Array).toString(), "a");
+    assert.equal(Buffer.from(parts[1] as Uint8Array).toString(), "file data");
+    assert.equal(again.closed, true);
+    const top = memoryFile("top");
+    response.content = top;
+    assert.equal(Buffer.from([...response.iterContent(true)][0] as Uint8Array).toString(), "top");
+  });
+
+  it("refuses content and parts of other types", () => {
+    const response = offline();
+    response.content = 42 as unknown as ResponseContent;
+    assert.throws(() => [...response.iterContent()], TypeError);
+    response.content = [() => 42 as unknown as string];
+    assert.throws(() => [...response.iterContent()], {
+      name: "TypeError",
+      message:
+        "a part of response.content must be a string, a Uint8Array, a file or a function returning one: 42",
+    });
+  });
+
+  it("closes a file content unread for HEAD", () => {
+    const response = offline("HEAD");
+    const file = memoryFile("x");
+    response.content = file;
+    response.writeContent();
+    assert.equal(file.closed, true);
+  });
+
+  it("writes a 500's message to wsgi.errors from setError", () => {
+    const response = offline();
+    response.setError(500, "it broke");
+    const errors = response.request.environ["wsgi.errors"] as unknown as { getValue(): string };
+    assert.equal(errors.getValue(), "it broke\n");
+    assert.throws(() => response.setError(400, 1 as unknown as string), TypeError);
+  });
+});

@@ -14,6 +14,7 @@ import { read } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { streamDestroyedError } from "../internal/disconnect.js";
+import { type ByteSource, closedError, InputBase, MemorySource } from "../streams/input-base.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIEnvironment } from "../types.js";
 
@@ -198,7 +199,9 @@ function cgiName(name: string): readonly [string, string] {
  * `Content-Length`) is skipped; unlike Python, a name containing `_` is dropped.
  */
 export function requestEnviron(req: IncomingMessage, base: WSGIEnvironment): WSGIEnvironment {
-  const env: WSGIEnvironment = { ...base };
+  // Not `{ ...base }`: V8 (11.3) makes an object spread from a non-empty one slow
+  // to add properties to, some 20 µs per request.
+  const env: WSGIEnvironment = Object.assign({}, base);
   const target = req.url ?? "/";
   const [path, query] = splitTarget(target);
   const socket = req.socket;
@@ -228,6 +231,32 @@ export function requestEnviron(req: IncomingMessage, base: WSGIEnvironment): WSG
   }
   if (contentType !== undefined) env.CONTENT_TYPE = contentType;
   return env;
+}
+
+// Read-only, so one serves every empty input (each keeps its own position).
+const NO_BYTES: ByteSource = new MemorySource(Buffer.alloc(0));
+
+/**
+ * `wsgi.input` for a request without a body: reads as an empty `BytesInput`
+ * does, for the price of one small object (most requests have no body).
+ */
+export class EmptyInput extends InputBase {
+  #closed = false;
+
+  /** Always 0. */
+  get length(): number {
+    return 0;
+  }
+
+  /** Make later reads throw, as for a closed file. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  protected override source(): ByteSource {
+    if (this.#closed) throw closedError();
+    return NO_BYTES;
+  }
 }
 
 /** Why a request body was not received: the status to answer it with. */

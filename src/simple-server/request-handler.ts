@@ -12,6 +12,7 @@ import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:ht
 import { format } from "node:util";
 import {
   BodyError,
+  EmptyInput,
   type RequestFacts,
   receiveBody,
   refusalStatus,
@@ -21,7 +22,6 @@ import {
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
-import { BytesInput } from "../streams/bytes-input.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.js";
@@ -78,20 +78,14 @@ export class WSGIRequestHandler {
   readonly response: ServerResponse;
   /** The server this request came to. */
   readonly server: RequestHandlerServer;
-  /** `[address, port]` of the client. */
-  readonly clientAddress: [string, number];
   /** The method (`GET`). */
   readonly command: string;
   /** The raw request target (`/path?query`). */
   readonly path: string;
-  /** The protocol (`HTTP/1.1`). */
-  readonly requestVersion: string;
-  /** The request line, for the log (`GET /path HTTP/1.1`). */
-  readonly requestline: string;
   /** Whether the connection is to be closed after this request. */
   closeConnection = false;
   /** The request body, once received (`wsgi.input`). */
-  rfile: BytesInput | SpooledInput | undefined = undefined;
+  rfile: EmptyInput | SpooledInput | undefined = undefined;
   #facts: RequestFacts | undefined;
 
   /** Handle `request` of `server`, answering with `response`. */
@@ -99,12 +93,26 @@ export class WSGIRequestHandler {
     this.request = request;
     this.response = response;
     this.server = server;
-    const socket = request.socket;
-    this.clientAddress = [socket.remoteAddress ?? "", socket.remotePort ?? 0];
     this.command = request.method ?? "";
     this.path = request.url ?? "";
-    this.requestVersion = `HTTP/${request.httpVersion}`;
-    this.requestline = `${this.command} ${this.path} ${this.requestVersion}`;
+  }
+
+  // Computed when asked for (the log), not for every request.
+
+  /** `[address, port]` of the client. */
+  get clientAddress(): [string, number] {
+    const socket = this.request.socket;
+    return [socket.remoteAddress ?? "", socket.remotePort ?? 0];
+  }
+
+  /** The protocol (`HTTP/1.1`). */
+  get requestVersion(): string {
+    return `HTTP/${this.request.httpVersion}`;
+  }
+
+  /** The request line, for the log (`GET /path HTTP/1.1`). */
+  get requestline(): string {
+    return `${this.command} ${this.path} ${this.requestVersion}`;
   }
 
   /**
@@ -117,7 +125,7 @@ export class WSGIRequestHandler {
     if (!this.parseRequest()) return;
     const facts = this.#facts as RequestFacts;
     const res = this.response;
-    let rfile: BytesInput | SpooledInput;
+    let rfile: EmptyInput | SpooledInput;
     if (
       facts.transferEncoding !== undefined ||
       (facts.contentLength !== undefined && facts.contentLength !== "0")
@@ -131,7 +139,7 @@ export class WSGIRequestHandler {
         return;
       }
     } else {
-      rfile = new BytesInput();
+      rfile = new EmptyInput();
     }
     this.rfile = rfile;
     const handler = new ServerHandler(
@@ -142,7 +150,9 @@ export class WSGIRequestHandler {
       false,
       this.server.wsgiMultiprocess,
     );
-    handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
+    if (this.serverVersion !== serverVersion || this.sysVersion !== sysVersion) {
+      handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
+    }
     handler.requestHandler = this;
     try {
       await handler.run(this.server.getApp() as WSGIApplication);

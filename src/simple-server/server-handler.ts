@@ -11,9 +11,16 @@ import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { sendFile } from "../adapters/node-http.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
+import { Headers } from "../headers.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isThenable } from "../internal/thenable.js";
-import type { ErrorStream, FileWrapper, InputStream, WSGIEnvironment } from "../types.js";
+import type {
+  ErrorStream,
+  FileWrapper,
+  InputStream,
+  WriteCallable,
+  WSGIEnvironment,
+} from "../types.js";
 
 /** The package's version, read through its own name so it is right from `src/` and `build/`. */
 const VERSION = (createRequire(import.meta.url)("wsgiref/package.json") as { version: string })
@@ -94,6 +101,7 @@ export class ServerHandler extends SimpleHandler {
   readonly response: ServerResponse;
   #takenOver = false;
   #ended = false;
+  #list: Array<[string, string]> | undefined = undefined;
 
   /**
    * Handle one request whose response is `response`.
@@ -148,7 +156,13 @@ export class ServerHandler extends SimpleHandler {
       return;
     }
     const status = this.status as string;
-    const pairs = (this.headers as NonNullable<typeof this.headers>).items();
+    // Headers wraps the application's own list (cleanupHeaders' changes show in
+    // it): read it as it is rather than through a copy.
+    const list = this.#list;
+    const pairs =
+      list !== undefined && this.headersClass === Headers
+        ? list
+        : (this.headers as NonNullable<typeof this.headers>).items();
     let hasDate = false;
     let hasServer = false;
     for (let i = 0; i < pairs.length; i++) {
@@ -166,11 +180,27 @@ export class ServerHandler extends SimpleHandler {
       flat.push(pair[0], pair[1]);
     }
     const res = this.response;
-    res.sendDate = false;
-    // Node checks names and values again (tokens; no control character, nothing
-    // past U+00FF), throwing before anything is written.
+    // Node adds no Date of its own since the list has one. It checks names and
+    // values again (tokens; no control character, nothing past U+00FF), throwing
+    // before anything is written.
     res.writeHead(Number(status.slice(0, 3)), status.slice(4), flat);
     this.headersSent = true;
+  }
+
+  /**
+   * Start the response (see `BaseHandler.startResponse`), keeping the header list
+   * for `sendHeaders`.
+   *
+   * @see Python's `BaseHandler.start_response`
+   */
+  override startResponse(
+    status: string,
+    headers: Array<[string, string]>,
+    excInfo?: unknown,
+  ): WriteCallable {
+    const write = super.startResponse(status, headers, excInfo);
+    this.#list = headers;
+    return write;
   }
 
   /** Write `data`, unless the connection was taken over. @see Python's `SimpleHandler._write` */

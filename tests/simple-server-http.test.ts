@@ -259,6 +259,82 @@ describe("WSGIServer over raw sockets", () => {
   });
 });
 
+describe("WSGIServer and pipelining", () => {
+  it("answers a request pipelined behind a large response after it, in order", async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 0x62);
+    const app: WSGIApplication = (environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return environ.PATH_INFO === "/big" ? [big] : [Buffer.from("small")];
+    };
+    const { port, close } = await serve(app);
+    after(close);
+    const socket = await open(port);
+    const received = collect(socket);
+    socket.write(request("GET", "/big") + request("GET", "/small", ["Connection: close"]));
+    const [first, second] = parseResponses(await received);
+    assert.equal(first?.body.length, big.length);
+    assert.equal(second?.body.toString(), "small");
+  });
+});
+
+describe("WSGIServer and failing request handlers", () => {
+  it("reports a request handler that throws, drops its connection and keeps serving", async () => {
+    class Broken extends WSGIRequestHandler {
+      override async handle(): Promise<void> {
+        if (this.path === "/broken") throw new Error("handler bug");
+        return super.handle();
+      }
+    }
+    const app: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Length", "2"]]);
+      return [Buffer.from("ok")];
+    };
+    const { port, close } = await serve(app, {}, Broken);
+    after(close);
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    let broken: Buffer;
+    try {
+      broken = await exchange(port, request("GET", "/broken"));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(broken.length, 0);
+    assert.match(
+      lines.join(""),
+      /^Exception occurred during processing of request from 127\.0\.0\.1:\d+\n.*handler bug/s,
+    );
+    const [response] = parseResponses(
+      await exchange(port, request("GET", "/", ["Connection: close"])),
+    );
+    assert.equal(response?.body.toString(), "ok");
+  });
+
+  it("names the server after serverVersion and sysVersion of a subclass", async () => {
+    class Branded extends WSGIRequestHandler {
+      override serverVersion = "MyServer/2.0";
+      override sysVersion = "Tests/1";
+    }
+    let software: unknown;
+    const app: WSGIApplication = (environ, startResponse) => {
+      software = environ.SERVER_SOFTWARE;
+      startResponse("200 OK", [["Content-Length", "0"]]);
+      return [];
+    };
+    const { port, close } = await serve(app, {}, Branded);
+    after(close);
+    const [response] = parseResponses(
+      await exchange(port, request("GET", "/", ["Connection: close"])),
+    );
+    assert.equal(header(response!, "Server"), "MyServer/2.0 Tests/1");
+    assert.equal(software, "MyServer/2.0");
+  });
+});
+
 describe("WSGIServer and close()", () => {
   it("closes the body exactly once on success, HEAD, errors and async bodies", async () => {
     const counts: Record<string, () => number> = {};

@@ -276,11 +276,14 @@ describe("sendFile", () => {
   writeFileSync(path, content);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  const bigPath = join(dir, "big.bin");
+  writeFileSync(bigPath, Buffer.alloc(48 * 1024 * 1024));
+  let bigFile = false;
   let closes = 0;
   let skip = 0;
   let server: Running;
   const app: WSGIApplication = (environ, startResponse) => {
-    const file = openFile(path);
+    const file = openFile(bigFile ? bigPath : path);
     const counted: FileLike = {
       get fd() {
         return environ.PATH_INFO === "/no-fd" ? undefined : file.fd;
@@ -339,6 +342,22 @@ describe("sendFile", () => {
     const [response] = parseResponses(received, [0]);
     assert.equal(response?.status, 200);
     assert.ok(received.toString("latin1").endsWith("\r\n\r\n"));
+    assert.equal(closes, 1);
+  });
+
+  it("stops sending and closes the wrapper once when a client stops reading, then leaves", async () => {
+    closes = 0;
+    skip = 0;
+    bigFile = true;
+    const socket = await open(server.port);
+    socket.write(request("GET", "/"));
+    await once(socket, "data");
+    // Reading no more: the server fills the connection's buffers with its first
+    // 1 MiB block and waits for them to drain, until the client leaves.
+    socket.pause();
+    socket.destroy();
+    while (closes < 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    bigFile = false;
     assert.equal(closes, 1);
   });
 

@@ -205,6 +205,17 @@ describe("WSGIServer", () => {
     assert.equal(httpd.httpServer.listening, false);
   });
 
+  it("serverClose() drops requests no one was serving; shutdown() without a loop returns", async () => {
+    const httpd = await makeServer("127.0.0.1", 0, hello, undefined, undefined, { quiet: true });
+    await httpd.shutdown();
+    const socket = await open(httpd.serverAddress[1]);
+    const received = collect(socket);
+    socket.write(request("GET", "/never-served"));
+    await once(httpd.httpServer, "request");
+    await httpd.serverClose();
+    assert.equal((await received).length, 0);
+  });
+
   it("serverClose() closes idle keep-alive connections", async () => {
     const { port, close } = await serve(hello);
     const socket = await open(port);

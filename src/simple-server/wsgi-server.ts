@@ -6,57 +6,24 @@
  * Port of `WSGIServer` and `make_server` from Python's `wsgiref.simple_server`.
  */
 
-import { Buffer } from "node:buffer";
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
 import { failReceiving, whenAssigned } from "../adapters/node-http.js";
-import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
-import { formatDateTime } from "../internal/http-date.js";
 import type { WSGIApplication, WSGIEnvironment } from "../types.js";
+import { clientErrorStatus, refuseConnection } from "./client-errors.js";
+import {
+  checkingInterval,
+  type ResolvedServerOptions,
+  resolveOptions,
+  type ServerOptions,
+} from "./options.js";
 import { WSGIRequestHandler } from "./request-handler.js";
-import { softwareVersion } from "./server-handler.js";
 
-/**
- * Limits and behaviour of a `WSGIServer`. Sizes are in bytes, times in
- * milliseconds; every field is optional.
- */
-export interface ServerOptions {
-  /** Largest request body (1 GiB): 413 and close past it. */
-  maxBodySize?: number;
-  /** Request bodies above this size (1 MiB) are spooled to a temporary file. */
-  spoolThreshold?: number;
-  /** Largest request line plus header fields (64 KiB): 414 if the request line alone is longer, else 431. */
-  maxHeaderSize?: number;
-  /** Most header fields in a request (100): 431 past it. */
-  maxHeaders?: number;
-  /** Time for a client to send its headers (20 000): 408 and close past it. */
-  headersTimeout?: number;
-  /** Time for a client to send its whole request (300 000): 408 and close past it. */
-  requestTimeout?: number;
-  /** How long an idle kept-alive connection stays open (5 000). */
-  keepAliveTimeout?: number;
-  /** No access log (false). */
-  quiet?: boolean;
-  /**
-   * How many processes serve the application (1); above 1, `wsgi.multiprocess`
-   * is true. The server does not fork them itself: a cluster starts one server
-   * per worker, each told the total.
-   */
-  workers?: number;
-}
-
-/** `ServerOptions` with every default filled in. */
-export type ResolvedServerOptions = Readonly<Required<ServerOptions>>;
+export type { ResolvedServerOptions, ServerOptions } from "./options.js";
 
 /** A request handler class: `WSGIRequestHandler` or a subclass. */
 export type RequestHandlerClass = new (
@@ -71,56 +38,6 @@ export type ServerClass = new (
   requestHandlerClass?: RequestHandlerClass,
   options?: ServerOptions,
 ) => WSGIServer;
-
-const DEFAULTS: ResolvedServerOptions = {
-  maxBodySize: 1024 * 1024 * 1024,
-  spoolThreshold: 1024 * 1024,
-  maxHeaderSize: 64 * 1024,
-  maxHeaders: 100,
-  headersTimeout: 20_000,
-  requestTimeout: 300_000,
-  keepAliveTimeout: 5_000,
-  quiet: false,
-  workers: 1,
-};
-
-// Options that must be at least 1; the other numbers may be 0.
-const POSITIVE = new Set(["maxHeaderSize", "maxHeaders", "workers"]);
-
-/** Check `options` and fill in the defaults. */
-function resolveOptions(options: ServerOptions | undefined): ResolvedServerOptions {
-  if (options === undefined) return DEFAULTS;
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object: ${show(options)}`);
-  }
-  const resolved: Record<string, number | boolean> = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(options)) {
-    if (!(name in DEFAULTS)) throw new TypeError(`options has no field named ${show(name)}`);
-    if (value === undefined) continue;
-    if (name === "quiet") {
-      if (typeof value !== "boolean")
-        throw new TypeError(`quiet must be a boolean: ${show(value)}`);
-    } else if (!Number.isSafeInteger(value) || (value as number) < (POSITIVE.has(name) ? 1 : 0)) {
-      const least = POSITIVE.has(name) ? "a positive" : "a non-negative";
-      throw new TypeError(`${name} must be ${least} integer: ${show(value)}`);
-    }
-    resolved[name] = value as number | boolean;
-  }
-  const result = resolved as unknown as ResolvedServerOptions;
-  if (result.requestTimeout > 0 && result.headersTimeout > result.requestTimeout) {
-    throw new RangeError(
-      `headersTimeout must not exceed requestTimeout: ${result.headersTimeout} > ${result.requestTimeout}`,
-    );
-  }
-  return result;
-}
-
-/** How often Node looks for requests past their timeouts: a quarter of the shortest, 10 ms to 1 s. */
-function checkingInterval(options: ResolvedServerOptions): number {
-  const timeouts = [options.headersTimeout, options.requestTimeout].filter((t) => t > 0);
-  if (timeouts.length === 0) return 1000;
-  return Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
-}
 
 /** What the server keeps about each connection. */
 class ConnectionState {
@@ -146,89 +63,7 @@ function stateOf(socket: TrackedSocket): ConnectionState {
   return state;
 }
 
-// A request line ending in a version of the right shape (RFC 9112 §2.3), at the
-// start of what llhttp was parsing.
-const WELL_FORMED_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.\d\r\n/;
-
-// A method token and the space after it (RFC 9110 §5.6.2), at the start of a request.
-const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
-
-/**
- * The status for a request Node could not parse, by llhttp's error code.
- *
- * A header section past `maxHeaderSize` is 414 when the request line alone is
- * too long: llhttp stops at the end of the part that overflowed, which for the
- * target is the space before the version; when it stops at the end of what has
- * arrived, the request line is still going on if no line ended in it.
- */
-function clientErrorStatus(
-  err: NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: unknown },
-): number {
-  switch (err.code) {
-    case "HPE_HEADER_OVERFLOW": {
-      const packet = err.rawPacket;
-      const at = err.bytesParsed;
-      if (!Buffer.isBuffer(packet) || typeof at !== "number") return 431;
-      if (at < packet.length) return packet[at] === 0x20 ? 414 : 431;
-      return packet.subarray(0, at).includes(0x0a) ? 431 : 414;
-    }
-    case "ERR_HTTP_REQUEST_TIMEOUT":
-      return 408;
-    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
-      return 413;
-    case "HPE_INVALID_VERSION": {
-      // A well-formed version llhttp does not speak (HTTP/2.0, HTTP/1.2) is
-      // 505; anything else that fails there (a bare LF, `HTTP/x.y`) is 400.
-      const packet = err.rawPacket;
-      return Buffer.isBuffer(packet) && WELL_FORMED_VERSION.test(packet.toString("latin1", 0, 8192))
-        ? 505
-        : 400;
-    }
-    case "HPE_INVALID_METHOD": {
-      // A method that is a token but not one llhttp knows: not implemented (RFC
-      // 9110 §9.1); anything else is a malformed request line.
-      const packet = err.rawPacket;
-      return Buffer.isBuffer(packet) && METHOD_TOKEN.test(packet.toString("latin1", 0, 64))
-        ? 501
-        : 400;
-    }
-    case "HPE_PAUSED_H2_UPGRADE":
-      // The HTTP/2 connection preface, `PRI * HTTP/2.0`.
-      return 505;
-    default:
-      return 400;
-  }
-}
-
-/** A complete error response, written straight to a socket that carries no response. */
-function rawErrorResponse(status: number): Buffer {
-  const reason = STATUS_CODES[status] ?? "Error";
-  return Buffer.from(
-    `HTTP/1.1 ${status} ${reason}\r\nDate: ${formatDateTime(Date.now())}\r\n` +
-      `Server: ${softwareVersion}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${reason.length + 1}\r\nConnection: close\r\n\r\n${reason}\n`,
-    "latin1",
-  );
-}
-
-/** How long a refused connection may keep sending before it is dropped. */
-const LINGER_MS = 1000;
-
-/** Answer `status` on `socket` and close it, letting the client read the answer first. */
-function refuseConnection(socket: Duplex, status: number): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  // Half-close and keep reading (Node's parser discards it) until the client
-  // closes too: closing with unread input would reset the connection and could
-  // lose the answer on its way.
-  socket.end(rawErrorResponse(status));
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once("close", () => clearTimeout(timer));
-}
-
+// Serving modes: nothing served, one request (handleRequest), every request.
 const IDLE = 0;
 const ONE = 1;
 const FOREVER = 2;

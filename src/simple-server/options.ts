@@ -1,0 +1,87 @@
+/**
+ * `ServerOptions`: the limits and behaviour of a `WSGIServer`, their defaults
+ * and their checks.
+ */
+
+import { show } from "../internal/check.js";
+
+/**
+ * Limits and behaviour of a `WSGIServer`. Sizes are in bytes, times in
+ * milliseconds; every field is optional.
+ */
+export interface ServerOptions {
+  /** Largest request body (1 GiB): 413 and close past it. */
+  maxBodySize?: number;
+  /** Request bodies above this size (1 MiB) are spooled to a temporary file. */
+  spoolThreshold?: number;
+  /** Largest request line plus header fields (64 KiB): 414 if the request line alone is longer, else 431. */
+  maxHeaderSize?: number;
+  /** Most header fields in a request (100): 431 past it. */
+  maxHeaders?: number;
+  /** Time for a client to send its headers (20 000): 408 and close past it. */
+  headersTimeout?: number;
+  /** Time for a client to send its whole request (300 000): 408 and close past it. */
+  requestTimeout?: number;
+  /** How long an idle kept-alive connection stays open (5 000). */
+  keepAliveTimeout?: number;
+  /** No access log (false). */
+  quiet?: boolean;
+  /**
+   * How many processes serve the application (1); above 1, `wsgi.multiprocess`
+   * is true. The server does not fork them itself: a cluster starts one server
+   * per worker, each told the total.
+   */
+  workers?: number;
+}
+
+/** `ServerOptions` with every default filled in. */
+export type ResolvedServerOptions = Readonly<Required<ServerOptions>>;
+const DEFAULTS: ResolvedServerOptions = {
+  maxBodySize: 1024 * 1024 * 1024,
+  spoolThreshold: 1024 * 1024,
+  maxHeaderSize: 64 * 1024,
+  maxHeaders: 100,
+  headersTimeout: 20_000,
+  requestTimeout: 300_000,
+  keepAliveTimeout: 5_000,
+  quiet: false,
+  workers: 1,
+};
+
+// Options that must be at least 1; the other numbers may be 0.
+const POSITIVE = new Set(["maxHeaderSize", "maxHeaders", "workers"]);
+
+/** Check `options` and fill in the defaults. */
+export function resolveOptions(options: ServerOptions | undefined): ResolvedServerOptions {
+  if (options === undefined) return DEFAULTS;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object: ${show(options)}`);
+  }
+  const resolved: Record<string, number | boolean> = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(options)) {
+    if (!(name in DEFAULTS)) throw new TypeError(`options has no field named ${show(name)}`);
+    if (value === undefined) continue;
+    if (name === "quiet") {
+      if (typeof value !== "boolean")
+        throw new TypeError(`quiet must be a boolean: ${show(value)}`);
+    } else if (!Number.isSafeInteger(value) || (value as number) < (POSITIVE.has(name) ? 1 : 0)) {
+      const least = POSITIVE.has(name) ? "a positive" : "a non-negative";
+      throw new TypeError(`${name} must be ${least} integer: ${show(value)}`);
+    }
+    resolved[name] = value as number | boolean;
+  }
+  const result = resolved as unknown as ResolvedServerOptions;
+  if (result.requestTimeout > 0 && result.headersTimeout > result.requestTimeout) {
+    throw new RangeError(
+      `headersTimeout must not exceed requestTimeout: ${result.headersTimeout} > ${result.requestTimeout}`,
+    );
+  }
+  return result;
+}
+
+/** How often Node looks for requests past their timeouts: a quarter of the shortest, 10 ms to 1 s. */
+export function checkingInterval(options: ResolvedServerOptions): number {
+  const timeouts = [options.headersTimeout, options.requestTimeout].filter((t) => t > 0);
+  if (timeouts.length === 0) return 1000;
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
+}

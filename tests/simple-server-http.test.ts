@@ -11,7 +11,6 @@ import { createServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
-  CONNECTION_KEY,
   type ServerConnection,
   ServerHandler,
   softwareVersion,
@@ -444,7 +443,7 @@ describe("wsgiref.connection", () => {
   it("lets the application take the connection over, then closes it", async () => {
     let closes = 0;
     const app: WSGIApplication = (environ, startResponse) => {
-      const connection = environ[CONNECTION_KEY] as ServerConnection;
+      const connection = environ["wsgiref.connection"] as ServerConnection;
       if (environ.PATH_INFO === "/raw") {
         const socket: Socket = connection.takeOver();
         socket.write("HTTP/1.1 299 Raw\r\nX: y\r\n\r\nraw bytes");
@@ -476,7 +475,7 @@ describe("wsgiref.connection", () => {
       const write = startResponse("200 OK", [["Content-Type", "text/plain"]]);
       write(Buffer.from("started"));
       try {
-        (environ[CONNECTION_KEY] as ServerConnection).takeOver();
+        (environ["wsgiref.connection"] as ServerConnection).takeOver();
       } catch (err) {
         refusal = err;
       }
@@ -496,7 +495,7 @@ describe("wsgiref.connection", () => {
       }
     }
     const app: WSGIApplication = (environ) => {
-      (environ[CONNECTION_KEY] as ServerConnection).takeOver().write("mine");
+      (environ["wsgiref.connection"] as ServerConnection).takeOver().write("mine");
       throw new Error("after take-over");
     };
     const { port, close } = await serve(app, {}, Handler);

@@ -9,6 +9,7 @@
 export { demoApp } from "./simple-server/demo-app.js";
 export { type RequestHandlerServer, WSGIRequestHandler } from "./simple-server/request-handler.js";
 export {
+  CONNECTION_KEY,
   type RequestLogger,
   type ServerConnection,
   ServerHandler,

@@ -36,7 +36,7 @@ export const softwareVersion = `${serverVersion} ${sysVersion}`;
 const EMPTY = new Uint8Array(0);
 
 /** The environ key under which the server offers the connection to the application. */
-const CONNECTION_KEY = "wsgiref.connection";
+export const CONNECTION_KEY = "wsgiref.connection";
 
 /** Who `ServerHandler` reports each finished request to (a `WSGIRequestHandler`). */
 export interface RequestLogger {

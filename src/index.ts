@@ -17,6 +17,32 @@ export {
 // wsgiref/headers
 export { Headers } from "./headers.js";
 export type {
+  Chunk,
+  ContentPart,
+  CookieOptions,
+  Duration,
+  FormLimits,
+  FormValue,
+  Handler,
+  HandlerAppOptions,
+  HeaderValue,
+  ResponseContent,
+  StatusInit,
+} from "./response/index.js";
+// wsgiref/response
+export {
+  FilePart,
+  FormError,
+  handlerApp,
+  MultiDict,
+  Request,
+  RequestHeaders,
+  Response,
+  ResponseHeaders,
+  ResponseWriter,
+  reasonPhrase,
+} from "./response/index.js";
+export type {
   RequestHandlerClass,
   RequestHandlerServer,
   RequestLogger,

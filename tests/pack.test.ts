@@ -18,6 +18,7 @@ const tsc = join(root, "node_modules/typescript/bin/tsc");
 
 const consumer = `import { Headers } from "wsgiref/headers";
 import { shiftPathInfo, setupTestingDefaults } from "wsgiref";
+import { handlerApp } from "wsgiref/response";
 import type { WSGIApplication } from "wsgiref/types";
 
 const environ: Record<string, unknown> = { PATH_INFO: "/a/b" };
@@ -28,7 +29,10 @@ const app: WSGIApplication = (env, startResponse) => {
   startResponse("200 OK", headers.items());
   return [new TextEncoder().encode(String(env.PATH_INFO))];
 };
-console.log(first, environ.SCRIPT_NAME, headers.get("content-type"), typeof app);
+const page: WSGIApplication = handlerApp((_request, response) => {
+  response.content = "ok";
+});
+console.log(first, environ.SCRIPT_NAME, headers.get("content-type"), typeof app, typeof page);
 `;
 
 /**
@@ -94,6 +98,6 @@ describe("npm pack", () => {
       { cwd: project },
     );
     const out = await run(process.execPath, ["main.js"], { cwd: project });
-    assert.equal(out.stdout, "a /a text/plain function\n");
+    assert.equal(out.stdout, "a /a text/plain function function\n");
   });
 });

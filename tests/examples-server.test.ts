@@ -53,6 +53,21 @@ describe("server examples", { concurrency: true }, () => {
     await child.outcome;
   });
 
+  it("validator-demo answers 500 and reports the bare-bytes body on stderr, as in Python", async () => {
+    const [child, port] = await start("validator-demo", ["0"], /^Listening on port (\d+)\.\.\.\.$/);
+    const reply = await fetchRaw(port, "/");
+    assert.equal(reply.status, 500);
+    assert.doesNotMatch(reply.body.toString(), /AssertionError/, "the stack is not sent");
+    child.process.kill("SIGTERM");
+    const outcome = await child.outcome;
+    assert.match(
+      outcome.stderr,
+      /AssertionError.*You should not return a string as your application iterator/s,
+      outcome.stderr,
+    );
+    assert.match(outcome.stderr, /"GET \/ HTTP\/1\.1" 500 /, "the access log shows the 500");
+  });
+
   it("file-server serves files, index.html and 404, and shuts down on Ctrl-C", async () => {
     const site = join(files.dir, "site");
     mkdirSync(join(site, "sub"), { recursive: true });

@@ -12,6 +12,7 @@ export const SCENARIO_IDS = [
   "file-256m",
   "upload-64m",
   "workers-2",
+  "validate-50",
 ] as const;
 
 /** One of `SCENARIO_IDS`. */
@@ -125,5 +126,18 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["raw-cluster", "ours-workers"],
     baseline: "raw-cluster",
     targets: [{ kind: "ratio", server: "ours-workers", vs: "raw-cluster", min: 0.85 }],
+  },
+  {
+    id: "validate-50",
+    title: "Hello world through validator(), 50 connections",
+    what:
+      "wrk, 1 thread, 50 keep-alive connections, GET /: our server with the benchmark app " +
+      "wrapped in validator() (as `wsgiref serve --validate` does), against the same server " +
+      "unwrapped in the same run (issue 5: at most 25% fewer req/s)",
+    load: { kind: "wrk", path: "/", connections: 50 },
+    unit: "req/s",
+    servers: ["ours", "ours-validated"],
+    baseline: "ours",
+    targets: [{ kind: "ratio", server: "ours-validated", vs: "ours", min: 0.75 }],
   },
 ];

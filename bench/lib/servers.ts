@@ -81,6 +81,19 @@ export const SERVERS: readonly ServerSpec[] = [
     ready: LISTENING,
   },
   {
+    id: "ours-validated",
+    label: "wsgiref, validator()",
+    multiProcess: false,
+    missing: (paths) =>
+      compiled(paths, "src/validate.js", "wsgiref/validate") ??
+      compiled(paths, "bench/servers/ours.js", "the makeServer launcher"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/ours.js"), "--validate"],
+    ],
+    ready: LISTENING,
+  },
+  {
     id: "raw-cluster",
     label: "node:cluster ×2 (raw)",
     multiProcess: true,

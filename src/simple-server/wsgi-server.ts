@@ -143,6 +143,9 @@ export class WSGIServer {
     server.on("request", this.#onRequest);
     // Listening to it stops Node answering 100 Continue before the request is checked.
     server.on("checkContinue", this.#onRequest);
+    // And this one stops Node answering 417 itself and keeping the connection open
+    // (the request after it was then served): the request handler refuses it.
+    server.on("checkExpectation", this.#onRequest);
     server.on("clientError", this.#onClientError);
     server.on("connect", this.#onConnect);
     this.httpServer = server;

@@ -89,6 +89,7 @@ describe("requestFacts", () => {
       contentLength: "3",
       transferEncoding: "gzip,chunked",
       expectContinue: true,
+      expect: "100-Continue",
     });
   });
 });
@@ -118,6 +119,13 @@ describe("refusalStatus", () => {
     assert.equal(status(["Host", "a", "Content-Length", "11"]), 413);
     assert.equal(status(["Host", "a", "Content-Length", "10"]), 0);
     assert.equal(status(["Host", "a", "B", "1", "C", "2", "D", "3"]), 431);
+  });
+
+  it("refuses an HTTP/1.1 expectation other than 100-continue with 417, and ignores HTTP/1.0's", () => {
+    assert.equal(status(["Host", "a", "Expect", "teapot"]), 417);
+    assert.equal(status(["Host", "a", "Expect", "100-continue"]), 0);
+    assert.equal(status(["Host", "a", "Expect", ""]), 417);
+    assert.equal(status(["Expect", "teapot"], "1.0"), 0);
   });
 });
 

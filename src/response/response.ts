@@ -31,6 +31,37 @@ function checkCode(code: unknown): number {
   return code;
 }
 
+// Python's json.encoder.ESCAPE_DCT entries that are not \uXXXX.
+const PYTHON_SHORT_ESCAPES = new Map([
+  ['"', '\\"'],
+  ["\\", "\\\\"],
+  ["\b", "\\b"],
+  ["\f", "\\f"],
+  ["\n", "\\n"],
+  ["\r", "\\r"],
+  ["\t", "\\t"],
+]);
+
+/**
+ * Write `text` as a JSON string literal the way Python's `json.dumps` does
+ * (`ensure_ascii=True`): only printable ASCII stays as it is; `"`, `\\` and
+ * `\b \f \n \r \t` get their short escapes, and every other UTF-16 code unit
+ * (controls, DEL, non-ASCII; an astral character as its surrogate pair) becomes
+ * a lower-case `\uXXXX`. `JSON.stringify` writes non-ASCII and DEL raw, which
+ * are other bytes on the wire.
+ */
+function pythonJsonString(text: string): string {
+  let out = '"';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const short = PYTHON_SHORT_ESCAPES.get(text[i] as string);
+    if (short !== undefined) out += short;
+    else if (unit >= 0x20 && unit <= 0x7e) out += text[i];
+    else out += `\\u${unit.toString(16).padStart(4, "0")}`;
+  }
+  return `${out}"`;
+}
+
 /** Read a file to its end (and close it): `iterContent(true)`. */
 function readAll(file: FileLike, blockSize: number): Uint8Array {
   const blocks: Uint8Array[] = [];
@@ -178,8 +209,9 @@ export class Response {
       throw new TypeError(`error message must be a string: ${show(message)}`);
     }
     this.status = code;
-    // Python's json.dumps separators, so the bytes are wptserve's.
-    const data = `{"error": {"code": ${code}, "message": ${JSON.stringify(message)}}}`;
+    // wptserve's json.dumps({"error": {"code": code, "message": message}}): its
+    // separators and its ASCII-only escaping, so the bytes are wptserve's.
+    const data = `{"error": {"code": ${code}, "message": ${pythonJsonString(message)}}}`;
     this.headers = new ResponseHeaders([
       ["Content-Type", "application/json"],
       ["Content-Length", Buffer.byteLength(data, this.encoding)],

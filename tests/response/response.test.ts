@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -354,6 +355,37 @@ describe("Response outside a server", () => {
     response.content = file;
     response.writeContent();
     assert.equal(file.closed, true);
+  });
+
+  it("gives setError the bytes of wptserve's json.dumps, ASCII-only escapes included", () => {
+    const cases: Array<[number, string]> = [
+      [404, ""],
+      [400, 'plain "quoted" back\\slash /'],
+      [418, "tab\tnew\nline\r feed\f back\b nul\u0000 unit\u001f del\u007f"],
+      [422, "caf\u00e9 \u00ff \u0100 \u20ac \u65e5\u672c \ufeff\uffff"],
+      [500, "astral \u{1f600} \u{10ffff} \u{1d11e}"],
+      [409, "lone \ud800 and \udfff surrogates"],
+    ];
+    // The expected bytes come from Python itself: wptserve's set_error body,
+    // json.dumps({"error": {"code": code, "message": message}}), one per line.
+    // The cases go in as UTF-8 JSON (JSON.stringify escapes the lone surrogates,
+    // which json.loads reads back as such); what comes out is ASCII.
+    const python = execFileSync(
+      "python3",
+      [
+        "-c",
+        'import json, sys\nfor code, message in json.loads(sys.stdin.buffer.read()):\n    print(json.dumps({"error": {"code": code, "message": message}}))',
+      ],
+      { input: Buffer.from(JSON.stringify(cases), "utf8"), encoding: "latin1" },
+    );
+    const expected = python.split("\n").slice(0, -1);
+    assert.equal(expected.length, cases.length);
+    cases.forEach(([code, message], i) => {
+      const response = offline();
+      response.setError(code, message);
+      assert.equal(response.content, expected[i], message);
+      assert.deepEqual(response.headers.get("Content-Length"), [String(expected[i]!.length)]);
+    });
   });
 
   it("writes a 500's message to wsgi.errors from setError", () => {

@@ -6,7 +6,7 @@
  * server and garbage-collection cases are in the other validate-*.test.ts files.
  *
  * Python's own validator tests are in test_wsgiref's IntegrationTests, ported in
- * validate-handler.test.ts.
+ * validate-integration.test.ts.
  */
 import { AssertionError } from "node:assert";
 import assert from "node:assert/strict";

@@ -13,8 +13,8 @@
  * or:  wsgiref serve examples/response/json-api.ts
  */
 import { fileURLToPath } from "node:url";
-import { handlerApp, type Request, type Response } from "../../src/response/index.js";
-import { makeServer } from "../../src/simple-server.js";
+import { handlerApp, type Request, type Response } from "wsgiref/response";
+import { makeServer } from "wsgiref/simple-server";
 
 interface Todo {
   id: number;

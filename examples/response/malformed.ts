@@ -15,8 +15,8 @@
  * Run: node build/examples/response/malformed.js [PORT]
  */
 import { fileURLToPath } from "node:url";
-import { handlerApp } from "../../src/response/index.js";
-import { makeServer } from "../../src/simple-server.js";
+import { handlerApp } from "wsgiref/response";
+import { makeServer } from "wsgiref/simple-server";
 
 export const app = handlerApp((request, response) => {
   const w = response.writer;

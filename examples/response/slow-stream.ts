@@ -10,8 +10,8 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { handlerApp } from "../../src/response/index.js";
-import { makeServer } from "../../src/simple-server.js";
+import { handlerApp } from "wsgiref/response";
+import { makeServer } from "wsgiref/simple-server";
 
 function count(value: string | undefined, fallback: number, max: number): number {
   const n = Number(value ?? fallback);

@@ -252,9 +252,14 @@ export class ServerHandler extends SimpleHandler {
    * @see Python's `BaseHandler.handle_error`
    */
   override handleError(err: unknown): void | Promise<void> {
-    if (this.#takenOver || this.headersSent) {
+    // Node's own flag too: a body whose close() throws does so once the whole
+    // response is out and BaseHandler.close() has reset `headersSent` (as
+    // Python's does); the error page would then be written after the response
+    // (Node refuses: ERR_HTTP_HEADERS_SENT, and the connection was dropped).
+    if (this.#takenOver || this.headersSent || this.response.headersSent) {
       this.logException(err);
-      if (!this.#takenOver) this.#cut();
+      // A response already ended is whole: its connection may go on serving.
+      if (!this.#takenOver && !this.#ended) this.#cut();
       return;
     }
     return super.handleError(err);

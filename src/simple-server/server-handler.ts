@@ -102,6 +102,13 @@ export class ServerHandler extends SimpleHandler {
   #takenOver = false;
   #ended = false;
   #list: Array<[string, string]> | undefined = undefined;
+  // Node sends whatever is written, past the Content-Length too, and ends a short
+  // body cleanly: either way the client would take the wrong bytes for the next
+  // response on the connection. So the body is counted against the declared
+  // length (-1: none, or no body allowed), as gunicorn and waitress do.
+  #declared = -1;
+  #written = 0;
+  #excess = false;
 
   /**
    * Handle one request whose response is `response`.
@@ -165,10 +172,14 @@ export class ServerHandler extends SimpleHandler {
         : (this.headers as NonNullable<typeof this.headers>).items();
     let hasDate = false;
     let hasServer = false;
+    let length: string | undefined;
     for (let i = 0; i < pairs.length; i++) {
       const name = pairs[i]![0];
       if (name.length === 4) hasDate ||= name.toLowerCase() === "date";
       else if (name.length === 6) hasServer ||= name.toLowerCase() === "server";
+      else if (name.length === 14 && name.toLowerCase() === "content-length") {
+        length ??= pairs[i]![1];
+      }
     }
     // Python's origin server writes Date and Server first; Node's own Date is off.
     const flat: string[] = [];
@@ -185,6 +196,9 @@ export class ServerHandler extends SimpleHandler {
     // before anything is written.
     res.writeHead(Number(status.slice(0, 3)), status.slice(4), flat);
     this.headersSent = true;
+    // HEAD, 204 and 304 declare a length without a body (Node writes none).
+    this.#declared =
+      length !== undefined && /^\d+$/.test(length) && this.#bodyAllowed() ? Number(length) : -1;
   }
 
   /**
@@ -203,10 +217,28 @@ export class ServerHandler extends SimpleHandler {
     return write;
   }
 
-  /** Write `data`, unless the connection was taken over. @see Python's `SimpleHandler._write` */
+  /**
+   * Write `data`, unless the connection was taken over; never past the declared
+   * Content-Length (the excess is dropped, logged once, and the connection
+   * closed after the response).
+   *
+   * @see Python's `SimpleHandler._write`
+   */
   override _write(data: Uint8Array): void | Promise<void> {
     if (this.#takenOver) return;
-    return super._write(data);
+    let chunk = data;
+    if (this.#declared >= 0) {
+      const room = this.#declared - this.#written;
+      if (chunk.length > room) {
+        this.#tooLong();
+        // write() counted the whole chunk: count only what is sent.
+        this.bytesSent -= chunk.length - room;
+        if (room === 0) return;
+        chunk = chunk.subarray(0, room);
+      }
+      this.#written += chunk.length;
+    }
+    return super._write(chunk);
   }
 
   /**
@@ -238,8 +270,13 @@ export class ServerHandler extends SimpleHandler {
       this.#end();
       return true;
     }
-    return sendFile(fd, this.response).then((sent) => {
+    const declared = this.#declared;
+    // What the write() callable sent counts against the declared length too.
+    const limit = declared >= 0 ? declared - this.#written : Number.POSITIVE_INFINITY;
+    return sendFile(fd, this.response, limit).then(({ sent, excess }) => {
       this.bytesSent += sent;
+      this.#written += sent;
+      if (excess) this.#tooLong();
       this.#end();
       return true;
     });
@@ -287,7 +324,44 @@ export class ServerHandler extends SimpleHandler {
   #end(): void {
     this.#ended = true;
     const res = this.response;
-    if (!res.destroyed) res.end();
+    if (res.destroyed) return;
+    if (this.#written < this.#declared) {
+      // Short of its Content-Length: a clean end would leave the client reading
+      // the next response as the rest of this body. Cut, as after an error once
+      // the headers are out (SPEC §7), so it sees the response incomplete.
+      this.#logMismatch(
+        `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes); the connection was cut`,
+      );
+      this.#cut();
+      return;
+    }
+    if (this.#excess) {
+      // The response is whole, but the application did not send what it meant:
+      // serve nothing more on this connection. Node fixed keep-alive with the
+      // headers; the server reads shouldKeepAlive to drop what is pipelined.
+      res.shouldKeepAlive = false;
+      const socket = res.socket;
+      res.end(() => socket?.destroySoon());
+      return;
+    }
+    res.end();
+  }
+
+  /** The body went past the declared Content-Length: say so once. */
+  #tooLong(): void {
+    if (this.#excess) return;
+    this.#excess = true;
+    this.#logMismatch(
+      `is longer than its Content-Length (${this.#declared} bytes); the rest was not sent and the connection closes after it`,
+    );
+  }
+
+  /** One line on wsgi.errors about the body of this response. */
+  #logMismatch(what: string): void {
+    const env = this.environ;
+    const stderr = this.getStderr();
+    stderr.write(`the response body to ${env?.REQUEST_METHOD} ${env?.REQUEST_URI} ${what}\n`);
+    stderr.flush();
   }
 
   /** Whether the response may have a body: not for HEAD, 1xx, 204 or 304 (RFC 9110 §6.4.1). */

@@ -1,0 +1,199 @@
+/**
+ * Response framing over raw sockets: a body longer than its Content-Length is
+ * cut to it, one shorter cuts the connection, and either way nothing more is
+ * served on that connection, so the client never takes stray bytes for the
+ * next response. HEAD, 204 and 304 with a Content-Length and no body still keep
+ * the connection.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { softwareVersion, WSGIRequestHandler } from "../src/simple-server.js";
+import { StringErrors } from "../src/streams.js";
+import type { ErrorStream, WSGIApplication, WSGIBody } from "../src/types.js";
+import { openFile } from "../src/util.js";
+import {
+  collect,
+  normaliseDate,
+  open,
+  parseResponses,
+  type Running,
+  request,
+  serve,
+} from "./helpers/server-client.js";
+
+const dir = mkdtempSync(join(tmpdir(), "wsgiref-framing-"));
+const file = join(dir, "twenty.bin");
+writeFileSync(file, "0123456789abcdefghij");
+
+const te = (s: string): Buffer => Buffer.from(s, "latin1");
+
+/** The routes: each declares a Content-Length its body does not keep. */
+function app(seen: string[], closes: Map<string, number>): WSGIApplication {
+  return (environ, startResponse) => {
+    const path = environ.PATH_INFO as string;
+    seen.push(path);
+    const counted = (body: WSGIBody): WSGIBody =>
+      Object.assign(body, {
+        close() {
+          closes.set(path, (closes.get(path) ?? 0) + 1);
+          (body as { filelike?: { close(): void } }).filelike?.close();
+        },
+      }) as WSGIBody;
+    const Wrapper = environ["wsgi.file_wrapper"]!;
+    switch (path) {
+      case "/long-list":
+        startResponse("200 OK", [["Content-Length", "5"]]);
+        return counted([te("0123456789")]);
+      case "/long-generator":
+        startResponse("200 OK", [["Content-Length", "5"]]);
+        return counted(
+          (function* () {
+            yield te("0123");
+            yield te("4567");
+            yield te("89");
+          })(),
+        );
+      case "/long-write": {
+        const write = startResponse("200 OK", [["Content-Length", "5"]]);
+        write(te("0123456789"));
+        return counted([]);
+      }
+      case "/long-file":
+        startResponse("200 OK", [["Content-Length", "5"]]);
+        return counted(new Wrapper(openFile(file)));
+      case "/short-list":
+        startResponse("200 OK", [["Content-Length", "10"]]);
+        return counted([te("01234")]);
+      case "/short-file":
+        startResponse("200 OK", [["Content-Length", "30"]]);
+        return counted(new Wrapper(openFile(file)));
+      case "/exact-file":
+        startResponse("200 OK", [["Content-Length", "20"]]);
+        return counted(new Wrapper(openFile(file)));
+      case "/not-modified":
+        startResponse("304 Not Modified", [["Content-Length", "10"]]);
+        return counted([]);
+      default:
+        // HEAD of it: a Content-Length and no body, which is legal.
+        startResponse("200 OK", [["Content-Length", "10"]]);
+        return counted(environ.REQUEST_METHOD === "HEAD" ? [] : [te("0123456789")]);
+    }
+  };
+}
+
+/** The bytes of a kept-alive 200 head with `length`. */
+function head(status: string, length: number): string {
+  return (
+    `HTTP/1.1 ${status}\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
+    `Content-Length: ${length}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n`
+  );
+}
+
+describe("ServerHandler and Content-Length", () => {
+  const seen: string[] = [];
+  const closes = new Map<string, number>();
+  const errors = new StringErrors();
+  const sizes: Array<[string, string]> = [];
+  let server: Running;
+  class Handler extends WSGIRequestHandler {
+    override getStderr(): ErrorStream {
+      return errors;
+    }
+    override logRequest(code: number | string = "-", size: number | string = "-"): void {
+      sizes.push([String(code), String(size)]);
+    }
+  }
+  before(async () => {
+    server = await serve(app(seen, closes), {}, Handler);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Send `first` and a request for /next in one write, without half-closing:
+   * only the server closing the connection ends the exchange.
+   */
+  async function pipelined(first: string): Promise<string> {
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(first + request("GET", "/next"));
+    return normaliseDate((await received).toString("latin1"));
+  }
+
+  for (const path of ["/long-list", "/long-generator", "/long-write", "/long-file"]) {
+    it(`sends no more than the declared length, logs it and closes: ${path}`, {
+      timeout: 5000,
+    }, async () => {
+      const before = seen.length;
+      const logged = errors.getValue().length;
+      const sized = sizes.length;
+      assert.equal(await pipelined(request("GET", path)), `${head("200 OK", 5)}01234`);
+      assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
+      assert.equal(
+        errors.getValue().slice(logged),
+        `the response body to GET ${path} is longer than its Content-Length (5 bytes); ` +
+          "the rest was not sent and the connection closes after it\n",
+      );
+      assert.equal(closes.get(path), 1);
+      assert.deepEqual(sizes.slice(sized), [["200", "5"]]);
+    });
+  }
+
+  for (const [path, length, body] of [
+    ["/short-list", 10, "01234"],
+    ["/short-file", 30, "0123456789abcdefghij"],
+  ] as const) {
+    it(`cuts the connection after a body shorter than declared: ${path}`, {
+      timeout: 5000,
+    }, async () => {
+      const before = seen.length;
+      const logged = errors.getValue().length;
+      const received = await pipelined(request("GET", path));
+      assert.equal(received, `${head("200 OK", length)}${body}`);
+      assert.equal(parseResponses(Buffer.from(received, "latin1"))[0]?.complete, false);
+      assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
+      assert.equal(
+        errors.getValue().slice(logged),
+        `the response body to GET ${path} is shorter than its Content-Length ` +
+          `(${body.length} of ${length} bytes); the connection was cut\n`,
+      );
+      assert.equal(closes.get(path), 1);
+    });
+  }
+
+  it("keeps the connection after a body of the declared length, HEAD and 304", async () => {
+    const before = seen.length;
+    const logged = errors.getValue().length;
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(
+      request("GET", "/exact-file") +
+        request("HEAD", "/declared") +
+        request("GET", "/not-modified") +
+        request("GET", "/declared", ["Connection: close"]),
+    );
+    const text = normaliseDate((await received).toString("latin1"));
+    assert.equal(
+      text,
+      `${head("200 OK", 20)}0123456789abcdefghij` +
+        head("200 OK", 10) +
+        `HTTP/1.1 304 Not Modified\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
+        "Content-Length: 10\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n" +
+        `HTTP/1.1 200 OK\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
+        "Content-Length: 10\r\nConnection: close\r\n\r\n0123456789",
+    );
+    assert.deepEqual(seen.slice(before), [
+      "/exact-file",
+      "/declared",
+      "/not-modified",
+      "/declared",
+    ]);
+    assert.equal(errors.getValue().slice(logged), "");
+  });
+});

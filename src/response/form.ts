@@ -188,6 +188,9 @@ export function parseMultipart(
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("limit", () => fail(tooLarge(name, limits)));
+      // A body that ends inside a file part: busboy destroys the file's stream with
+      // its error, which, left without a listener, would crash the process.
+      stream.on("error", (err) => fail(malformed(err)));
       stream.on("end", () => {
         slots[slot] = [name, new FilePart(chunks, info.filename ?? "", info.mimeType)];
       });
@@ -195,13 +198,7 @@ export function parseMultipart(
     for (const event of ["partsLimit", "filesLimit", "fieldsLimit"] as const) {
       parser.on(event, () => fail(tooManyParts(limits)));
     }
-    parser.on("error", (err) => {
-      fail(
-        new FormError(`multipart/form-data body is malformed: ${errorText(err)}`, 400, {
-          cause: err,
-        }),
-      );
-    });
+    parser.on("error", (err) => fail(malformed(err)));
     parser.on("close", () => {
       if (failed) return;
       const form = new MultiDict<FormValue>();
@@ -211,6 +208,12 @@ export function parseMultipart(
       resolve(form);
     });
     parser.end(body);
+  });
+}
+
+function malformed(err: unknown): FormError {
+  return new FormError(`multipart/form-data body is malformed: ${errorText(err)}`, 400, {
+    cause: err,
   });
 }
 

@@ -156,7 +156,11 @@ export function formatSetCookie(
   }
   if (expires !== undefined) parts.push(`expires=${expiresDate(expires, now)}`);
   if (httpOnly) parts.push("HttpOnly");
-  if (maxAge !== undefined) parts.push(`Max-Age=${Math.trunc(seconds(maxAge, "cookie maxAge"))}`);
+  if (maxAge !== undefined) {
+    // Digits, as Python's "%d" writes them: String() would give 1e+21 from 1e21 on,
+    // which is no delta-seconds (RFC 6265 §4.1.1: 1*DIGIT).
+    parts.push(`Max-Age=${BigInt(Math.trunc(seconds(maxAge, "cookie maxAge")))}`);
+  }
   if (path !== null) parts.push(`Path=${checkAttribute(path, "cookie path", ATTRIBUTE_VALUE)}`);
   if (sameSite !== undefined) {
     const canonical =

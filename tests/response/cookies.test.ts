@@ -109,6 +109,14 @@ describe("formatSetCookie", () => {
   it("refuses options that are not an object", () => {
     assert.throws(() => formatSetCookie("a", "v", null as unknown as object), TypeError);
   });
+
+  // Found by the cookies fuzz target (reliability/fuzz/cookies.ts): String(1e300) is
+  // "1e+300", which is no delta-seconds.
+  it("writes a huge maxAge as digits, never in exponent notation", () => {
+    const header = formatSetCookie("a", "v", { maxAge: 1e21 + 0.5, path: null });
+    assert.equal(header, "a=v; Max-Age=1000000000000000000000");
+    assert.match(formatSetCookie("a", "v", { maxAge: -1e300 }), /; Max-Age=-1\d{300}; /);
+  });
 });
 
 describe("parseCookieHeader", () => {

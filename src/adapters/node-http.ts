@@ -137,14 +137,31 @@ export function refusalStatus(
   return 0;
 }
 
+// RFC 9112 §7.3: transfer-coding = token *( OWS ";" OWS token "=" ( token / quoted-string ) ).
+const TRANSFER_CODING =
+  /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))*$/;
+
+// OWS only: String.prototype.trim() would also strip NBSP and other Unicode spaces.
+const OWS_AROUND = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * Whether the Transfer-Encoding values are a list of transfer codings whose last
+ * is `chunked` and no other is (RFC 9112 §6.3, §7: chunked is applied once).
+ *
+ * Every element is checked, not only the last (found by the network fuzzer): a
+ * field `chunke\xa3`, `\xa0chunked` or `chunked;q=1` before a `chunked` field was
+ * served, and the request after it too, though a peer that takes such a field
+ * for `chunked` (or drops it) frames the body differently.
+ */
 function isChunkedLast(te: string): boolean {
-  const comma = te.lastIndexOf(",");
-  return (
-    te
-      .slice(comma + 1)
-      .trim()
-      .toLowerCase() === "chunked"
-  );
+  const elements = te.split(",");
+  const last = elements.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const coding = TRANSFER_CODING.exec((elements[i] as string).replace(OWS_AROUND, ""));
+    if (coding === null) return false;
+    if (((coding[1] as string).toLowerCase() === "chunked") !== (i === last)) return false;
+  }
+  return true;
 }
 
 /**
@@ -386,10 +403,10 @@ export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise
 /** How much of a file one read brings in; two blocks are in use at a time. */
 const FILE_BLOCK = 1024 * 1024;
 
-function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
+function readBlock(fd: number, buffer: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     // Position null: from the file's current position, which the read advances.
-    read(fd, buffer, 0, Math.min(buffer.length, max), null, (err, bytesRead) => {
+    read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
       if (err) reject(err);
       else resolve(bytesRead);
     });
@@ -416,47 +433,27 @@ export function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** What `sendFile` did: the bytes sent, and whether the file went on past the limit. */
-export interface SentFile {
-  sent: number;
-  excess: boolean;
-}
-
 /**
  * Send the file open on `fd` from its current position to its end as the body of
  * `res` (whose headers are set), in blocks of 1 MiB, reading the next block while
- * the last one is written.
+ * the last one is written; resolves to the number of bytes sent.
  *
- * Never sends more than `limit` bytes (the response's Content-Length): a file
- * longer than that is sent up to it and `excess` set. No read is in flight when
- * the promise settles, so the caller may close `fd` then. Rejects with a
- * disconnect error when the client goes away.
+ * No read is in flight when the promise settles, so the caller may close `fd`
+ * then. Rejects with a disconnect error when the client goes away.
  */
-export async function sendFile(
-  fd: number,
-  res: ServerResponse,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<SentFile> {
+export async function sendFile(fd: number, res: ServerResponse): Promise<number> {
   let sent = 0;
   let current: Buffer = Buffer.allocUnsafeSlow(FILE_BLOCK);
   let spare: Buffer | undefined = Buffer.allocUnsafeSlow(FILE_BLOCK);
-  // Each read asks for one byte more than the limit leaves: getting it tells a
-  // file longer than the limit without reading further.
-  let count = await readBlock(fd, current, limit + 1);
+  let count = await readBlock(fd, current);
   while (count > 0) {
     if (res.destroyed) throw streamDestroyedError("the client connection");
-    if (count > limit - sent) {
-      // Past the limit: send what it leaves room for and stop (the caller ends
-      // the response, so there is no drain to wait for).
-      if (limit > sent) res.write(current.subarray(0, limit - sent));
-      return { sent: limit, excess: true };
-    }
     const mustWait = !res.write(count === current.length ? current : current.subarray(0, count));
     sent += count;
     // A block may be read into again only once the socket has taken it (drain);
     // a write that did not ask to wait may still hold it, so use a new one.
     const next: Buffer = spare ?? Buffer.allocUnsafeSlow(FILE_BLOCK);
-    const reading = readBlock(fd, next, limit - sent + 1);
+    const reading = readBlock(fd, next);
     if (mustWait) {
       try {
         await drained(res);
@@ -473,5 +470,5 @@ export async function sendFile(
     current = next;
     count = await reading;
   }
-  return { sent, excess: false };
+  return sent;
 }

@@ -116,6 +116,18 @@ describe("refusalStatus", () => {
     assert.equal(status(["Host", "a b"]), 400);
     assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip"]), 400);
     assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip, chunked"]), 0);
+    // Every coding is checked: chunked only once and last, each a token (found by
+    // the network fuzzer: these were served, and a request pipelined after them).
+    assert.equal(
+      status(["Host", "a", "Transfer-Encoding", "chunke\xa3", "Transfer-Encoding", "chunked"]),
+      400,
+    );
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "\xa0chunked, chunked"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "chunked\xa0"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "chunked;q=1, chunked"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "a: chunked, chunked"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", ", chunked"]), 400);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip;level=1 , chunked"]), 0);
     assert.equal(status(["Host", "a", "Content-Length", "11"]), 413);
     assert.equal(status(["Host", "a", "Content-Length", "10"]), 0);
     assert.equal(status(["Host", "a", "B", "1", "C", "2", "D", "3"]), 431);

@@ -403,10 +403,10 @@ export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise
 /** How much of a file one read brings in; two blocks are in use at a time. */
 const FILE_BLOCK = 1024 * 1024;
 
-function readBlock(fd: number, buffer: Buffer): Promise<number> {
+function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
   return new Promise((resolve, reject) => {
     // Position null: from the file's current position, which the read advances.
-    read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
+    read(fd, buffer, 0, Math.min(buffer.length, max), null, (err, bytesRead) => {
       if (err) reject(err);
       else resolve(bytesRead);
     });
@@ -433,27 +433,47 @@ export function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** What `sendFile` did: the bytes sent, and whether the file went on past the limit. */
+export interface SentFile {
+  sent: number;
+  excess: boolean;
+}
+
 /**
  * Send the file open on `fd` from its current position to its end as the body of
  * `res` (whose headers are set), in blocks of 1 MiB, reading the next block while
- * the last one is written; resolves to the number of bytes sent.
+ * the last one is written.
  *
- * No read is in flight when the promise settles, so the caller may close `fd`
- * then. Rejects with a disconnect error when the client goes away.
+ * Never sends more than `limit` bytes (the response's Content-Length): a file
+ * longer than that is sent up to it and `excess` set. No read is in flight when
+ * the promise settles, so the caller may close `fd` then. Rejects with a
+ * disconnect error when the client goes away.
  */
-export async function sendFile(fd: number, res: ServerResponse): Promise<number> {
+export async function sendFile(
+  fd: number,
+  res: ServerResponse,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<SentFile> {
   let sent = 0;
   let current: Buffer = Buffer.allocUnsafeSlow(FILE_BLOCK);
   let spare: Buffer | undefined = Buffer.allocUnsafeSlow(FILE_BLOCK);
-  let count = await readBlock(fd, current);
+  // Each read asks for one byte more than the limit leaves: getting it tells a
+  // file longer than the limit without reading further.
+  let count = await readBlock(fd, current, limit + 1);
   while (count > 0) {
     if (res.destroyed) throw streamDestroyedError("the client connection");
+    if (count > limit - sent) {
+      // Past the limit: send what it leaves room for and stop (the caller ends
+      // the response, so there is no drain to wait for).
+      if (limit > sent) res.write(current.subarray(0, limit - sent));
+      return { sent: limit, excess: true };
+    }
     const mustWait = !res.write(count === current.length ? current : current.subarray(0, count));
     sent += count;
     // A block may be read into again only once the socket has taken it (drain);
     // a write that did not ask to wait may still hold it, so use a new one.
     const next: Buffer = spare ?? Buffer.allocUnsafeSlow(FILE_BLOCK);
-    const reading = readBlock(fd, next);
+    const reading = readBlock(fd, next, limit - sent + 1);
     if (mustWait) {
       try {
         await drained(res);
@@ -470,5 +490,5 @@ export async function sendFile(fd: number, res: ServerResponse): Promise<number>
     current = next;
     count = await reading;
   }
-  return sent;
+  return { sent, excess: false };
 }

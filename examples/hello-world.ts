@@ -7,7 +7,9 @@
  * (0 picks a free one).
  *
  * Run: node build/examples/hello-world.js [PORT]
+ * The application is exported too, for tests; importing the module serves nothing.
  */
+import { fileURLToPath } from "node:url";
 import { makeServer } from "wsgiref/simple-server";
 import type { StartResponse, WSGIEnvironment } from "wsgiref/types";
 
@@ -16,7 +18,10 @@ import type { StartResponse, WSGIEnvironment } from "wsgiref/types";
 // (note that you're not limited to a function, you can use a class for
 // example). The first argument passed to the function is an object containing
 // CGI-style environment variables and the second is the callable object.
-function helloWorldApp(_environ: WSGIEnvironment, startResponse: StartResponse): Uint8Array[] {
+export function helloWorldApp(
+  _environ: WSGIEnvironment,
+  startResponse: StartResponse,
+): Uint8Array[] {
   const status = "200 OK"; // HTTP Status
   const headers: Array<[string, string]> = [["Content-type", "text/plain; charset=utf-8"]]; // HTTP Headers
   startResponse(status, headers);
@@ -25,9 +30,12 @@ function helloWorldApp(_environ: WSGIEnvironment, startResponse: StartResponse):
   return [new TextEncoder().encode("Hello World")];
 }
 
-const port = Number(process.argv[2] ?? 8000);
-await using httpd = await makeServer("127.0.0.1", port, helloWorldApp);
-console.log(`Serving on port ${httpd.serverAddress[1]}...`);
+// Python's `if __name__ == '__main__'`: serve only when run as a script.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.argv[2] ?? 8000);
+  await using httpd = await makeServer("127.0.0.1", port, helloWorldApp);
+  console.log(`Serving on port ${httpd.serverAddress[1]}...`);
 
-// Serve until process is killed
-await httpd.serveForever();
+  // Serve until process is killed
+  await httpd.serveForever();
+}

@@ -110,8 +110,8 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
  * llhttp has refused malformed framing already (and no lenient mode is on).
  * Beyond it: any HTTP major version but 1 is 505; too many header fields, 431;
  * no `Host` in HTTP/1.1, two `Host` fields or an invalid one, 400 (RFC 9112
- * §3.2); a `Transfer-Encoding` whose final coding is not `chunked`, 400 (RFC 9112
- * §6.1: the length cannot be known); a `Content-Length` above `maxBodySize`, 413;
+ * §3.2); a `Transfer-Encoding` whose final coding is not `chunked`, or any in an
+ * HTTP/1.0 request, 400 (RFC 9112 §6.1); a `Content-Length` above `maxBodySize`, 413;
  * an HTTP/1.1 expectation other than `100-continue`, 417 (RFC 9110 §10.1.1).
  */
 export function refusalStatus(
@@ -127,7 +127,13 @@ export function refusalStatus(
     return 400;
   }
   const te = facts.transferEncoding;
-  if (te !== undefined && !isChunkedLast(te)) return 400;
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding MUST be treated as
+  // having faulty framing, and the connection closed after it. Refused, as nginx
+  // does, rather than served and then closed: an HTTP/1.0 hop in front may not
+  // know chunked and frame the body otherwise, so the body cannot be trusted
+  // either, and SPEC §7 answers faulty framing 400 and closes. llhttp alone
+  // de-chunks it and keeps the connection when asked (Connection: keep-alive).
+  if (te !== undefined && (req.httpVersionMinor === 0 || !isChunkedLast(te))) return 400;
   const length = facts.contentLength;
   if (length !== undefined && Number(length) > limits.maxBodySize) return 413;
   // Refused here, so that it closes the connection as every refusal does: Node's

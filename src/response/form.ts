@@ -179,10 +179,16 @@ export function parseMultipart(
       reject(error);
     };
     parser.on("field", (name, value, info) => {
-      if (info.valueTruncated || info.nameTruncated) fail(tooLarge(name, limits));
+      if (typeof name !== "string") fail(nameless());
+      else if (info.valueTruncated || info.nameTruncated) fail(tooLarge(name, limits));
       else slots.push([name, value]);
     });
     parser.on("file", (name, stream, info) => {
+      if (typeof name !== "string") {
+        fail(nameless());
+        stream.resume();
+        return;
+      }
       const slot = slots.length;
       slots.push(undefined);
       const chunks: Buffer[] = [];
@@ -209,6 +215,12 @@ export function parseMultipart(
     });
     parser.end(body);
   });
+}
+
+// busboy passes `undefined` as the name of a part whose Content-Disposition has
+// none, against its types: such a part cannot be a form field (RFC 7578 §4.2).
+function nameless(): FormError {
+  return new FormError("multipart/form-data part has no name (RFC 7578 §4.2)", 400);
 }
 
 function malformed(err: unknown): FormError {

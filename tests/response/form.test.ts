@@ -27,4 +27,20 @@ describe("parseMultipart", () => {
     await setImmediate();
     await setImmediate();
   });
+
+  it("rejects a part without a name as malformed (RFC 7578 §4.2), field or file", async () => {
+    for (const disposition of ['form-data; nme="a"', 'form-data; filename="f.txt"']) {
+      const body = Buffer.from(`--x\r\nContent-Disposition: ${disposition}\r\n\r\n1\r\n--x--\r\n`);
+      await assert.rejects(
+        parseMultipart(body, "multipart/form-data; boundary=x", DEFAULT_FORM_LIMITS),
+        (err: unknown) =>
+          err instanceof FormError &&
+          err.status === 400 &&
+          err.message === "multipart/form-data part has no name (RFC 7578 §4.2)",
+      );
+    }
+    // Before, the nameless part reached MultiDict.add() in busboy's 'close' handler,
+    // whose TypeError was uncaught.
+    await setImmediate();
+  });
 });

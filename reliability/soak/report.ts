@@ -78,9 +78,9 @@ function detail(figures: Figures): string {
   const rss =
     window === undefined
       ? "RSS: too few samples"
-      : `RSS ${signed(window.growth)} between ${window.from.at.toFixed(0)} s and ` +
-        `${window.to.at.toFixed(0)} s (${mib(window.from.rss)} → ${mib(window.to.rss)} MiB, ` +
-        `peak ${mib(window.peak)} MiB)` +
+      : `RSS ${signed(window.growth)} between ${window.from.at.toFixed(1)} s and ` +
+        `${window.to.at.toFixed(1)} s (${mib(window.from.rss)} → ${mib(window.to.rss)} MiB, ` +
+        `peak ${mib(window.peak)} MiB; each end the highest of its neighbouring 1-s readings)` +
         (figures.warmUp === undefined
           ? ""
           : ` (run under 20 s: 20% to 100% of it, after ${figures.warmUp.seconds.toFixed(0)} s of warm-up load)`);

@@ -41,8 +41,10 @@ export interface Figures {
 
 /** The two RSS readings compared, and where they were taken. */
 export interface RssWindow {
-  from: Sample;
-  to: Sample;
+  /** Where the comparison starts: seconds into the load, and the RSS there (bytes). */
+  from: { at: number; rss: number };
+  /** Where it ends: the end of the load. */
+  to: { at: number; rss: number };
   growth: number;
   peak: number;
   /** How the window was chosen, for the report. */
@@ -69,19 +71,28 @@ export function rssWindow(
   const short = duration < 20;
   const fromAt = short ? duration * 0.2 : 10;
   // Samples land a few milliseconds after each whole second.
-  const from = samples.find((s) => s.at >= fromAt - 0.05);
-  const to = samples.at(-1);
-  if (from === undefined || to === undefined || to === from) return undefined;
+  const first = samples.find((s) => s.at >= fromAt - 0.05);
+  const last = samples.at(-1);
+  if (first === undefined || last === undefined || last === first) return undefined;
+  // Each end is the highest of the readings within a second of it (the last
+  // three at the end): RSS dips for a moment after a collection, and comparing
+  // a dip with a peak would say nothing about leaks.
+  const highest = (near: (s: Sample) => boolean): number =>
+    Math.max(...samples.filter(near).map((s) => s.rss));
+  const from = { at: first.at, rss: highest((s) => Math.abs(s.at - first.at) <= 1.05) };
+  const to = { at: last.at, rss: highest((s) => s.at >= last.at - 2.05) };
   const peak = Math.max(...samples.map((s) => s.rss));
   const warm =
     warmUp === undefined
       ? ""
       : `, after ${warmUp.seconds.toFixed(0)} s of unmeasured warm-up load` +
-        (warmUp.settled ? " (until RSS grew < 2% in 3 s)" : " (RSS had not settled)");
+        (warmUp.settled ? " (until RSS stayed within 2% for 5 s)" : " (RSS had not settled)");
   const rule = short
     ? `run shorter than 20 s: compared at 20% (${fromAt} s) and 100% of it${warm}`
     : "compared at 10 s and at the end of the run";
-  return { from, to, growth: (to.rss - from.rss) / from.rss, peak, rule };
+  const how =
+    "; each figure the highest 1-s reading within 1 s of it (within the last 2 s at the end)";
+  return { from, to, growth: (to.rss - from.rss) / from.rss, peak, rule: rule + how };
 }
 
 /** Count the unexpected errors of every kind. */
@@ -134,8 +145,8 @@ export function targets(figures: Figures): Target[] {
       measured:
         window === undefined
           ? "too few samples"
-          : `${signed(window.growth)} (${mib(window.from.rss)} at ${window.from.at.toFixed(0)} s → ` +
-            `${mib(window.to.rss)} at ${window.to.at.toFixed(0)} s; peak ${mib(window.peak)})`,
+          : `${signed(window.growth)} (${mib(window.from.rss)} at ${window.from.at.toFixed(1)} s → ` +
+            `${mib(window.to.rss)} at ${window.to.at.toFixed(1)} s; peak ${mib(window.peak)})`,
       ok: window !== undefined && window.growth < RSS_GROWTH_LIMIT,
     },
     {

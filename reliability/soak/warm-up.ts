@@ -9,9 +9,13 @@
 import { statusKiB } from "../../bench/lib/rss.js";
 import { type LoadReport, runStream, streams } from "./traffic.js";
 
-/** The RSS has settled when it grew by less than this fraction over `WINDOW_S` seconds. */
+/**
+ * The RSS has settled when it is less than this fraction above the highest
+ * reading up to `WINDOW_S` seconds ago (the highest, so that a dip after a
+ * garbage collection does not pass for a plateau).
+ */
 const SETTLED = 0.02;
-const WINDOW_S = 3;
+const WINDOW_S = 5;
 
 /** What the warm-up did. */
 export interface WarmUp {
@@ -22,8 +26,8 @@ export interface WarmUp {
 }
 
 /**
- * Load `port` with `connections` until the RSS of `pid` has grown by less than
- * 2% over 3 s, or for `maxSeconds` at most; errors seen are reported like the
+ * Load `port` with `connections` until the RSS of `pid` is within 2% of its
+ * highest reading up to 5 s before, or for `maxSeconds` at most; errors seen are reported like the
  * run's own.
  */
 export async function warmUpLoad(
@@ -40,8 +44,8 @@ export async function warmUpLoad(
   let settled = false;
   const timer = setInterval(() => {
     rss.push(statusKiB(pid, "VmRSS") ?? 0);
-    const before = rss.at(-1 - WINDOW_S);
-    if (before !== undefined && rss.at(-1)! - before < before * SETTLED) {
+    const earlier = rss.slice(0, -WINDOW_S);
+    if (earlier.length > 0 && rss.at(-1)! < Math.max(...earlier) * (1 + SETTLED)) {
       settled = true;
       clearInterval(timer);
       for (const each of running) each.stop();

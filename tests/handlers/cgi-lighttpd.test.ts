@@ -25,7 +25,7 @@ function script(app: string): string {
   return `import { runCgi } from ${JSON.stringify(runUrl)};\nawait runCgi(${JSON.stringify(app)});\n`;
 }
 
-const APPS = ["environ", "upload", "stream", "crash"];
+const APPS = ["environ", "upload", "stream", "crash", "raw-write"];
 
 interface RawResponse {
   status: number;
@@ -191,6 +191,28 @@ describe("CGIHandler under lighttpd", { skip: lighttpdSkipReason() }, () => {
     // response ends, so its stack is already there.
     const log = server.readBreakageLog();
     assert.match(log, new RegExp(`Error: app crashed: ${marker}\\n\\s+at `));
+  });
+
+  it("answers 500 to a raw write of a wsgiref/response handler, the reason in lighttpd's log", async () => {
+    const marker = `marker-${randomBytes(6).toString("hex")}`;
+    const response = await rawRequest(
+      server.port,
+      Buffer.from(`GET /raw-write.mjs?${marker} HTTP/1.0`),
+    );
+    // The gateway's own error page, whole: none of the handler's bytes got out.
+    assert.equal(response.status, 500);
+    assert.equal(
+      response.body.toString(),
+      "A server error occurred.  Please contact the administrator.",
+    );
+    assert.equal(response.headers.get("content-type"), "text/plain");
+    assert.equal(response.headers.get("x-marker"), undefined);
+    assert.ok(!response.body.includes(marker));
+    const log = server.readBreakageLog();
+    assert.match(
+      log,
+      /Error: raw output .* needs environ\['wsgiref\.connection'\], which this gateway does not offer; serve the handler with wsgiref\/simple-server, or keep to the WSGI path\n\s+at /,
+    );
   });
 
   it("passes non-ASCII path bytes as the latin-1 string of those bytes", async () => {

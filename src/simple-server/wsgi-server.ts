@@ -344,7 +344,13 @@ export class WSGIServer {
       } else {
         const handler = new this.requestHandlerClass(req, res, this);
         await handler.handle();
-        if (handler.closeConnection || !res.shouldKeepAlive) state.closed = true;
+        // Node ends the connection after a response it cannot frame for keep-alive
+        // (HTTP/1.0, no Content-Length: `Connection: close`) but leaves
+        // shouldKeepAlive set; a request pipelined after it was served, though
+        // nothing after a close may be (RFC 9112 §9.6; found by the network fuzzer).
+        if (handler.closeConnection || !res.shouldKeepAlive || req.socket.writableEnded) {
+          state.closed = true;
+        }
       }
     } catch (err) {
       state.closed = true;

@@ -5,7 +5,9 @@
  * side client that aborts mid-request and mid-response, samples the server's
  * RSS and open descriptors every second, then checks the targets: no
  * unexpected error, RSS growth under 10% from the 10th second to the end,
- * descriptors back to their baseline, no spool file left. Prints a summary,
+ * descriptors back to their baseline, no spool file left. A run shorter than
+ * 20 s cannot spare its first 10 s, so it starts with an unmeasured warm-up
+ * load (until RSS settles, 20 s at most) and compares at 20% and 100% of it. Prints a summary,
  * writes reliability/results/soak.json (unless `--no-write`) and exits 1 when
  * a target is missed.
  *

@@ -184,6 +184,9 @@ export function parseMultipart(
       else slots.push([name, value]);
     });
     parser.on("file", (name, stream, info) => {
+      // A body that ends inside a file part: busboy destroys the file's stream with
+      // its error, which, left without a listener, would crash the process.
+      stream.on("error", (err) => fail(malformed(err)));
       if (typeof name !== "string") {
         fail(nameless());
         stream.resume();
@@ -194,9 +197,6 @@ export function parseMultipart(
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("limit", () => fail(tooLarge(name, limits)));
-      // A body that ends inside a file part: busboy destroys the file's stream with
-      // its error, which, left without a listener, would crash the process.
-      stream.on("error", (err) => fail(malformed(err)));
       stream.on("end", () => {
         slots[slot] = [name, new FilePart(chunks, info.filename ?? "", info.mimeType)];
       });

@@ -39,8 +39,15 @@ describe("parseMultipart", () => {
           err.message === "multipart/form-data part has no name (RFC 7578 §4.2)",
       );
     }
+    // A nameless file part in a body that ends inside it: its stream fails too.
+    const cut = Buffer.from('--x\r\nContent-Disposition: form-data; filename="f"\r\n\r\nab');
+    await assert.rejects(
+      parseMultipart(cut, "multipart/form-data; boundary=x", DEFAULT_FORM_LIMITS),
+      FormError,
+    );
     // Before, the nameless part reached MultiDict.add() in busboy's 'close' handler,
     // whose TypeError was uncaught.
+    await setImmediate();
     await setImmediate();
   });
 });

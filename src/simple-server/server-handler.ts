@@ -329,10 +329,11 @@ export class ServerHandler extends SimpleHandler {
       // Short of its Content-Length: a clean end would leave the client reading
       // the next response as the rest of this body. Cut, as after an error once
       // the headers are out (SPEC §7), so it sees the response incomplete.
+      // Cut first: a log that fails must not leave the connection open.
+      this.#cut();
       this.#logMismatch(
         `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes); the connection was cut`,
       );
-      this.#cut();
       return;
     }
     if (this.#excess) {

@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
+import { format } from "node:util";
+import { WSGIRequestHandler } from "../src/simple-server.js";
 import type { WSGIApplication } from "../src/types.js";
 import { HOSTILE, SMUGGLED } from "./fixtures/hostile/corpus.js";
 import {
@@ -237,5 +239,73 @@ describe("WSGIServer and hostile requests", () => {
       parseResponses(received).map((r) => r.body.toString()),
       ["/first 5 5", "/second 0 "],
     );
+  });
+});
+
+describe("WSGIRequestHandler.logMessage and requests Node refuses", () => {
+  const lines: string[] = [];
+  class Logging extends WSGIRequestHandler {
+    override logMessage(template: string, ...args: unknown[]): void {
+      lines.push(format(template, ...args));
+    }
+  }
+  let server: Running;
+  let quiet: Running;
+  before(async () => {
+    const options = { maxHeaderSize: 2048, headersTimeout: 150, requestTimeout: 300 };
+    server = await serve(recorder([]), { ...options, quiet: false }, Logging);
+    quiet = await serve(recorder([]), { ...options, quiet: true }, Logging);
+  });
+  after(async () => {
+    await server.close();
+    await quiet.close();
+  });
+
+  // Python's send_error: log_error("code %d, message %s"), then log_request(code).
+  for (const [data, status, logged] of [
+    [request("GET", `/${"a".repeat(3000)}`), 414, ["code 414, message URI Too Long", '"" 414 -']],
+    [
+      request("GET", "/big", [`X-Big: ${"c".repeat(3000)}`]),
+      431,
+      ["code 431, message Request Header Fields Too Large", '"GET /big HTTP/1.1" 431 -'],
+    ],
+    [
+      "GET / HTTP/1.2\r\nHost: localhost\r\n\r\n",
+      505,
+      ["code 505, message HTTP Version Not Supported", '"GET / HTTP/1.2" 505 -'],
+    ],
+    [
+      request("BREW", "/pot"),
+      501,
+      ["code 501, message Not Implemented", '"BREW /pot HTTP/1.1" 501 -'],
+    ],
+    [
+      "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n",
+      400,
+      ["code 400, message Bad Request", '"GET / HTTP/1.1" 400 -'],
+    ],
+    [
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+      501,
+      ["code 501, message Not Implemented", '"CONNECT example.com:443 HTTP/1.1" 501 -'],
+    ],
+  ] as const) {
+    it(`logs a ${status} answered on the socket through logMessage, as Python does`, async () => {
+      const before = lines.length;
+      assert.equal(await statusOf(quiet.port, data), status);
+      assert.deepEqual(lines.slice(before), [], "nothing when quiet");
+      assert.equal(await statusOf(server.port, data), status);
+      assert.deepEqual(lines.slice(before), logged);
+    });
+  }
+
+  it("logs a 408 for headers that never end, without a request line (Node keeps none)", async () => {
+    const before = lines.length;
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write("GET /slow HTTP/1.1\r\nHost: localhost\r\n");
+    const [response] = parseResponses(await received);
+    assert.equal(response?.status, 408);
+    assert.deepEqual(lines.slice(before), ["code 408, message Request Timeout", '"" 408 -']);
   });
 });

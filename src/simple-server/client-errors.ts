@@ -63,6 +63,26 @@ export function clientErrorStatus(
   }
 }
 
+/** How far into what llhttp was parsing the request line is looked for, for the log. */
+const LOG_LINE_MAX = 8192;
+
+/**
+ * The request line of a request Node could not parse, for the log: the first
+ * line of what llhttp was parsing when it starts with a method, else `''` (as
+ * Python logs a request line too long to read: 414).
+ */
+export function refusedRequestLine(
+  err: NodeJS.ErrnoException & { rawPacket?: unknown },
+  status: number,
+): string {
+  const packet = err.rawPacket;
+  if (status === 414 || !Buffer.isBuffer(packet)) return "";
+  // A packet from the middle of a request (headers in several pieces) starts
+  // with a header line or body bytes, not a method and a space.
+  const line = packet.toString("latin1", 0, LOG_LINE_MAX).split("\n", 1)[0] as string;
+  return METHOD_TOKEN.test(line) ? line.replace(/\r$/, "") : "";
+}
+
 /** A complete error response, written straight to a socket that carries no response. */
 function rawErrorResponse(status: number): Buffer {
   const reason = STATUS_CODES[status] ?? "Error";

@@ -87,6 +87,7 @@ export class WSGIRequestHandler {
   /** The request body, once received (`wsgi.input`). */
   rfile: EmptyInput | SpooledInput | undefined = undefined;
   #facts: RequestFacts | undefined;
+  #requestline: string | undefined = undefined;
 
   /** Handle `request` of `server`, answering with `response`. */
   constructor(request: IncomingMessage, response: ServerResponse, server: RequestHandlerServer) {
@@ -110,9 +111,16 @@ export class WSGIRequestHandler {
     return `HTTP/${this.request.httpVersion}`;
   }
 
-  /** The request line, for the log (`GET /path HTTP/1.1`). */
+  /**
+   * The request line, for the log (`GET /path HTTP/1.1`). Settable, as Python's
+   * attribute: the server sets it for a request Node could not parse.
+   */
   get requestline(): string {
-    return `${this.command} ${this.path} ${this.requestVersion}`;
+    return this.#requestline ?? `${this.command} ${this.path} ${this.requestVersion}`;
+  }
+
+  set requestline(line: string) {
+    this.#requestline = line;
   }
 
   /**

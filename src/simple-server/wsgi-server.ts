@@ -6,7 +6,13 @@
  * Port of `WSGIServer` and `make_server` from Python's `wsgiref.simple_server`.
  */
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  IncomingMessage,
+  type Server,
+  ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
@@ -14,7 +20,7 @@ import { failReceiving, whenAssigned } from "../adapters/node-http.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import type { WSGIApplication, WSGIEnvironment } from "../types.js";
-import { clientErrorStatus, refuseConnection } from "./client-errors.js";
+import { clientErrorStatus, refuseConnection, refusedRequestLine } from "./client-errors.js";
 import {
   checkingInterval,
   type ResolvedServerOptions,
@@ -429,19 +435,51 @@ export class WSGIServer {
     // The response in progress already closes the connection (a refused request):
     // nothing more is to be said on it.
     if (current !== undefined && !current.shouldKeepAlive) return;
-    if (current === undefined || current.writableFinished) {
+    const refuse = (): void => {
       refuseConnection(socket, status);
+      this.#logRefusal(socket, status, refusedRequestLine(err, status));
+    };
+    if (current === undefined || current.writableFinished) {
+      refuse();
     } else {
       // Answer after the response in progress, never inside it.
-      current.once("close", () => refuseConnection(socket, status));
+      current.once("close", refuse);
     }
   };
 
-  readonly #onConnect = (_req: IncomingMessage, socket: Duplex): void => {
+  readonly #onConnect = (req: IncomingMessage, socket: Duplex): void => {
     // CONNECT asks for a tunnel; a WSGI server has none to offer (RFC 9110 §15.6.2).
     stateOf(socket).closed = true;
     refuseConnection(socket, 501);
+    this.#logRefusal(socket, 501, undefined, req);
   };
+
+  /**
+   * Log a request answered straight on the socket as Python's `send_error` does
+   * (`code 414, message URI Too Long`, then the access-log line), through an
+   * instance of `requestHandlerClass`, so that its `logMessage` sees it.
+   */
+  #logRefusal(
+    socket: Duplex,
+    status: number,
+    requestline: string | undefined,
+    parsed?: IncomingMessage,
+  ): void {
+    // Nothing to build when nothing is logged: a flood of bad requests stays cheap.
+    if (this.options.quiet) return;
+    // Node parsed no request: the handler gets an empty one on the socket.
+    const req = parsed ?? new IncomingMessage(socket as Socket);
+    try {
+      const handler = new this.requestHandlerClass(req, new ServerResponse(req), this);
+      if (requestline !== undefined) handler.requestline = requestline;
+      handler.logError("code %d, message %s", status, STATUS_CODES[status] ?? "Error");
+      handler.logRequest(status);
+    } catch (err) {
+      // A handler class whose log fails: the answer is out; report it as any
+      // handler failure.
+      this.handleError(req, err);
+    }
+  }
 
   readonly #onServerError = (err: Error): void => {
     // After listening, only accept() fails (EMFILE, …); Node retries. Say so once per error.

@@ -7,6 +7,9 @@
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { format } from "node:util";
 import { WSGIRequestHandler } from "../src/simple-server.js";
@@ -119,6 +122,52 @@ describe("ServerOptions", () => {
     assert.equal(dechunked?.body.toString(), "/spool 500 500");
   });
 
+  it("spoolThreshold: a body past it is read from a temporary file, one at it from memory", {
+    skip: !existsSync("/proc/self/fd") && "needs /proc/self/fd to see open files",
+  }, async () => {
+    // os.tmpdir() reads TMPDIR on each call: the spool's file goes here. It is
+    // unlinked at once, so look for it among the descriptors the app holds.
+    const dir = mkdtempSync(join(tmpdir(), "wsgiref-spool-test-"));
+    const saved = process.env.TMPDIR;
+    const spooled = (): number =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/wsgiref-spool-`);
+        } catch {
+          return false; // the descriptor of readdirSync itself, gone by now
+        }
+      }).length;
+    const spool = await serve(
+      (environ, startResponse) => {
+        const files = spooled();
+        const body = environ["wsgi.input"]?.read() ?? Buffer.alloc(0);
+        startResponse("200 OK", [["Content-Type", "text/plain"]]);
+        return [Buffer.from(`${body.length} ${files}`)];
+      },
+      { spoolThreshold: 16 },
+    );
+    process.env.TMPDIR = dir;
+    try {
+      const bodies = await Promise.all(
+        [16, 17, 500].map(async (size) => {
+          const [response] = parseResponses(
+            await exchange(
+              spool.port,
+              request("POST", "/", [`Content-Length: ${size}`], "x".repeat(size)),
+            ),
+          );
+          return response?.body.toString();
+        }),
+      );
+      assert.deepEqual(bodies, ["16 0", "17 1", "500 1"]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await spool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("maxHeaderSize: 414 when the request line alone is longer", async () => {
     assert.equal(await statusOf(server.port, request("GET", `/${"a".repeat(3000)}`)), 414);
   });
@@ -185,13 +234,25 @@ describe("ServerOptions timeouts", () => {
     assert.equal(seen.length, before);
   });
 
-  it("keepAliveTimeout: an idle kept-alive connection is closed", async () => {
-    const socket = await open(server.port);
-    const received = collect(socket);
-    socket.write(request("GET", "/idle"));
-    await once(socket, "data");
-    const [response] = parseResponses(await received);
-    assert.equal(response?.status, 200);
+  it("keepAliveTimeout: an idle kept-alive connection is closed after it, not after 5 s", async () => {
+    // Its own server: the one above has a headersTimeout short enough to close it too.
+    const idle = await serve(recorder([]), { keepAliveTimeout: 200 });
+    try {
+      const socket = await open(idle.port);
+      const received = collect(socket);
+      socket.write(request("GET", "/idle"));
+      await once(socket, "data");
+      const answered = performance.now();
+      const [response, extra] = parseResponses(await received);
+      const elapsed = performance.now() - answered;
+      assert.equal(response?.status, 200);
+      assert.equal(header(response!, "Connection"), "keep-alive");
+      assert.equal(extra, undefined);
+      // Node's default is 5000 ms; the close comes from the 200 ms timer.
+      assert.ok(elapsed >= 150 && elapsed < 2000, `closed after ${elapsed} ms`);
+    } finally {
+      await idle.close();
+    }
   });
 });
 

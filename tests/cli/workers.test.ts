@@ -4,7 +4,9 @@
  */
 
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { after, describe, it } from "node:test";
+import { collect, open, parseResponses, request } from "../helpers/server-client.js";
 import { Child, CLI, fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
 
 const app = tempDir({
@@ -20,6 +22,24 @@ const app = tempDir({
   ].join("\n"),
   // Dies while loading, before its worker can listen.
   "dies.js": "process.exit(3);\n",
+  // Sends a first chunk, then waits for its process to get SIGTERM before the last.
+  "until-term.js": [
+    "let terminated = false;",
+    "const waiting = [];",
+    'process.on("SIGTERM", () => {',
+    "  terminated = true;",
+    "  for (const wake of waiting.splice(0)) wake();",
+    "});",
+    "export function app(environ, startResponse) {",
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    "  return (async function* () {",
+    '    yield new TextEncoder().encode("before\\n");',
+    "    if (!terminated) await new Promise((wake) => waiting.push(wake));",
+    '    yield new TextEncoder().encode("after SIGTERM\\n");',
+    "  })();",
+    "}",
+    "",
+  ].join("\n"),
 });
 
 const pids = new Set<number>();
@@ -88,6 +108,39 @@ describe("wsgiref serve --workers", () => {
     for (const pid of pids) {
       assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `worker ${pid} has exited`);
     }
+  });
+
+  it("exits 0 on SIGINT", async () => {
+    const { child, port } = await serveCli(
+      ["serve", "pid.js", "--workers", "2", "--port", "0", "--quiet"],
+      { cwd: app.dir },
+    );
+    const [pid] = await whoAnswers(port);
+    pids.add(pid);
+    child.process.kill("SIGINT");
+    const outcome = await child.outcome;
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `worker ${pid} has exited`);
+  });
+
+  it("finishes a response in flight during SIGTERM before exiting", async () => {
+    const { child, port } = await serveCli(
+      ["serve", "until-term.js", "--workers", "2", "--port", "0", "--quiet"],
+      { cwd: app.dir },
+    );
+    const socket = await open(port);
+    const received = collect(socket);
+    socket.write(request("GET", "/", ["Connection: close"]));
+    // The first chunk is out: the application now waits for SIGTERM to finish.
+    await once(socket, "data");
+    child.process.kill("SIGTERM");
+    const [response, extra] = parseResponses(await received);
+    assert.equal(response?.status, 200);
+    assert.equal(response?.complete, true, "the terminating chunk came");
+    assert.equal(response?.body.toString(), "before\nafter SIGTERM\n");
+    assert.equal(extra, undefined);
+    const outcome = await child.outcome;
+    assert.equal(outcome.code, 0, outcome.stderr);
   });
 
   it("gives up when workers keep dying at startup", async () => {

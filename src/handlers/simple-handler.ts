@@ -9,7 +9,7 @@
  */
 
 import { Writable } from "node:stream";
-import { expectObject, show } from "../internal/check.js";
+import { expectBoolean, expectMethod, expectObject, show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.js";
@@ -122,8 +122,9 @@ export class SimpleHandler extends BaseHandler {
   /**
    * Handle requests over the given streams.
    *
-   * Throws a `TypeError` when `stdout` has no `write()` method or `environ` is
-   * not an object.
+   * Throws a `TypeError` when `stdin` has no `read()` method, `stdout` or
+   * `stderr` no `write()` method, `environ` is not an object, or a flag is not a
+   * boolean: found here rather than as `undefined is not a function` mid-request.
    *
    * @see Python's `SimpleHandler.__init__`
    */
@@ -136,10 +137,12 @@ export class SimpleHandler extends BaseHandler {
     multiprocess = false,
   ) {
     super();
-    if (typeof (stdout as { write?: unknown } | null | undefined)?.write !== "function") {
-      throw new TypeError(`stdout must have a write() method: ${show(stdout)}`);
-    }
+    expectMethod(stdin, "read", "stdin");
+    expectMethod(stdout, "write", "stdout");
+    expectMethod(stderr, "write", "stderr");
     expectObject(environ, "environ");
+    expectBoolean(multithread, "multithread");
+    expectBoolean(multiprocess, "multiprocess");
     this.stdin = stdin;
     this.stdout = stdout;
     this.stderr = stderr;

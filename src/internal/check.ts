@@ -41,3 +41,17 @@ export function expectInteger(value: unknown, name: string): asserts value is nu
     throw new TypeError(`${name} must be an integer: ${show(value)}`);
   }
 }
+
+/** Throw a `TypeError` unless `value` is a boolean (a flag such as `multithread`). */
+export function expectBoolean(value: unknown, name: string): asserts value is boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${name} must be a boolean: ${show(value)}`);
+  }
+}
+
+/** Throw a `TypeError` unless `value` has a method `method` (a stream given to a handler). */
+export function expectMethod(value: unknown, method: string, name: string): void {
+  if (typeof (value as Record<string, unknown> | null | undefined)?.[method] !== "function") {
+    throw new TypeError(`${name} must have a ${method}() method: ${show(value)}`);
+  }
+}

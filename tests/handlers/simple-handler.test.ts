@@ -107,6 +107,40 @@ describe("SimpleHandler", () => {
       });
     });
 
+    it("refuses a stdin without read(), a stderr without write() and flags that are not booleans", () => {
+      const sink = new BytesSink();
+      const make = (
+        stdin: unknown,
+        stderr: unknown,
+        multithread?: unknown,
+        multiprocess?: unknown,
+      ) =>
+        new SimpleHandler(
+          stdin as BytesInput,
+          sink,
+          stderr as StringErrors,
+          {},
+          multithread as boolean,
+          multiprocess as boolean,
+        );
+      assert.throws(() => make(null, new StringErrors()), {
+        name: "TypeError",
+        message: "stdin must have a read() method: null",
+      });
+      assert.throws(() => make(new BytesInput(), 5), {
+        name: "TypeError",
+        message: "stderr must have a write() method: 5",
+      });
+      assert.throws(() => make(new BytesInput(), new StringErrors(), "yes"), {
+        name: "TypeError",
+        message: "multithread must be a boolean: 'yes'",
+      });
+      assert.throws(() => make(new BytesInput(), new StringErrors(), true, 1), {
+        name: "TypeError",
+        message: "multiprocess must be a boolean: 1",
+      });
+    });
+
     it("puts stdin, stderr and the environ into each request's environ", () => {
       const { handler } = cgiHandler(new BytesSink());
       handler.baseEnv = { ...CGI_ENV, PATH_INFO: "/x" };

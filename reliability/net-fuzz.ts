@@ -87,6 +87,9 @@ const classes = Object.entries(result.classes)
   .sort()
   .map(([k, v]) => `${k} ${v}`)
   .join(", ");
+const fiveXx = Object.keys(result.statuses)
+  .filter((s) => s.startsWith("5"))
+  .join(" and ");
 if (only === undefined) {
   const file = {
     suite: "net-fuzz",
@@ -102,7 +105,7 @@ if (only === undefined) {
         inputs: result.inputs,
         leaks: result.leaks,
         detail:
-          `responses ${classes}; smuggled answered: ${result.smuggled}; ` +
+          `responses ${classes} (5xx: ${fiveXx || "none"}); smuggled answered: ${result.smuggled}; ` +
           `${result.canaries} canaries answered; fds ${result.fdsBefore} → ${result.fdsAfter}; ` +
           `${result.appRequests} bodies closed once each; ${result.failures.length} oracle failures`,
         smuggledAnswered: result.smuggled,

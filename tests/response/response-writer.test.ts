@@ -1,20 +1,29 @@
 /**
  * wsgiref/response: ResponseWriter on the wire. Raw output byte for byte (a
  * malformed status line and headers included), the WSGI path's implicit status
- * and required headers, files, return values, a client leaving mid-stream, and
- * raw output refused under a gateway that offers no connection.
+ * and required headers, files, return values, a client leaving mid-stream,
+ * every writing method returning false once the client has gone (WSGI and raw),
+ * and raw output refused under a gateway that offers no connection.
  */
 
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SimpleHandler } from "../../src/handlers/index.js";
-import { type Handler, handlerApp, Request, Response } from "../../src/response/index.js";
+import {
+  type Handler,
+  handlerApp,
+  Request,
+  Response,
+  type ResponseWriter,
+} from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { FileLike, WSGIEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
 import {
@@ -314,6 +323,168 @@ describe("ResponseWriter", () => {
       socket.destroy();
       const writes = (await results.get(name)!.promise) as number;
       assert.ok(writes >= 3, `wrote ${writes} lines`);
+      const res = await fetchNode(server.port, "/ok");
+      assert.equal(res.body.toString(), "still serving");
+    });
+  }
+});
+
+describe("ResponseWriter once the client has gone", () => {
+  /** An in-memory file whose close() is recorded. */
+  function memoryFile(): FileLike & { closed: boolean } {
+    let data: Uint8Array = Buffer.from("file content");
+    return {
+      closed: false,
+      read(size: number): Uint8Array {
+        const block = data.subarray(0, size);
+        data = data.subarray(size);
+        return block;
+      },
+      close() {
+        this.closed = true;
+      },
+    };
+  }
+
+  /**
+   * One method called after the client left: `before` runs while it is still
+   * connected (the steps the method normally follows), `call` once its socket
+   * has closed. `raw` routes run without required headers (raw output) or take
+   * the connection over in the call itself.
+   */
+  interface GoneCase {
+    method: string;
+    raw: boolean;
+    before?: (response: Response) => void;
+    call: (writer: ResponseWriter, file: FileLike) => boolean;
+  }
+  const rawHead = (response: Response): void => {
+    response.addRequiredHeaders = false;
+  };
+  const wsgiHead = (response: Response): void => {
+    response.writer.writeStatus(200);
+    response.writer.writeHeader("Content-Type", "text/plain");
+  };
+  const cases: GoneCase[] = [
+    // Through WSGI the handler's response stays valid: 204 needs no Content-Type.
+    { method: "writeStatus", raw: false, call: (w) => w.writeStatus(204) },
+    { method: "writeStatus", raw: true, before: rawHead, call: (w) => w.writeStatus(200) },
+    {
+      method: "writeHeader",
+      raw: false,
+      call: (w) => w.writeHeader("Content-Type", "text/plain"),
+    },
+    {
+      method: "writeHeader",
+      raw: true,
+      before: (r) => {
+        rawHead(r);
+        r.writer.writeStatus(200);
+      },
+      call: (w) => w.writeHeader("X-A", "1"),
+    },
+    { method: "endHeaders", raw: false, before: wsgiHead, call: (w) => w.endHeaders() },
+    {
+      method: "endHeaders",
+      raw: true,
+      before: (r) => {
+        rawHead(r);
+        r.writer.writeStatus(200);
+      },
+      call: (w) => w.endHeaders(),
+    },
+    // Before endHeaders: writeContent ends the head itself.
+    { method: "writeContent", raw: false, before: wsgiHead, call: (w) => w.writeContent("text") },
+    {
+      method: "writeContent",
+      raw: true,
+      before: (r) => {
+        rawHead(r);
+        r.writer.writeStatus(200);
+      },
+      call: (w) => w.writeContent("text"),
+    },
+    {
+      method: "writeRawContent",
+      raw: false,
+      before: (r) => {
+        wsgiHead(r);
+        r.writer.endHeaders();
+      },
+      call: (w) => w.writeRawContent("bytes"),
+    },
+    // Before the head, raw content takes the connection over: after the client left.
+    { method: "writeRawContent", raw: true, call: (w) => w.writeRawContent("HTTP/1.1 200 OK\r\n") },
+    {
+      method: "writeContentFile",
+      raw: false,
+      before: (r) => {
+        wsgiHead(r);
+        r.writer.endHeaders();
+      },
+      call: (w, file) => w.writeContentFile(file),
+    },
+    { method: "writeContentFile", raw: true, call: (w, file) => w.writeContentFile(file) },
+  ];
+
+  let server: Running;
+  const started = new Map<string, ReturnType<typeof signal<void>>>();
+  const results = new Map<string, ReturnType<typeof signal<[unknown, boolean]>>>();
+  const pathOf = (c: GoneCase): string => `/${c.method}-${c.raw ? "raw" : "wsgi"}`;
+
+  before(async () => {
+    const routes: Record<string, Handler | { handler: Handler; mode: "raw" | "wsgi" }> = {};
+    for (const c of cases) {
+      const path = pathOf(c);
+      const ready = signal<void>();
+      const result = signal<[unknown, boolean]>();
+      started.set(path, ready);
+      results.set(path, result);
+      routes[path] = {
+        mode: c.raw ? "raw" : "wsgi",
+        handler: async (request, response) => {
+          const { socket } = request.environ["wsgiref.connection"] as { socket: Socket };
+          c.before?.(response);
+          // A listener, not events.once: the reset comes as an ECONNRESET 'error' first.
+          const closed = new Promise<void>((resolve) => {
+            if (socket.destroyed) resolve();
+            else socket.once("close", () => resolve());
+          });
+          ready.resolve();
+          await closed;
+          const file = memoryFile();
+          let value: unknown;
+          try {
+            value = c.call(response.writer, file);
+          } catch (err) {
+            value = err;
+          }
+          result.resolve([value, file.closed]);
+        },
+      };
+    }
+    routes["/ok"] = (_request, response) => {
+      response.headers.set("Content-Type", "text/plain");
+      response.content = "still serving";
+    };
+    server = await serveRoutes(routes);
+  });
+  after(() => server.close());
+
+  for (const c of cases) {
+    it(`returns false from ${c.method} (${c.raw ? "raw" : "WSGI"}) once the client has gone`, async () => {
+      const path = pathOf(c);
+      const socket = await open(server.port);
+      const gone = once(socket, "close");
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      await started.get(path)!.promise;
+      // A reset, as when the client is killed: a FIN alone is a half-close, after
+      // which the client may still read, so the server keeps the connection.
+      socket.resetAndDestroy();
+      await gone;
+      const [value, fileClosed] = await results.get(path)!.promise;
+      assert.equal(value, false);
+      if (c.method === "writeContentFile") assert.equal(fileClosed, true, "the file is closed");
       const res = await fetchNode(server.port, "/ok");
       assert.equal(res.body.toString(), "still serving");
     });

@@ -173,8 +173,9 @@ export function parseMultipart(
     // Parts in order; a file's slot is filled when its last byte has arrived.
     const slots: Array<[string, FormValue] | undefined> = [];
     let failed = false;
+    let closed = false;
     const fail = (error: FormError): void => {
-      if (failed) return;
+      if (failed || closed) return;
       failed = true;
       reject(error);
     };
@@ -206,6 +207,7 @@ export function parseMultipart(
     }
     parser.on("error", (err) => fail(malformed(err)));
     parser.on("close", () => {
+      closed = true;
       if (failed) return;
       const form = new MultiDict<FormValue>();
       for (const slot of slots) {
@@ -213,7 +215,15 @@ export function parseMultipart(
       }
       resolve(form);
     });
-    parser.end(body);
+    // busboy never settles a form that goes on after its close delimiter with a
+    // file part cut short: it waits for the end of that file, which no input
+    // will bring. The body is all in memory and busboy parses it without I/O, so
+    // once it has taken the body and the ticks that follow have run, nothing
+    // more can happen.
+    parser.write(body, () => {
+      setImmediate(() => fail(malformed(new Error("the body ends inside a file part"))));
+    });
+    parser.end();
   });
 }
 

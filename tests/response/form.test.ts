@@ -50,4 +50,28 @@ describe("parseMultipart", () => {
     await setImmediate();
     await setImmediate();
   });
+
+  it("rejects a file part cut short after the close delimiter, where busboy never settles", async () => {
+    const body = Buffer.from(
+      '--x--\r\n--x\r\n--x\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\nab',
+    );
+    await assert.rejects(
+      parseMultipart(body, "multipart/form-data; boundary=x", DEFAULT_FORM_LIMITS),
+      (err: unknown) =>
+        err instanceof FormError &&
+        err.status === 400 &&
+        err.message === "multipart/form-data body is malformed: the body ends inside a file part",
+    );
+  });
+
+  it("still reads a large file part whole", async () => {
+    const data = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    const body = Buffer.concat([
+      Buffer.from('--x\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n'),
+      data,
+      Buffer.from("\r\n--x--\r\n"),
+    ]);
+    const form = await parseMultipart(body, "multipart/form-data; boundary=x", DEFAULT_FORM_LIMITS);
+    assert.equal((form.get("f") as Uint8Array).byteLength, data.length);
+  });
 });

@@ -55,3 +55,24 @@ export function expectMethod(value: unknown, method: string, name: string): void
     throw new TypeError(`${name} must have a ${method}() method: ${show(value)}`);
   }
 }
+
+/**
+ * The `[key, value]` pairs of `entries`, checked: a `TypeError` names `name` when
+ * it is not iterable or holds anything but two-element arrays.
+ */
+export function* expectPairs<V>(
+  entries: Iterable<readonly [string, V]>,
+  name: string,
+): Generator<readonly [string, V]> {
+  if (
+    typeof (entries as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(`${name} must be an iterable of [key, value] pairs: ${show(entries)}`);
+  }
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new TypeError(`each of ${name} must be a [key, value] pair: ${show(entry)}`);
+    }
+    yield entry;
+  }
+}

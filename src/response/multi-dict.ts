@@ -6,7 +6,7 @@
  * Port of wptserve's `MultiDict` and `RequestHeaders` (`wptserve.request`).
  */
 
-import { expectString, show } from "../internal/check.js";
+import { expectPairs, expectString, show } from "../internal/check.js";
 
 /**
  * A read-mostly map whose keys may repeat: `get` gives the first value,
@@ -21,9 +21,12 @@ export class MultiDict<V> implements Iterable<[string, V]> {
   readonly #values = new Map<string, V[]>();
   readonly #names = new Map<string, string>();
 
-  /** Build a map holding `entries`, in order (a key may repeat). */
+  /**
+   * Build a map holding `entries`, in order (a key may repeat). Throws a
+   * `TypeError` when `entries` is not an iterable of `[key, value]` pairs.
+   */
   constructor(entries: Iterable<readonly [string, V]> = []) {
-    for (const [key, value] of entries) {
+    for (const [key, value] of expectPairs(entries, "entries")) {
       this.add(key, value);
     }
   }

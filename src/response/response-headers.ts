@@ -5,7 +5,7 @@
  * Port of wptserve's `wptserve.response.ResponseHeaders`.
  */
 
-import { show } from "../internal/check.js";
+import { expectPairs, show } from "../internal/check.js";
 
 /** A header value as a handler gives it: a string, or a number written in decimal. */
 export type HeaderValue = string | number;
@@ -84,7 +84,7 @@ export class ResponseHeaders implements Iterable<[string, string]> {
 
   /** Append every `[name, value]` pair of `items`. */
   update(items: Iterable<readonly [string, HeaderValue]>): void {
-    for (const [name, value] of items) {
+    for (const [name, value] of expectPairs(items, "items")) {
       this.append(name, value);
     }
   }

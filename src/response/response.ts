@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { show } from "../internal/check.js";
+import { expectObject, show } from "../internal/check.js";
 import type { ErrorStream, FileLike } from "../types.js";
 import { type CookieOptions, formatSetCookie, setCookieName } from "./cookies.js";
 import type { Request } from "./request.js";
@@ -118,6 +118,8 @@ export class Response {
 
   /** Respond to `request` through `output`; `handlerApp` makes both. */
   constructor(request: Request, output: ResponseOutput) {
+    expectObject(request, "request");
+    expectObject(output, "output");
     this.request = request;
     this.writer = new ResponseWriter(this, output);
   }

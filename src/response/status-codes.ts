@@ -8,6 +8,8 @@
  * import `node:http`, and Node still uses the pre-RFC 9110 phrases for 413 and 422.
  */
 
+import { expectInteger } from "../internal/check.js";
+
 const REASON_PHRASES: ReadonlyMap<number, string> = new Map([
   [100, "Continue"],
   [101, "Switching Protocols"],
@@ -80,5 +82,6 @@ const REASON_PHRASES: ReadonlyMap<number, string> = new Map([
  * @see wptserve's `constants.response_codes`; RFC 9110 §15
  */
 export function reasonPhrase(code: number): string {
+  expectInteger(code, "code");
   return REASON_PHRASES.get(code) ?? "";
 }

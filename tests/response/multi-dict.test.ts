@@ -73,6 +73,17 @@ describe("MultiDict", () => {
       message: "key must be a string: 1",
     });
   });
+
+  it("refuses entries that are not an iterable of [key, value] pairs", () => {
+    assert.throws(() => new MultiDict(5 as unknown as []), {
+      name: "TypeError",
+      message: "entries must be an iterable of [key, value] pairs: 5",
+    });
+    assert.throws(() => new MultiDict(["ab"] as unknown as []), {
+      name: "TypeError",
+      message: "each of entries must be a [key, value] pair: 'ab'",
+    });
+  });
 });
 
 describe("RequestHeaders", () => {

@@ -8,6 +8,17 @@ import { describe, it } from "node:test";
 import { ResponseHeaders } from "../../src/response/index.js";
 
 describe("ResponseHeaders", () => {
+  it("refuses items that are not an iterable of [name, value] pairs", () => {
+    assert.throws(() => new ResponseHeaders(5 as unknown as []), {
+      name: "TypeError",
+      message: "items must be an iterable of [key, value] pairs: 5",
+    });
+    assert.throws(() => new ResponseHeaders([["X-A", "1", "extra"]] as unknown as []), {
+      name: "TypeError",
+      message: "each of items must be a [key, value] pair: [ 'X-A', '1', 'extra' ]",
+    });
+  });
+
   it("sets one value, replacing the others in place, under the new spelling", () => {
     const headers = new ResponseHeaders([
       ["A", "1"],

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Request, Response, type ResponseContent } from "../../src/response/index.js";
+import { Request, Response, type ResponseContent, reasonPhrase } from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
 import type { FileLike, WSGIEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
@@ -283,6 +283,28 @@ describe("Response", () => {
     socket.write("GET /bytes HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
     const rest = await collect(socket);
     assert.match(rest.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+describe("Response arguments", () => {
+  it("refuses a request or an output that is not an object, and a status code that is not an integer", () => {
+    const environ: WSGIEnvironment = {};
+    setupTestingDefaults(environ);
+    const output = new ResponseOutput(environ, () => () => undefined);
+    assert.throws(() => new Response(5 as unknown as Request, output), {
+      name: "TypeError",
+      message: "request must be an object: 5",
+    });
+    assert.throws(() => new Response(new Request(environ), null as unknown as ResponseOutput), {
+      name: "TypeError",
+      message: "output must be an object: null",
+    });
+    assert.throws(() => reasonPhrase("x" as unknown as number), {
+      name: "TypeError",
+      message: "code must be an integer: 'x'",
+    });
+    assert.equal(reasonPhrase(599), "");
+    assert.equal(reasonPhrase(418), "I'm a Teapot");
   });
 });
 

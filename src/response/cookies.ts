@@ -80,6 +80,10 @@ function durationMs(duration: Duration, what: string): number {
     }
     total += n * unit;
   }
+  // Finite fields can still add up past the largest double (days: 1e305).
+  if (!Number.isFinite(total)) {
+    throw new RangeError(`${what} is too long to represent: ${show(duration)}`);
+  }
   return total;
 }
 

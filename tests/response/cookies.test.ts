@@ -117,6 +117,15 @@ describe("formatSetCookie", () => {
     assert.equal(header, "a=v; Max-Age=1000000000000000000000");
     assert.match(formatSetCookie("a", "v", { maxAge: -1e300 }), /; Max-Age=-1\d{300}; /);
   });
+
+  it("refuses a Duration too long to represent with a RangeError", () => {
+    assert.throws(
+      () => formatSetCookie("a", "v", { maxAge: { days: 1e305 } }),
+      (err: unknown) =>
+        err instanceof RangeError &&
+        err.message === "cookie maxAge is too long to represent: { days: 1e+305 }",
+    );
+  });
 });
 
 describe("parseCookieHeader", () => {

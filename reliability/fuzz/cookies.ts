@@ -36,7 +36,7 @@ const REFUSED: ReadonlyArray<readonly [new (...args: never[]) => Error, RegExp]>
   [TypeError, /^cookie (?:name|value|domain|sameSite|path|comment|options|maxAge|expires)\b/],
   [
     RangeError,
-    /^(?:cookie expires is an invalid Date|ms must be a time within the range of Date): /,
+    /^(?:cookie expires is an invalid Date|cookie (?:maxAge|expires) is too long to represent|ms must be a time within the range of Date): /,
   ],
 ];
 
@@ -173,6 +173,7 @@ export const seeds: readonly (readonly string[])[] = [
   ["0", "@", "a", "b;c"],
   // A finding, kept as a seed: Max-Age=1e+300.
   ["0", "\x10", "a", "b", "", "", "", "", "1e300"],
+  ["0", "\x50", "a", "b", "", "", "", "", "1e306"],
   ["1", "a=b; c=d"],
   ["1", ' a = "b" ;;=x; c'],
   ["1", "sid=\u2603; ok=1"],

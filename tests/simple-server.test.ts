@@ -69,6 +69,31 @@ describe("makeServer", () => {
     });
   });
 
+  it("rejects arguments of the wrong kind with a TypeError naming them, binding nothing", async () => {
+    const cases: Array<[unknown[], string]> = [
+      [[5, 0, hello], "host must be a string: 5"],
+      [["127.0.0.1", "0", hello], "port must be an integer from 0 to 65535: '0'"],
+      [["127.0.0.1", -1, hello], "port must be an integer from 0 to 65535: -1"],
+      [["127.0.0.1", 70000, hello], "port must be an integer from 0 to 65535: 70000"],
+      [["127.0.0.1", 0, 5], "app must be a function: 5"],
+      [["127.0.0.1", 0, hello, 5], "serverClass must be a WSGIServer class: 5"],
+      [
+        ["127.0.0.1", 0, hello, undefined, {}],
+        "requestHandlerClass must be a WSGIRequestHandler class: {}",
+      ],
+    ];
+    const make = makeServer as (...args: unknown[]) => Promise<WSGIServer>;
+    for (const [args, message] of cases) {
+      await assert.rejects(make(...args), { name: "TypeError", message });
+    }
+    const httpd = new WSGIServer(["127.0.0.1", 0]);
+    assert.throws(() => httpd.setApp(null as unknown as typeof hello), {
+      name: "TypeError",
+      message: "application must be a function: null",
+    });
+    await httpd.serverClose();
+  });
+
   it("uses the server and handler classes it is given", async () => {
     class MyServer extends WSGIServer {}
     class MyHandler extends WSGIRequestHandler {}

@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
 import { failReceiving, whenAssigned } from "../adapters/node-http.js";
+import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import type { WSGIApplication, WSGIEnvironment } from "../types.js";
@@ -125,6 +126,12 @@ export class WSGIServer {
     requestHandlerClass: RequestHandlerClass = WSGIRequestHandler,
     options?: ServerOptions,
   ) {
+    checkAddress(serverAddress);
+    if (typeof requestHandlerClass !== "function") {
+      throw new TypeError(
+        `requestHandlerClass must be a WSGIRequestHandler class: ${show(requestHandlerClass)}`,
+      );
+    }
     this.serverAddress = [serverAddress[0], serverAddress[1]];
     this.requestHandlerClass = requestHandlerClass;
     const resolved = resolveOptions(options);
@@ -212,6 +219,9 @@ export class WSGIServer {
 
   /** Set the application. @see Python's `WSGIServer.set_app` */
   setApp(application: WSGIApplication): void {
+    if (typeof application !== "function") {
+      throw new TypeError(`application must be a function: ${show(application)}`);
+    }
     this.application = application;
   }
 
@@ -487,10 +497,25 @@ export class WSGIServer {
   };
 }
 
+/** Throw a `TypeError` unless `address` is `[host, port]` with a port Node can bind. */
+function checkAddress(address: unknown): void {
+  if (!Array.isArray(address) || address.length !== 2) {
+    throw new TypeError(`serverAddress must be [host, port]: ${show(address)}`);
+  }
+  const [host, port] = address as [unknown, unknown];
+  if (typeof host !== "string") {
+    throw new TypeError(`host must be a string: ${show(host)}`);
+  }
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`port must be an integer from 0 to 65535: ${show(port)}`);
+  }
+}
+
 /**
  * Create a server for `app` on `host` and `port`, bound and listening when the
  * promise resolves (`port` 0 picks a free port: see `serverAddress`). Rejects
- * with Node's error when the address cannot be bound.
+ * with Node's error when the address cannot be bound, and throws a `TypeError`
+ * for arguments of the wrong kind (`port` `"8000"` included: no coercion).
  *
  * @example
  * await using httpd = await makeServer("127.0.0.1", 8000, demoApp);
@@ -506,6 +531,13 @@ export async function makeServer(
   handlerClass: RequestHandlerClass = WSGIRequestHandler,
   options?: ServerOptions,
 ): Promise<WSGIServer> {
+  checkAddress([host, port]);
+  if (typeof app !== "function") {
+    throw new TypeError(`app must be a function: ${show(app)}`);
+  }
+  if (typeof serverClass !== "function") {
+    throw new TypeError(`serverClass must be a WSGIServer class: ${show(serverClass)}`);
+  }
   const server = new serverClass([host, port], handlerClass, options);
   await server.serverBind();
   server.setApp(app);

@@ -43,6 +43,24 @@ export function openFds(): string[] {
   return fds;
 }
 
+/**
+ * `openFds()` once the spool files that were not open in `before` have closed,
+ * or after 2 s. SpooledInput.close() closes its file only once the write in
+ * flight under it has finished (the descriptor could be reused under it
+ * otherwise), which may be after its handler returned. Nothing announces it, so
+ * look again at each turn of the event loop (not a timer); a file still open
+ * after 2 s is a leak.
+ */
+async function settledFds(before: string[]): Promise<string[]> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const fds = openFds();
+    const spooling = fds.some((fd) => !before.includes(fd) && fd.includes("/wsgiref-spool-"));
+    if (!spooling || Date.now() > deadline) return fds;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Count this process's open file descriptors. */
 export function fdCount(): number {
   return readdirSync("/proc/self/fd").length;
@@ -295,7 +313,7 @@ export class Bench {
     const bodies = this.#bodies.slice(firstBody);
     const badCloses = bodies.filter((b) => b.closes !== 1);
     const leftFiles = readdirSync(this.temp);
-    const fdsAfter = openFds();
+    const fdsAfter = await settledFds(fds);
     const fdDelta = fdsAfter.length - fds.length;
     this.figures.add(family, {
       requests: this.handled - handled,

@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import { sendFile } from "../adapters/node-http.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
 import { Headers } from "../headers.js";
+import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isThenable } from "../internal/thenable.js";
 import type {
@@ -288,6 +289,25 @@ export class ServerHandler extends SimpleHandler {
    *
    * @see Python's `BaseHandler.handle_error`
    */
+  /**
+   * Log `err` on `wsgi.errors`, or, when that stream itself throws, on the
+   * server's stderr with the reason, so that the request still gets its error
+   * page. Python's `BaseHandler.run` gives up on the request here ("an error
+   * handling an error"); a server should not drop a 500 because a logger broke.
+   *
+   * @see Python's `BaseHandler.log_exception`
+   */
+  override logException(err: unknown): void {
+    try {
+      super.logException(err);
+    } catch (logErr) {
+      process.stderr.write(
+        `wsgi.errors failed (${logErr instanceof Error ? logErr.message : String(logErr)}) ` +
+          `while logging an application error:\n${formatError(err, this.tracebackLimit)}`,
+      );
+    }
+  }
+
   override handleError(err: unknown): void | Promise<void> {
     // Node's own flag too: a body whose close() throws does so once the whole
     // response is out and BaseHandler.close() has reset `headersSent` (as

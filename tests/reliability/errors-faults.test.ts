@@ -3,12 +3,11 @@
  * `WSGIRequestHandler` subclass overriding `getStderr()`, as a user would plug in
  * a logger that fails). Requests that log nothing are unaffected; an
  * application that writes to it gets the error where it wrote; when the server
- * itself cannot log an application's error it gives up on that request as
- * Python's `BaseHandler.run` does ("an error handling an error"): the body is
- * closed, the connection dropped (nothing after it on the connection is served)
- * and the logging error goes to the server's `handleError`. After each: the
- * server answers the next request, every body was closed exactly once, no
- * temporary file is left and no file descriptor leaked.
+ * itself cannot log an application's error, the error and the reason go to the
+ * server's stderr and the request is answered as usual (a 500 before the headers,
+ * a cut response after), where Python's `BaseHandler.run` gives up on the request.
+ * After each: the server answers the next request, every body was closed exactly
+ * once, no temporary file is left and no file descriptor leaked.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +17,22 @@ import { WSGIRequestHandler } from "../../src/simple-server.js";
 import type { ErrorStream } from "../../src/types.js";
 import { Bench } from "../helpers/fault-bench.js";
 import { exchange, parseResponses, request } from "../helpers/server-client.js";
+
+/** Run `fn`, returning what was written to `process.stderr` meanwhile (and not passing it on). */
+async function captureStderr(fn: () => Promise<unknown>): Promise<string> {
+  const write = process.stderr.write;
+  let text = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+  return text;
+}
 
 /** A `wsgi.errors` that fails on every call, as a logger whose disk or pipe is gone. */
 class BrokenErrors implements ErrorStream {
@@ -118,21 +133,28 @@ describe("WSGIServer with a wsgi.errors whose write throws", () => {
     assert.deepEqual(serverErrors, []);
   });
 
-  for (const [path, expected] of [
-    ["/throws", []],
-    ["/app-logs-uncaught", []],
-    ["/throws-mid-body", ["200 cut"]],
+  for (const [path, expected, logged] of [
+    ["/throws", ["500", "200"], "injected fault in the app"],
+    ["/app-logs-uncaught", ["500", "200"], "injected fault: the log is gone"],
+    ["/throws-mid-body", ["200 cut"], "injected fault in the body"],
   ] as const) {
-    it(`gives up on ${path} when its error cannot be logged, and serves the next connection`, async () => {
+    it(`answers ${path} as usual when its error cannot be logged, the error on the server's stderr`, async () => {
       const before = serverErrors.length;
       let seen: string[] = [];
-      await bench.survives("wsgi.errors write throws", async () => {
-        seen = await statuses(request("GET", path), request("GET", "/ok", ["Connection: close"]));
-      });
+      const stderr = await captureStderr(() =>
+        bench.survives("wsgi.errors write throws", async () => {
+          seen = await statuses(request("GET", path), request("GET", "/ok", ["Connection: close"]));
+        }),
+      );
       assert.deepEqual(seen, expected);
-      assert.deepEqual(serverErrors.slice(before).map(String), [
-        "Error: injected fault: the log is gone",
-      ]);
+      assert.deepEqual(serverErrors.slice(before), [], "nothing reached the server's last resort");
+      assert.match(
+        stderr,
+        new RegExp(
+          `^wsgi\\.errors failed \\(injected fault: the log is gone\\) while logging an application error:\\n.*Error: ${logged}`,
+          "s",
+        ),
+      );
     });
   }
 });

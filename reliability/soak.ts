@@ -7,7 +7,9 @@
  * unexpected error, RSS growth under 10% from the 10th second to the end,
  * descriptors back to their baseline, no spool file left. A run shorter than
  * 20 s cannot spare its first 10 s, so it starts with an unmeasured warm-up
- * load (until RSS settles, 20 s at most) and compares at 20% and 100% of it. Prints a summary,
+ * load (until RSS settles, 20 s at most), compares at 20% and 100% of it and
+ * allows 25% (it can catch only a gross leak: the heap is still finding its
+ * size; the 10% target is the long run's). Prints a summary,
  * writes reliability/results/soak.json (unless `--no-write`) and exits 1 when
  * a target is missed.
  *

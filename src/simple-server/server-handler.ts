@@ -284,12 +284,6 @@ export class ServerHandler extends SimpleHandler {
   }
 
   /**
-   * Log `err`; before the headers, answer with the error page; after them, cut
-   * the connection so the client sees an incomplete response.
-   *
-   * @see Python's `BaseHandler.handle_error`
-   */
-  /**
    * Log `err` on `wsgi.errors`, or, when that stream itself throws, on the
    * server's stderr with the reason, so that the request still gets its error
    * page. Python's `BaseHandler.run` gives up on the request here ("an error
@@ -308,6 +302,12 @@ export class ServerHandler extends SimpleHandler {
     }
   }
 
+  /**
+   * Log `err`; before the headers, answer with the error page; after them, cut
+   * the connection so the client sees an incomplete response.
+   *
+   * @see Python's `BaseHandler.handle_error`
+   */
   override handleError(err: unknown): void | Promise<void> {
     // Node's own flag too: a body whose close() throws does so once the whole
     // response is out and BaseHandler.close() has reset `headersSent` (as

@@ -531,7 +531,8 @@ export async function makeServer(
   handlerClass: RequestHandlerClass = WSGIRequestHandler,
   options?: ServerOptions,
 ): Promise<WSGIServer> {
-  checkAddress([host, port]);
+  // host and port are checked by the WSGIServer constructor; the app is checked
+  // here, before binding, since setApp() comes only after serverBind().
   if (typeof app !== "function") {
     throw new TypeError(`app must be a function: ${show(app)}`);
   }

@@ -36,6 +36,9 @@ export const softwareVersion = `${serverVersion} ${sysVersion}`;
 
 const EMPTY = new Uint8Array(0);
 
+/** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
+const DIGITS = /^[0-9]+$/;
+
 /** The environ key under which the server offers the connection to the application. */
 export const CONNECTION_KEY = "wsgiref.connection";
 
@@ -199,7 +202,7 @@ export class ServerHandler extends SimpleHandler {
     this.headersSent = true;
     // HEAD, 204 and 304 declare a length without a body (Node writes none).
     this.#declared =
-      length !== undefined && /^\d+$/.test(length) && this.#bodyAllowed() ? Number(length) : -1;
+      length !== undefined && DIGITS.test(length) && this.#bodyAllowed() ? Number(length) : -1;
   }
 
   /**

@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   refusalStatus,
+  requestEnviron,
   requestFacts,
+  SERVER_BASE_KEYS,
   splitTarget,
   unquotePath,
 } from "../../src/adapters/node-http.js";
@@ -56,6 +58,80 @@ describe("splitTarget", () => {
     assert.deepEqual(splitTarget("http://example.com:8080/p/q?x=1"), ["/p/q", "x=1"]);
     assert.deepEqual(splitTarget("https://example.com"), ["/", ""]);
     assert.deepEqual(splitTarget("http://example.com?x"), ["/", "x"]);
+  });
+});
+
+describe("requestEnviron over a base", () => {
+  /** A stand-in for what requestEnviron reads of a request. */
+  function target(rawHeaders: string[]): IncomingMessage {
+    return {
+      url: "/p%41?q",
+      method: "POST",
+      httpVersion: "1.1",
+      socket: { remoteAddress: "10.0.0.9", remotePort: 4321 },
+      rawHeaders,
+    } as unknown as IncomingMessage;
+  }
+  const serverBase = (): WSGIEnvironment => ({
+    SERVER_NAME: "h",
+    GATEWAY_INTERFACE: "CGI/1.1",
+    SERVER_PORT: "80",
+    REMOTE_HOST: "",
+    CONTENT_LENGTH: "",
+    SCRIPT_NAME: "/s",
+    "wsgi.input_terminated": true,
+  });
+  const headers = [
+    "Content-Type",
+    "text/x",
+    "Content-Length",
+    "3",
+    "Host",
+    "h",
+    ...Array.from({ length: 20 }, (_, i) => [`X-H${i}`, `v${i}`]).flat(),
+  ];
+
+  it("keeps WSGIServer's baseEnviron keys", () => {
+    assert.deepEqual(Object.keys(serverBase()), SERVER_BASE_KEYS);
+  });
+
+  it("gives the same keys, order and values whatever the base's shape", () => {
+    const fast = requestEnviron(target(headers), serverBase());
+    // An extra key takes the general path; without it, the two must agree.
+    const general = requestEnviron(target(headers), { ...serverBase(), EXTRA: "x" });
+    delete general.EXTRA;
+    assert.deepEqual(Object.entries(fast), Object.entries(general));
+    assert.deepEqual(Object.keys(fast).slice(0, 15), [
+      ...SERVER_BASE_KEYS,
+      "SERVER_PROTOCOL",
+      "REQUEST_METHOD",
+      "PATH_INFO",
+      "QUERY_STRING",
+      "REQUEST_URI",
+      "REMOTE_ADDR",
+      "REMOTE_PORT",
+      "CONTENT_TYPE",
+    ]);
+    assert.equal(fast.PATH_INFO, "/pA");
+    assert.equal(fast.CONTENT_TYPE, "text/x");
+    assert.equal(fast.CONTENT_LENGTH, "3");
+    assert.equal(fast.SCRIPT_NAME, "/s");
+    assert.equal(fast.HTTP_X_H19, "v19");
+  });
+
+  it("copies any other base as it is: its order, extra keys, symbols, a value changed", () => {
+    const tag = Symbol("tag");
+    const reordered = { SCRIPT_NAME: "/r", ...serverBase() };
+    const base: WSGIEnvironment = Object.assign(reordered, { [tag]: 1 });
+    const env = requestEnviron(target([]), base);
+    assert.equal(Object.keys(env)[0], "SCRIPT_NAME");
+    assert.equal((env as Record<symbol, unknown>)[tag], 1);
+    const missing = serverBase();
+    delete missing.REMOTE_HOST;
+    assert.equal("REMOTE_HOST" in requestEnviron(target([]), missing), false);
+    const changed = serverBase();
+    changed.SERVER_NAME = "other";
+    assert.equal(requestEnviron(target([]), changed).SERVER_NAME, "other");
   });
 });
 

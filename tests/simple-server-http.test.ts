@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { ownEnviron } from "../src/simple-server/server-handler.js";
 import {
   type ServerConnection,
   ServerHandler,
@@ -550,6 +551,29 @@ describe("ServerHandler", () => {
     assert.equal(parseResponses(received)[0]?.status, 500);
     assert.match(errors.getValue(), /custom: 'not an Error'/);
     assert.ok(!received.toString("latin1").includes("not an Error"));
+  });
+
+  it("copies the environ it is given, unless told it owns it (once)", async () => {
+    const given: WSGIEnvironment[] = [];
+    const seen: WSGIEnvironment[] = [];
+    const app: WSGIApplication = (environ, startResponse) => {
+      seen.push(environ);
+      startResponse("200 OK", []);
+      return [];
+    };
+    for (const owned of [false, true]) {
+      await runOnNodeServer((res, environ) => {
+        given.push(environ);
+        const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), environ);
+        if (owned) ownEnviron(handler);
+        return handler;
+      }, app);
+    }
+    assert.notEqual(seen[0], given[0]);
+    assert.equal("wsgi.input" in (given[0] as WSGIEnvironment), false);
+    assert.equal(seen[1], given[1]);
+    assert.equal(typeof seen[1]?.["wsgiref.connection"], "object");
+    assert.equal(seen[1]?.PATH_INFO, "/");
   });
 
   it("adds Date and Server unless the application set them", async () => {

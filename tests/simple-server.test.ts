@@ -317,6 +317,73 @@ describe("WSGIRequestHandler", () => {
     assert.equal((await get(port, "/x")).body, "tagged /mount/x");
   });
 
+  it("gives the application the environ getEnviron() built, in Python's key order", async () => {
+    let seen: WSGIEnvironment = {};
+    const app: WSGIApplication = (environ, startResponse) => {
+      seen = environ;
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    };
+    const { port, close } = await serve(app);
+    after(close);
+    assert.equal((await get(port, "/p?q", { "X-One": "1" })).status, 200);
+    const keys = Object.keys(seen);
+    assert.deepEqual(keys.slice(0, 15), [
+      "SERVER_NAME",
+      "GATEWAY_INTERFACE",
+      "SERVER_PORT",
+      "REMOTE_HOST",
+      "CONTENT_LENGTH",
+      "SCRIPT_NAME",
+      "wsgi.input_terminated",
+      "SERVER_PROTOCOL",
+      "REQUEST_METHOD",
+      "PATH_INFO",
+      "QUERY_STRING",
+      "REQUEST_URI",
+      "REMOTE_ADDR",
+      "REMOTE_PORT",
+      "CONTENT_TYPE",
+    ]);
+    // Headers, then SERVER_SOFTWARE (getEnviron), then what the handler adds.
+    const software = keys.indexOf("SERVER_SOFTWARE");
+    assert.deepEqual(keys.slice(15, software).sort(), [
+      "HTTP_CONNECTION",
+      "HTTP_HOST",
+      "HTTP_X_ONE",
+    ]);
+    assert.ok(keys.indexOf("SERVER_SOFTWARE") < keys.indexOf("wsgi.input"));
+    assert.equal(keys.at(-1), "wsgiref.connection");
+  });
+
+  it("copies the environ of a getEnviron() that hands out an object it keeps", async () => {
+    const kept: WSGIEnvironment = {};
+    class Keeping extends WSGIRequestHandler {
+      override getEnviron(): WSGIEnvironment {
+        Object.assign(kept, super.getEnviron());
+        return kept;
+      }
+    }
+    const seen: WSGIEnvironment[] = [];
+    const app: WSGIApplication = (environ, startResponse) => {
+      seen.push(environ);
+      environ["myapp.mark"] = seen.length;
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    };
+    const { port, close } = await serve(app, {}, Keeping);
+    after(close);
+    assert.equal((await get(port, "/a")).status, 200);
+    assert.equal((await get(port, "/b")).status, 200);
+    assert.equal(seen.length, 2);
+    assert.notEqual(seen[0], kept);
+    assert.notEqual(seen[1], kept);
+    // Python's handler copies: what the handler and the application add stays out of it.
+    assert.equal("wsgi.input" in kept, false);
+    assert.equal("myapp.mark" in kept, false);
+    assert.equal(kept.PATH_INFO, "/b");
+  });
+
   it("lets a subclass capture getStderr() and logMessage()", async () => {
     const errors = new StringErrors();
     const logged: string[] = [];

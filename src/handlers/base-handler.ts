@@ -262,9 +262,10 @@ export class BaseHandler {
    * @see Python's `BaseHandler.setup_environ`
    */
   setupEnviron(): void {
-    const env: WSGIEnvironment = { ...this.osEnviron };
-    this.environ = env;
+    this.environ = { ...this.osEnviron };
     this.addCgiVars();
+    // Read back: an addCgiVars() may put an environ of its own in place.
+    const env = this.environ as WSGIEnvironment;
     env["wsgi.input"] = this.getStdin();
     env["wsgi.errors"] = this.getStderr();
     env["wsgi.version"] = [this.wsgiVersion[0], this.wsgiVersion[1]];

@@ -25,7 +25,7 @@ import { formatDateTime } from "../internal/http-date.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.js";
-import { ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
+import { ownEnviron, ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
 
 /** What a request handler needs from its server (a `WSGIServer`). */
 export interface RequestHandlerServer {
@@ -158,6 +158,8 @@ export class WSGIRequestHandler {
       false,
       this.server.wsgiMultiprocess,
     );
+    // A getEnviron() of a subclass may hand out an object it keeps: copied then.
+    if (this.getEnviron === WSGIRequestHandler.prototype.getEnviron) ownEnviron(handler);
     if (this.serverVersion !== serverVersion || this.sysVersion !== sysVersion) {
       handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
     }

@@ -89,6 +89,23 @@ describe("BaseHandler", () => {
       assert.equal(handler.stdout.text(), "");
     });
 
+    it("lets addCgiVars() put an environ of its own in place", async () => {
+      const own: WSGIEnvironment = { REQUEST_METHOD: "GET", MINE: "yes" };
+      const handler = new ErrorHandler();
+      handler.addCgiVars = () => {
+        handler.environ = own;
+      };
+      let seen: WSGIEnvironment | undefined;
+      await handler.run((environ, s) => {
+        seen = environ;
+        s("200 OK", []);
+        return [];
+      });
+      assert.equal(seen, own);
+      assert.equal(own["wsgi.url_scheme"], "http");
+      assert.equal(own.MINE, "yes");
+    });
+
     it("runs an async application", async () => {
       const handler = new ErrorHandler();
       await handler.run(async (_e, s) => {

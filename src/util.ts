@@ -203,6 +203,9 @@ const HOP_BY_HOP = new Set([
   "transfer-encoding",
   "upgrade",
 ]);
+// Lower-casing keeps the length of every name that can become one of these
+// (only ASCII letters, `-` and the Kelvin sign, U+212A, fold to them).
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
 
 /**
  * Return whether `headerName` is an HTTP/1.1 hop-by-hop header, in any case.
@@ -214,6 +217,9 @@ const HOP_BY_HOP = new Set([
  */
 export function isHopByHop(headerName: string): boolean {
   expectString(headerName, "headerName");
+  // Called for every header of every response: most names (Content-Type,
+  // Content-Length) are told apart by their length, without a lower-cased copy.
+  if (!HOP_BY_HOP_LENGTHS.has(headerName.length)) return false;
   return HOP_BY_HOP.has(headerName.toLowerCase());
 }
 

@@ -382,8 +382,9 @@ export class BaseHandler {
     this.headers = new this.headersClass(headers);
     checkStatus(status);
     for (let i = 0; i < headers.length; i++) {
-      const [name, value] = headers[i]!;
+      const name = headers[i]![0];
       if (isHopByHop(name)) {
+        const value = headers[i]![1];
         throw new AssertionError({
           message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
         });

@@ -68,6 +68,9 @@ function app(seen: string[], closes: Map<string, number>): WSGIApplication {
       case "/short-list":
         startResponse("200 OK", [["Content-Length", "10"]]);
         return counted([te("01234")]);
+      case "/short-chunks":
+        startResponse("200 OK", [["Content-Length", "10"]]);
+        return counted([te("01"), te("234"), te("56")]);
       case "/short-file":
         startResponse("200 OK", [["Content-Length", "30"]]);
         return counted(new Wrapper(openFile(file)));
@@ -147,6 +150,7 @@ describe("ServerHandler and Content-Length", () => {
 
   for (const [path, length, body] of [
     ["/short-list", 10, "01234"],
+    ["/short-chunks", 10, "0123456"],
     ["/short-file", 30, "0123456789abcdefghij"],
   ] as const) {
     it(`cuts the connection after a body shorter than declared: ${path}`, {

@@ -42,10 +42,13 @@ const DIGITS = /^[0-9]+$/;
 /** The environ key under which the server offers the connection to the application. */
 export const CONNECTION_KEY = "wsgiref.connection";
 
-/** Whether `env` has no key (`osEnviron` is empty by default). */
+/**
+ * Whether `env` has no key (`osEnviron` is empty by default). Symbol keys are
+ * not looked for: the request handler's ServerHandler has its own new `{}`.
+ */
 function isEmpty(env: WSGIEnvironment): boolean {
   for (const _ in env) return false;
-  return Object.getOwnPropertySymbols(env).length === 0;
+  return true;
 }
 
 /** Who `ServerHandler` reports each finished request to (a `WSGIRequestHandler`). */
@@ -135,6 +138,10 @@ export class ServerHandler extends SimpleHandler {
   #declared = -1;
   #written = 0;
   #excess = false;
+  // The last chunk of an array body, held back for res.end(chunk); how many of
+  // its chunks came through _write().
+  #last: Uint8Array | undefined = undefined;
+  #arrayChunks = 0;
 
   /**
    * Handle one request whose response is `response`.
@@ -286,6 +293,16 @@ export class ServerHandler extends SimpleHandler {
       }
       this.#written += chunk.length;
     }
+    const result = this.result;
+    if (Array.isArray(result) && result[this.#arrayChunks] === data) {
+      this.#arrayChunks += 1;
+      if (this.#arrayChunks === result.length && !this.response.destroyed) {
+        // The body's last chunk goes out with end(), as a plain Node server
+        // sends one: no wait for "drain" before the end, no empty write after.
+        this.#last = chunk;
+        return;
+      }
+    }
     return super._write(chunk);
   }
 
@@ -409,10 +426,22 @@ export class ServerHandler extends SimpleHandler {
       // headers; the server reads shouldKeepAlive to drop what is pipelined.
       res.shouldKeepAlive = false;
       const socket = res.socket;
-      res.end(() => socket?.destroySoon());
+      const onEnd = (): void => socket?.destroySoon();
+      const last = this.#takeLast();
+      if (last === undefined) res.end(onEnd);
+      else res.end(last, onEnd);
       return;
     }
-    res.end();
+    const last = this.#takeLast();
+    if (last === undefined) res.end();
+    else res.end(last);
+  }
+
+  /** The held-back last chunk, if any, now to be sent. */
+  #takeLast(): Uint8Array | undefined {
+    const last = this.#last;
+    this.#last = undefined;
+    return last;
   }
 
   /** The body went past the declared Content-Length: say so once. */
@@ -451,6 +480,8 @@ export class ServerHandler extends SimpleHandler {
    */
   #cut(): void {
     const res = this.response;
+    const last = this.#takeLast();
+    if (last !== undefined && !res.destroyed) res.write(last);
     const socket = res.socket;
     if (socket === null || socket.destroyed) {
       res.destroy();

@@ -219,6 +219,26 @@ describe("SpooledInput", () => {
     assert.equal(new SpooledInput().threshold, MiB);
   });
 
+  it("keeps the order of chunks written to the file together, not awaited", async () => {
+    // Small chunks (more than one writev takes) and large ones (more bytes than
+    // one batch), all written before any write to the file has finished.
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) chunks.push(Buffer.from([i % 251]));
+    for (let i = 0; i < 5; i++) chunks.push(Buffer.alloc(700 * 1024, i + 1));
+    for (let i = 0; i < 2000; i++) chunks.push(Buffer.from([(i * 7) % 256, 0x0a]));
+    const input = new SpooledInput(1000);
+    const writes = chunks.map((chunk) => input.write(chunk));
+    await Promise.all(writes);
+    await input.end();
+    try {
+      const expected = Buffer.concat(chunks);
+      assert.equal(input.length, expected.length);
+      assert.ok(expected.equals(input.read(expected.length)));
+    } finally {
+      input.close();
+    }
+  });
+
   it("refuses a threshold that is not a non-negative integer", () => {
     for (const [threshold, message] of [
       [-1, /^threshold must be a non-negative integer: -1$/],

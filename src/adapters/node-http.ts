@@ -374,14 +374,17 @@ export function failReceiving(socket: Socket, status: number, message: string): 
   return true;
 }
 
+/** How many bytes of a spooled body may wait for the disk before the client is paused. */
+const UNWRITTEN_MAX = 2 * 1024 * 1024;
+
 /**
  * Receive the whole request body into a `SpooledInput`, de-chunked by Node.
  *
  * Rejects with a `BodyError` (413) as soon as the body grows past `maxBodySize`,
  * with the `BodyError` given to `failReceiving`, or with a disconnect error when
  * the client goes away; the input is closed then. While the body goes to the
- * temporary file, the request is paused until each chunk is written, so a fast
- * client cannot fill memory.
+ * temporary file, the request is paused whenever more than `UNWRITTEN_MAX`
+ * bytes wait to be written, so a fast client cannot fill memory.
  */
 export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promise<SpooledInput> {
   const input = new SpooledInput(limits.spoolThreshold);
@@ -407,15 +410,30 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     const resume = (): void => {
       if (!settled) req.resume();
     };
+    // Bytes handed to the spool's file and not yet written: past UNWRITTEN_MAX
+    // the request is paused until they are, so a fast client cannot fill the
+    // memory; below it, chunks keep coming while the disk writes, and the
+    // spool writes them together.
+    let unwritten = 0;
+    let paused = false;
     const onData = (chunk: Buffer): void => {
       if (input.length + chunk.length > max) {
         fail(new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`));
         return;
       }
       const writing = input.write(chunk);
-      if (input.length > input.threshold) {
+      if (input.length <= input.threshold) return;
+      unwritten += chunk.length;
+      writing.then(() => {
+        unwritten -= chunk.length;
+        if (paused && unwritten <= UNWRITTEN_MAX / 2) {
+          paused = false;
+          resume();
+        }
+      }, fail);
+      if (unwritten > UNWRITTEN_MAX && !paused) {
+        paused = true;
         req.pause();
-        writing.then(resume, fail);
       }
     };
     const onEnd = (): void => {

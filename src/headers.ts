@@ -10,6 +10,7 @@
 
 import { AssertionError } from "node:assert";
 import { type InspectOptions, inspect } from "node:util";
+import { equalsFolded } from "./internal/ascii-fold.js";
 import { expectObject, show } from "./internal/check.js";
 import { isLatin1, latin1Bytes } from "./internal/latin1.js";
 
@@ -106,24 +107,6 @@ function lookupKey(name: unknown): string {
   // Beyond ASCII, toLowerCase() would fold more than A-Z.
   if (!ascii) return name.replace(UPPER_ASCII, (ch) => ch.toLowerCase());
   return upper ? name.toLowerCase() : name;
-}
-
-/**
- * Whether `name` equals `key` (already folded by `lookupKey`) with A-Z folded.
- *
- * Compares char codes in place instead of folding a copy of every stored name:
- * lookups run for each header of each response (`Date`, `Server`,
- * `Content-Length`), and the copies were most of the handler's time.
- */
-function equalsFolded(name: string, key: string): boolean {
-  const length = name.length;
-  if (length !== key.length) return false;
-  for (let i = 0; i < length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== key.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** Whether a stored pair has the name `key` (from `lookupKey`). */

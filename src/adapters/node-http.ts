@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { read } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { equalsFolded } from "../internal/ascii-fold.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { type ByteSource, closedError, InputBase, MemorySource } from "../streams/input-base.js";
 import { SpooledInput } from "../streams/spooled-input.js";
@@ -74,26 +75,26 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
   };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    // Compare lengths first, so most names are never lower-cased.
+    // Compare lengths first, so most names are never compared at all.
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === "host") {
+        if (equalsFolded(name, "host")) {
           facts.hosts += 1;
           facts.host ??= raw[i + 1];
         }
         break;
       case 6:
-        if (name.toLowerCase() === "expect") {
+        if (equalsFolded(name, "expect")) {
           const value = raw[i + 1]!;
           facts.expect = facts.expect === undefined ? value : `${facts.expect}, ${value}`;
           facts.expectContinue = EXPECT_CONTINUE.test(facts.expect);
         }
         break;
       case 14:
-        if (name.toLowerCase() === "content-length") facts.contentLength = raw[i + 1];
+        if (equalsFolded(name, "content-length")) facts.contentLength = raw[i + 1];
         break;
       case 17:
-        if (name.toLowerCase() === "transfer-encoding") {
+        if (equalsFolded(name, "transfer-encoding")) {
           const value = raw[i + 1]!;
           const previous = facts.transferEncoding;
           facts.transferEncoding = previous === undefined ? value : `${previous},${value}`;

@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import { sendFile } from "../adapters/node-http.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
 import { Headers } from "../headers.js";
+import { equalsFolded } from "../internal/ascii-fold.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isThenable } from "../internal/thenable.js";
@@ -230,9 +231,9 @@ export class ServerHandler extends SimpleHandler {
     let length: string | undefined;
     for (let i = 0; i < pairs.length; i++) {
       const name = pairs[i]![0];
-      if (name.length === 4) hasDate ||= name.toLowerCase() === "date";
-      else if (name.length === 6) hasServer ||= name.toLowerCase() === "server";
-      else if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (name.length === 4) hasDate ||= equalsFolded(name, "date");
+      else if (name.length === 6) hasServer ||= equalsFolded(name, "server");
+      else if (name.length === 14 && equalsFolded(name, "content-length")) {
         length ??= pairs[i]![1];
       }
     }

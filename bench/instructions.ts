@@ -4,7 +4,7 @@
  *
  * On a shared VM req/s and even CPU time per request swing by ±20% from one
  * minute to the next, which hides any change smaller than that. Valgrind's
- * instruction count is repeatable to about 1%. Each server is run twice under
+ * instruction count is repeatable to 1–2%. Each server is run twice under
  * `valgrind --tool=callgrind`, for `--from` and for `--to` keep-alive GETs of
  * `/` over 10 connections; the difference divided by the difference in requests
  * is the cost of one request once the JIT has settled (the first few thousand

@@ -664,7 +664,8 @@ export class BaseHandler {
   }
 
   /**
-   * Add the request's CGI variables to `environ`.
+   * Add the request's CGI variables to `environ`, or put an environ in its place:
+   * `setupEnviron()` adds the `wsgi.*` keys to whatever `environ` is afterwards.
    *
    * @see Python's `BaseHandler.add_cgi_vars`
    */

@@ -20,6 +20,7 @@ import {
   splitTarget,
   unquotePath,
 } from "../../src/adapters/node-http.js";
+import { WSGIServer } from "../../src/simple-server.js";
 import type { FileLike, WSGIApplication, WSGIEnvironment } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
@@ -91,7 +92,11 @@ describe("requestEnviron over a base", () => {
     ...Array.from({ length: 20 }, (_, i) => [`X-H${i}`, `v${i}`]).flat(),
   ];
 
-  it("keeps WSGIServer's baseEnviron keys", () => {
+  it("keeps WSGIServer's baseEnviron keys, so the server's own base takes the literal", () => {
+    // Not bound: setupEnviron() only reads the address fields.
+    const httpd = new WSGIServer(["127.0.0.1", 0]);
+    httpd.setupEnviron();
+    assert.deepEqual(Object.keys(httpd.baseEnviron), SERVER_BASE_KEYS);
     assert.deepEqual(Object.keys(serverBase()), SERVER_BASE_KEYS);
   });
 

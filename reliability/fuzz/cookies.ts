@@ -30,13 +30,13 @@ const COOKIE_VALUE = /^("?)[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*\1$/;
 const UNSAFE = /[\x00-\x1F\x7F-\u{10FFFF}]/u;
 const NOW = Date.UTC(2026, 11, 2, 3, 30, 0);
 const IMF_FIXDATE =
-  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]{3}\d \d\d:\d\d:\d\d GMT$/;
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
 
 const REFUSED: ReadonlyArray<readonly [new (...args: never[]) => Error, RegExp]> = [
   [TypeError, /^cookie (?:name|value|domain|sameSite|path|comment|options|maxAge|expires)\b/],
   [
     RangeError,
-    /^(?:cookie expires is an invalid Date|cookie (?:maxAge|expires) is too long to represent|ms must be a time within the range of Date): /,
+    /^(?:cookie expires is an invalid Date|cookie (?:maxAge|expires) is too long to represent|cookie expires must fall in the years 1601 to 9999 \(RFC 6265 §5\.1\.1\)|ms must be a time within the range of Date): /,
   ],
 ];
 
@@ -174,6 +174,9 @@ export const seeds: readonly (readonly string[])[] = [
   // A finding, kept as a seed: Max-Age=1e+300.
   ["0", "\x10", "a", "b", "", "", "", "", "1e300"],
   ["0", "\x50", "a", "b", "", "", "", "", "1e306"],
+  // A finding, kept as a seed: expires 5.31e12 s from now is the year 170237.
+  ["0", "\x7f", "sid", "x", "null", "e.com", "c", "none", "1", "5.31e12"],
+  ["0", "\xa0", "a", "b", "", "", "", "", "", "-1e14"],
   ["1", "a=b; c=d"],
   ["1", ' a = "b" ;;=x; c'],
   ["1", "sid=\u2603; ok=1"],

@@ -95,6 +95,10 @@ function seconds(value: unknown, what: string): number {
   return value;
 }
 
+// The years a cookie-date can carry: four digits, and none before 1601.
+const FIRST_COOKIE_YEAR = 1601;
+const LAST_COOKIE_YEAR = 9999;
+
 function expiresDate(expires: unknown, now: number): string {
   let ms: number;
   if (expires instanceof Date) {
@@ -103,6 +107,15 @@ function expiresDate(expires: unknown, now: number): string {
       throw new RangeError(`cookie expires is an invalid Date: ${show(expires)}`);
   } else {
     ms = now + seconds(expires, "cookie expires") * 1000;
+  }
+  // Python writes any year gmtime gives ("%4d"), but a browser drops an expires
+  // whose year is not four digits or is before 1601 (RFC 6265 §5.1.1), and the
+  // cookie then quietly lives only for the session: refuse it here instead.
+  const year = new Date(Math.floor(ms / 1000) * 1000).getUTCFullYear();
+  if (year < FIRST_COOKIE_YEAR || year > LAST_COOKIE_YEAR) {
+    throw new RangeError(
+      `cookie expires must fall in the years ${FIRST_COOKIE_YEAR} to ${LAST_COOKIE_YEAR} (RFC 6265 §5.1.1): ${show(expires)} gives the year ${year}`,
+    );
   }
   return formatDateTime(ms);
 }
@@ -125,7 +138,9 @@ function checkAttribute(value: unknown, what: string, pattern: RegExp): string {
  * Throws a `TypeError` when the name is not a token, when the value is not
  * cookie-octets (RFC 6265 §4.1.1: no control character, space, `"`, `,`, `;`,
  * `\` or non-ASCII; percent-encode such values), when an attribute holds a
- * control character or `;`, or when an option has the wrong type.
+ * control character or `;`, or when an option has the wrong type; a `RangeError`
+ * when `expires` falls outside the years 1601 to 9999, which a cookie-date cannot
+ * carry (Python writes them anyway and the browser drops the attribute).
  *
  * @see wptserve's `Response.set_cookie`; RFC 6265 §4.1
  */

@@ -106,6 +106,34 @@ describe("formatSetCookie", () => {
     assert.throws(() => formatSetCookie("a", "v", { expires: new Date(Number.NaN) }), RangeError);
   });
 
+  // Found by the cookies fuzz target: 5.31e12 seconds from now is the year 170237,
+  // which Python writes and no browser reads (RFC 6265 §5.1.1: four digits, >= 1601).
+  it("refuses an expires outside the years 1601 to 9999 with a RangeError", () => {
+    const now = Date.UTC(2026, 11, 2, 3, 30, 0);
+    for (const expires of [
+      5.31e12,
+      new Date(Date.UTC(1600, 11, 31, 23, 59, 59)),
+      new Date(-1e14),
+    ]) {
+      assert.throws(
+        () => formatSetCookie("a", "v", { expires }, now),
+        (err: unknown) =>
+          err instanceof RangeError &&
+          /^cookie expires must fall in the years 1601 to 9999 /.test(err.message),
+      );
+    }
+    const last = new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
+    assert.match(
+      formatSetCookie("a", "v", { expires: last }),
+      /expires=Fri, 31 Dec 9999 23:59:59 GMT/,
+    );
+    const first = new Date(Date.UTC(1601, 0, 1));
+    assert.match(
+      formatSetCookie("a", "v", { expires: first }),
+      /expires=Mon, 01 Jan 1601 00:00:00 GMT/,
+    );
+  });
+
   it("refuses options that are not an object", () => {
     assert.throws(() => formatSetCookie("a", "v", null as unknown as object), TypeError);
   });

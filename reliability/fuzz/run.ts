@@ -4,7 +4,8 @@
  * coverage and comparison feedback), one process per target (`targets.ts`).
  *
  * Usage: `node build/reliability/fuzz/run.js [--target NAME]... [--seconds S | --runs N]`
- * (default 30 s per target; `--short` is 4 s each, what CI runs). Only `build/src/`
+ * (default 30 s per target; `--short` is 4 s each from libFuzzer seed 1, what CI
+ * runs; `--seed N` fixes the seed of any run). Only `build/src/`
  * is instrumented, so the coverage figures are the package's own edges. The
  * corpus each target grows is kept in `build/fuzz/<target>/corpus` for the next
  * run; its seeds (`seeds` in the target's file) are written beside it anew. A
@@ -45,7 +46,7 @@ interface Outcome {
 
 function usage(message: string): never {
   process.stderr.write(
-    `fuzz: ${message}\nusage: run.js [--target NAME]... [--seconds S | --runs N | --short]\n`,
+    `fuzz: ${message}\nusage: run.js [--target NAME]... [--seconds S | --runs N | --short] [--seed N]\n`,
   );
   process.exit(2);
 }
@@ -56,6 +57,7 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     runs: { type: "string" },
     short: { type: "boolean", default: false },
+    seed: { type: "string" },
     out: { type: "string", default: join(root, "reliability/results/fuzz.json") },
   },
 });
@@ -76,6 +78,10 @@ const positive = (text: string, what: string): number => {
 const runs = values.runs === undefined ? undefined : positive(values.runs, "--runs");
 const seconds =
   values.seconds === undefined ? (values.short ? 4 : 30) : positive(values.seconds, "--seconds");
+// CI's short run starts libFuzzer from a fixed seed, as the network fuzzer's CI run
+// does: a gate should fail on a change, not on the draw. Longer runs draw afresh.
+const seed =
+  values.seed === undefined ? (values.short ? 1 : undefined) : positive(values.seed, "--seed");
 
 /** Write a target's seeds as corpus files, named by their hash as libFuzzer names its own. */
 async function writeSeeds(target: Target, dir: string): Promise<void> {
@@ -118,6 +124,7 @@ function fuzzTarget(target: Target, env: Record<string, string>): Promise<Outcom
     "--",
     runs === undefined ? `-max_total_time=${seconds}` : `-runs=${runs}`,
     `-max_len=${target.maxLen}`,
+    ...(seed === undefined ? [] : [`-seed=${seed}`]),
     "-print_final_stats=1",
     `-artifact_prefix=${dir}/`,
   ];

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
 import { softwareVersion, WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
 import type { ErrorStream, WSGIApplication, WSGIBody } from "../src/types.js";
@@ -96,108 +97,113 @@ function head(status: string, length: number): string {
   );
 }
 
-describe("ServerHandler and Content-Length", () => {
-  const seen: string[] = [];
-  const closes = new Map<string, number>();
-  const errors = new StringErrors();
-  const sizes: Array<[string, string]> = [];
-  let server: Running;
-  class Handler extends WSGIRequestHandler {
-    override getStderr(): ErrorStream {
-      return errors;
-    }
-    override logRequest(code: number | string = "-", size: number | string = "-"): void {
-      sizes.push([String(code), String(size)]);
-    }
-  }
-  before(async () => {
-    server = await serve(app(seen, closes), {}, Handler);
-  });
-  after(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /**
-   * Send `first` and a request for /next in one write, without half-closing:
-   * only the server closing the connection ends the exchange.
-   */
-  async function pipelined(first: string): Promise<string> {
-    const socket = await open(server.port);
-    const received = collect(socket);
-    socket.write(first + request("GET", "/next"));
-    return normaliseDate((await received).toString("latin1"));
-  }
+// File bodies take sendfile(2) when the addon is built, else 1 MiB reads: both
+// routes must frame alike.
+for (const kernel of kernelSendfileAvailable() ? [true, false] : [false]) {
+  describe(`ServerHandler and Content-Length (files by ${kernel ? "sendfile(2)" : "reads"})`, () => {
+    before(() => useKernelSendfile(kernel));
+    after(() => useKernelSendfile(true));
+    const seen: string[] = [];
+    const closes = new Map<string, number>();
+    const errors = new StringErrors();
+    const sizes: Array<[string, string]> = [];
+    let server: Running;
+    class Handler extends WSGIRequestHandler {
+      override getStderr(): ErrorStream {
+        return errors;
+      }
+      override logRequest(code: number | string = "-", size: number | string = "-"): void {
+        sizes.push([String(code), String(size)]);
+      }
+    }
+    before(async () => {
+      server = await serve(app(seen, closes), {}, Handler);
+    });
+    after(() => server.close());
 
-  for (const path of ["/long-list", "/long-generator", "/long-write", "/long-file"]) {
-    it(`sends no more than the declared length, logs it and closes: ${path}`, {
-      timeout: 5000,
-    }, async () => {
+    /**
+     * Send `first` and a request for /next in one write, without half-closing:
+     * only the server closing the connection ends the exchange.
+     */
+    async function pipelined(first: string): Promise<string> {
+      const socket = await open(server.port);
+      const received = collect(socket);
+      socket.write(first + request("GET", "/next"));
+      return normaliseDate((await received).toString("latin1"));
+    }
+
+    for (const path of ["/long-list", "/long-generator", "/long-write", "/long-file"]) {
+      it(`sends no more than the declared length, logs it and closes: ${path}`, {
+        timeout: 5000,
+      }, async () => {
+        const before = seen.length;
+        const logged = errors.getValue().length;
+        const sized = sizes.length;
+        assert.equal(await pipelined(request("GET", path)), `${head("200 OK", 5)}01234`);
+        assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
+        assert.equal(
+          errors.getValue().slice(logged),
+          `the response body to GET ${path} is longer than its Content-Length (5 bytes); ` +
+            "the rest was not sent and the connection closes after it\n",
+        );
+        assert.equal(closes.get(path), 1);
+        assert.deepEqual(sizes.slice(sized), [["200", "5"]]);
+      });
+    }
+
+    for (const [path, length, body] of [
+      ["/short-list", 10, "01234"],
+      ["/short-chunks", 10, "0123456"],
+      ["/short-file", 30, "0123456789abcdefghij"],
+    ] as const) {
+      it(`cuts the connection after a body shorter than declared: ${path}`, {
+        timeout: 5000,
+      }, async () => {
+        const before = seen.length;
+        const logged = errors.getValue().length;
+        const received = await pipelined(request("GET", path));
+        assert.equal(received, `${head("200 OK", length)}${body}`);
+        assert.equal(parseResponses(Buffer.from(received, "latin1"))[0]?.complete, false);
+        assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
+        assert.equal(
+          errors.getValue().slice(logged),
+          `the response body to GET ${path} is shorter than its Content-Length ` +
+            `(${body.length} of ${length} bytes); the connection was cut\n`,
+        );
+        assert.equal(closes.get(path), 1);
+      });
+    }
+
+    it("keeps the connection after a body of the declared length, HEAD and 304", async () => {
       const before = seen.length;
       const logged = errors.getValue().length;
-      const sized = sizes.length;
-      assert.equal(await pipelined(request("GET", path)), `${head("200 OK", 5)}01234`);
-      assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
-      assert.equal(
-        errors.getValue().slice(logged),
-        `the response body to GET ${path} is longer than its Content-Length (5 bytes); ` +
-          "the rest was not sent and the connection closes after it\n",
+      const socket = await open(server.port);
+      const received = collect(socket);
+      socket.write(
+        request("GET", "/exact-file") +
+          request("HEAD", "/declared") +
+          request("GET", "/not-modified") +
+          request("GET", "/declared", ["Connection: close"]),
       );
-      assert.equal(closes.get(path), 1);
-      assert.deepEqual(sizes.slice(sized), [["200", "5"]]);
-    });
-  }
-
-  for (const [path, length, body] of [
-    ["/short-list", 10, "01234"],
-    ["/short-chunks", 10, "0123456"],
-    ["/short-file", 30, "0123456789abcdefghij"],
-  ] as const) {
-    it(`cuts the connection after a body shorter than declared: ${path}`, {
-      timeout: 5000,
-    }, async () => {
-      const before = seen.length;
-      const logged = errors.getValue().length;
-      const received = await pipelined(request("GET", path));
-      assert.equal(received, `${head("200 OK", length)}${body}`);
-      assert.equal(parseResponses(Buffer.from(received, "latin1"))[0]?.complete, false);
-      assert.deepEqual(seen.slice(before), [path], "the request after it is not served");
+      const text = normaliseDate((await received).toString("latin1"));
       assert.equal(
-        errors.getValue().slice(logged),
-        `the response body to GET ${path} is shorter than its Content-Length ` +
-          `(${body.length} of ${length} bytes); the connection was cut\n`,
+        text,
+        `${head("200 OK", 20)}0123456789abcdefghij` +
+          head("200 OK", 10) +
+          `HTTP/1.1 304 Not Modified\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
+          "Content-Length: 10\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n" +
+          `HTTP/1.1 200 OK\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
+          "Content-Length: 10\r\nConnection: close\r\n\r\n0123456789",
       );
-      assert.equal(closes.get(path), 1);
+      assert.deepEqual(seen.slice(before), [
+        "/exact-file",
+        "/declared",
+        "/not-modified",
+        "/declared",
+      ]);
+      assert.equal(errors.getValue().slice(logged), "");
     });
-  }
-
-  it("keeps the connection after a body of the declared length, HEAD and 304", async () => {
-    const before = seen.length;
-    const logged = errors.getValue().length;
-    const socket = await open(server.port);
-    const received = collect(socket);
-    socket.write(
-      request("GET", "/exact-file") +
-        request("HEAD", "/declared") +
-        request("GET", "/not-modified") +
-        request("GET", "/declared", ["Connection: close"]),
-    );
-    const text = normaliseDate((await received).toString("latin1"));
-    assert.equal(
-      text,
-      `${head("200 OK", 20)}0123456789abcdefghij` +
-        head("200 OK", 10) +
-        `HTTP/1.1 304 Not Modified\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
-        "Content-Length: 10\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n" +
-        `HTTP/1.1 200 OK\r\nDate: <date>\r\nServer: ${softwareVersion}\r\n` +
-        "Content-Length: 10\r\nConnection: close\r\n\r\n0123456789",
-    );
-    assert.deepEqual(seen.slice(before), [
-      "/exact-file",
-      "/declared",
-      "/not-modified",
-      "/declared",
-    ]);
-    assert.equal(errors.getValue().slice(logged), "");
   });
-});
+}

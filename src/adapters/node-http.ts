@@ -18,6 +18,7 @@ import { streamDestroyedError } from "../internal/disconnect.js";
 import { type ByteSource, closedError, InputBase, MemorySource } from "../streams/input-base.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIEnvironment } from "../types.js";
+import { sendFileByKernel } from "./kernel-sendfile.js";
 
 /** The limits that apply to one request (see `ServerOptions`). */
 export interface RequestLimits {
@@ -520,7 +521,8 @@ export interface SentFile {
 
 /**
  * Send the file open on `fd` from its current position to its end as the body of
- * `res` (whose headers are set), in blocks of 1 MiB, reading the next block while
+ * `res` (whose headers are set): by sendfile(2) when the kernel route applies
+ * (`kernel-sendfile.ts`), else in blocks of 1 MiB, reading the next block while
  * the last one is written.
  *
  * Never sends more than `limit` bytes (the response's Content-Length): a file
@@ -533,6 +535,13 @@ export async function sendFile(
   res: ServerResponse,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<SentFile> {
+  const byKernel = await sendFileByKernel(fd, res, limit);
+  if (byKernel !== undefined) {
+    if (byKernel.ended || byKernel.sent < limit) return { sent: byKernel.sent, excess: false };
+    // The limit is reached: one byte more tells whether the file goes on past it.
+    const more = await readBlock(fd, Buffer.allocUnsafe(1), 1);
+    return { sent: byKernel.sent, excess: more > 0 };
+  }
   let sent = 0;
   let current: Buffer = Buffer.allocUnsafeSlow(FILE_BLOCK);
   let spare: Buffer | undefined = Buffer.allocUnsafeSlow(FILE_BLOCK);

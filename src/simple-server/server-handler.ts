@@ -320,8 +320,11 @@ export class ServerHandler extends SimpleHandler {
   }
 
   /**
-   * Send a `FileWrapper` over a file descriptor from its current position, in
-   * 1 MiB blocks; return `false` (iterate it instead) when it has no `fd`.
+   * Send a `FileWrapper` over a file descriptor from its current position: by
+   * sendfile(2) for a regular file whose bytes go on the wire as they are (a
+   * Content-Length or close-delimited response on plain TCP, with the addon
+   * built), else in 1 MiB blocks; return `false` (iterate it instead) when it has
+   * no `fd`.
    *
    * Ends the response too (`finishContent`).
    *

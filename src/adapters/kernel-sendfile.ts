@@ -1,0 +1,208 @@
+/**
+ * A file's bytes sent to a client by the kernel: sendfile(2), through the small
+ * addon in `native/sendfile.c`, for the responses where the bytes on the wire are
+ * exactly the file's (Node frames nothing: a Content-Length or a close-delimited
+ * body, not chunked; a plain TCP socket, not TLS).
+ *
+ * When the addon is missing (no C compiler at install, not Linux) or the response
+ * does not qualify, the caller streams the file through JavaScript instead, so this
+ * is a speed-up and never a requirement.
+ */
+
+import { Buffer } from "node:buffer";
+import { closeSync, fstatSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+import { getSystemErrorName } from "node:util";
+import { streamDestroyedError } from "../internal/disconnect.js";
+
+/** The addon's surface (`native/sendfile.c`). */
+interface SendfileAddon {
+  /** One bounded step on the thread pool; calls back with (errno or 0, bytes sent, file ended). */
+  step(outFd: number, inFd: number, max: number, done: StepCallback): void;
+  /** A close-on-exec duplicate of `fd`, or `-errno`. */
+  dup(fd: number): number;
+}
+
+type StepCallback = (errno: number, sent: number, eof: boolean) => void;
+
+interface StepResult {
+  errno: number;
+  sent: number;
+  eof: boolean;
+}
+
+/** What the kernel sent, and whether the file ended before the limit. */
+export interface KernelSent {
+  sent: number;
+  ended: boolean;
+}
+
+function loadAddon(): SendfileAddon | undefined {
+  if (process.env.WSGIREF_SENDFILE === "0" || process.platform !== "linux") return undefined;
+  try {
+    // build/src/adapters/ → build/native/, where scripts/build-native.js puts it.
+    return createRequire(import.meta.url)("../../native/sendfile.node") as SendfileAddon;
+  } catch {
+    return undefined;
+  }
+}
+
+let addon = loadAddon();
+let active = 0;
+
+/**
+ * Each send holds a thread of libuv's pool for up to 100 ms at a time; at most half
+ * the pool goes to them, so that file reads and spooled uploads still get threads.
+ * Responses past that stream through JavaScript.
+ */
+const MAX_ACTIVE = Math.max(1, Math.floor(threadPoolSize() / 2));
+
+function threadPoolSize(): number {
+  const size = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size > 0 ? size : 4;
+}
+
+/** The largest integer a double holds exactly: the limit of "no limit". */
+const NO_LIMIT = 2 ** 53;
+
+const EMPTY = Buffer.alloc(0);
+
+/** Whether the sendfile(2) addon is loaded. */
+export function kernelSendfileAvailable(): boolean {
+  return addon !== undefined;
+}
+
+/**
+ * Turn the addon off (`false`) or load it again (`true`), for tests of both routes;
+ * the environment variable `WSGIREF_SENDFILE=0` turns it off for a whole process.
+ */
+export function useKernelSendfile(enabled: boolean): void {
+  addon = enabled ? loadAddon() : undefined;
+}
+
+/** The descriptor of the plain TCP socket under `res`, or -1. */
+function socketFd(res: ServerResponse): number {
+  const socket = res.socket as
+    | (Socket & { encrypted?: boolean; _handle?: { fd?: unknown } })
+    | null;
+  if (socket === null || socket.destroyed || socket.encrypted) return -1;
+  const fd = socket._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : -1;
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    // The streaming route reports the descriptor's error in its own words.
+    return false;
+  }
+}
+
+function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  const code = getSystemErrorName(-errno);
+  const err: NodeJS.ErrnoException = new Error(`${syscall} failed: ${code}`);
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}
+
+function duplicate(fd: number): number {
+  const copy = addon!.dup(fd);
+  if (copy < 0) throw errnoError(-copy, "dup");
+  return copy;
+}
+
+/** Wait until everything written to the socket before (the headers) has left Node. */
+function flushed(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Writes complete in order: the callback of an empty write comes after them all.
+    socket.write(EMPTY, (err) => {
+      if (err || socket.destroyed) reject(streamDestroyedError("the client connection"));
+      else resolve();
+    });
+  });
+}
+
+function step(out: number, file: number, max: number): Promise<StepResult> {
+  return new Promise((resolve) => {
+    addon!.step(out, file, max, (errno, sent, eof) => resolve({ errno, sent, eof }));
+  });
+}
+
+const DISCONNECTS = new Set(["EPIPE", "ECONNRESET", "ENOTCONN", "ESHUTDOWN"]);
+
+/**
+ * Send the file open on `fd`, from its current position (which it advances), as the
+ * body of `res`, whose headers are set, until the file ends or `limit` bytes are sent.
+ *
+ * Resolves `undefined`, having sent nothing, when the kernel route does not apply:
+ * no addon, every slot busy, not a regular file, a chunked or TLS response, or a
+ * sendfile(2) that refuses the pair outright (EINVAL). The caller then streams.
+ * Rejects with a disconnect error when the client goes away, and with the errno
+ * otherwise; both descriptors are the caller's again when it settles.
+ */
+export async function sendFileByKernel(
+  fd: number,
+  res: ServerResponse,
+  limit: number,
+): Promise<KernelSent | undefined> {
+  if (addon === undefined || active >= MAX_ACTIVE || limit <= 0) return undefined;
+  // Node adds chunk framing to what it writes; the kernel's bytes would bypass it.
+  if ((res as { chunkedEncoding?: boolean }).chunkedEncoding !== false) return undefined;
+  if (!isRegularFile(fd)) return undefined;
+  // headersSent is true once the head is stored, not once it is written: always
+  // flush (an empty write when it is out already).
+  res.flushHeaders();
+  const socket = res.socket;
+  const out = socketFd(res);
+  if (socket === null || out < 0) return undefined;
+  active++;
+  try {
+    await flushed(socket);
+    // Our own duplicates: Node may close the socket's descriptor while a step runs,
+    // and its number may be reused at once; the duplicate keeps pointing at this socket.
+    const outCopy = duplicate(out);
+    let fileCopy: number;
+    try {
+      fileCopy = duplicate(fd);
+    } catch (err) {
+      closeSync(outCopy);
+      throw err;
+    }
+    try {
+      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT));
+    } finally {
+      closeSync(outCopy);
+      closeSync(fileCopy);
+    }
+  } finally {
+    active--;
+  }
+}
+
+async function sendAll(
+  out: number,
+  file: number,
+  res: ServerResponse,
+  limit: number,
+): Promise<KernelSent | undefined> {
+  let sent = 0;
+  for (;;) {
+    const result = await step(out, file, limit - sent);
+    sent += result.sent;
+    if (result.errno !== 0) {
+      const code = getSystemErrorName(-result.errno);
+      if (sent === 0 && (code === "EINVAL" || code === "ENOSYS")) return undefined;
+      if (DISCONNECTS.has(code) || res.destroyed) {
+        throw streamDestroyedError("the client connection");
+      }
+      throw errnoError(result.errno, "sendfile");
+    }
+    if (result.eof || sent >= limit) return { sent, ended: result.eof };
+    if (res.destroyed) throw streamDestroyedError("the client connection");
+  }
+}

@@ -38,6 +38,11 @@ export interface RequestHandlerServer {
     readonly quiet: boolean;
   };
   getApp(): WSGIApplication | undefined;
+  /**
+   * Whether responses are ended after the other requests of their turn of the
+   * event loop (`ServerHandler.deferEnd`); absent: no.
+   */
+  readonly deferEnds?: boolean;
 }
 
 // Python's BaseHTTPRequestHandler._control_char_table: C0, DEL and C1 as \xNN,
@@ -164,6 +169,7 @@ export class WSGIRequestHandler {
       handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
     }
     handler.requestHandler = this;
+    handler.deferEnd = this.server.deferEnds === true;
     try {
       await handler.run(this.server.getApp() as WSGIApplication);
     } finally {
@@ -174,7 +180,7 @@ export class WSGIRequestHandler {
       const socket = this.request.socket;
       // Whatever the application wrote goes out first.
       if (!socket.destroyed) socket.end(() => socket.destroy());
-    } else if (!res.writableEnded) {
+    } else if (!handler.ended && !res.writableEnded) {
       this.closeConnection = true;
     }
   }

@@ -23,6 +23,7 @@ import type {
   WriteCallable,
   WSGIEnvironment,
 } from "../types.js";
+import { endAfterTurn } from "./end-batch.js";
 
 /** The package's version, read through its own name so it is right from `src/` and `build/`. */
 const VERSION = (createRequire(import.meta.url)("wsgiref/package.json") as { version: string })
@@ -124,6 +125,13 @@ export class ServerHandler extends SimpleHandler {
   override serverSoftware: string | undefined = softwareVersion;
   /** The status line comes from Node, which always speaks HTTP/1.1. */
   override httpVersion = "1.1";
+  /**
+   * End the response after the other requests of this turn of the event loop
+   * have been handled, rather than at once (see `end-batch.ts`): set by
+   * `WSGIRequestHandler` under `serveForever()`. Off by default, so that a
+   * response is ended when `run()` resolves.
+   */
+  deferEnd = false;
   /** Where `close()` logs the request; set by `WSGIRequestHandler.handle()`. */
   requestHandler: RequestLogger | undefined = undefined;
   /** The response written to (also `stdout`). */
@@ -165,6 +173,11 @@ export class ServerHandler extends SimpleHandler {
     markOwned = (handler) => {
       handler.#ownsBaseEnv = true;
     };
+  }
+
+  /** Whether the response is ended, or its end queued (`deferEnd`). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Whether the application took the connection over (`wsgiref.connection`). */
@@ -437,7 +450,10 @@ export class ServerHandler extends SimpleHandler {
       return;
     }
     const last = this.#takeLast();
-    if (last === undefined) res.end();
+    // Not a response after which Node closes the connection (Node's `_last`):
+    // the server reads that from the socket once this returns.
+    if (this.deferEnd && (res as { _last?: boolean })._last !== true) endAfterTurn(res, last);
+    else if (last === undefined) res.end();
     else res.end(last);
   }
 

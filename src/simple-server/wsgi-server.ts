@@ -22,6 +22,7 @@ import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import type { WSGIApplication, WSGIEnvironment } from "../types.js";
 import { clientErrorStatus, refuseConnection, refusedRequestLine } from "./client-errors.js";
+import { endQueued } from "./end-batch.js";
 import {
   checkingInterval,
   type ResolvedServerOptions,
@@ -162,6 +163,16 @@ export class WSGIServer {
     server.on("clientError", this.#onClientError);
     server.on("connect", this.#onConnect);
     this.httpServer = server;
+  }
+
+  /**
+   * Whether responses are ended together once the requests of a turn of the
+   * event loop have been handled (see `end-batch.ts`): while `serveForever()`
+   * runs. `handleRequest()` ends its one response at once, so that it is out
+   * when the promise resolves.
+   */
+  get deferEnds(): boolean {
+    return this.#mode === FOREVER;
   }
 
   /** Whether `wsgi.multiprocess` is true: more than one worker. */
@@ -403,6 +414,9 @@ export class WSGIServer {
 
   #endServing(): void {
     this.#mode = IDLE;
+    // Responses queued to end with their turn go out now: before serveForever()
+    // resolves, and before serverClose() closes their connections.
+    endQueued();
     this.#foreverDone?.();
     this.#foreverDone = undefined;
     this.#oneDone?.();

@@ -4,6 +4,9 @@
  * when WSGIServer uses it (serveForever) and when it does not (handleRequest, a
  * response after which the connection closes), with every queued response out
  * before the server closes its connections.
+ *
+ * The queue's state carries from one test to the next (one process per file), so
+ * the tests run in order and each says what the turn before it left.
  */
 
 import assert from "node:assert/strict";
@@ -55,42 +58,123 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * A plain node:http server that holds each response until `count` have arrived,
+ * then gives them all to `onAll` in the listener of the last: one turn.
+ */
+async function holdingServer(
+  count: number,
+  onAll: (held: ServerResponse[]) => void,
+): Promise<{ server: Server; port: number; held: ServerResponse[] }> {
+  const held: ServerResponse[] = [];
+  const { server, port } = await plainServer((_req, res) => {
+    res.writeHead(200, { "Content-Length": "1" });
+    held.push(res);
+    if (held.length === count) onAll(held);
+  });
+  return { server, port, held };
+}
+
+/** Fetch the paths one after another's arrival, so they reach the server in order. */
+async function fetchInOrder(
+  port: number,
+  held: ServerResponse[],
+  paths: Array<[string, string]>,
+): Promise<Buffer[]> {
+  const fetches: Array<Promise<Buffer>> = [];
+  for (const [i, [path, until]] of paths.entries()) {
+    fetches.push(fetchUntil(port, path, until));
+    if (i < paths.length - 1) {
+      while (held.length <= i) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return Promise.all(fetches);
+}
+
+/**
+ * Give endAfterTurn() one turn with a single response, so that the next turn
+ * starts as after a quiet one: its first response ends at once.
+ */
+async function loneTurn(): Promise<void> {
+  const { server, port } = await plainServer((_req, res) => {
+    res.writeHead(200, { "Content-Length": "0" });
+    endAfterTurn(res, undefined);
+  });
+  try {
+    await fetchUntil(port, "/", "\r\n\r\n");
+    // The check phase of that turn has run once the next one's has.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    await closeServer(server);
+  }
+}
+
 describe("endAfterTurn", () => {
-  it("ends the response in the check phase of the same turn, with its last chunk", async () => {
-    const states: Array<[string, boolean, number]> = [];
-    const { server, port } = await plainServer((_req, res) => {
-      res.writeHead(200, { "Content-Length": "5" });
-      endAfterTurn(res, Buffer.from("hello"));
-      states.push(["queued", res.writableEnded, queuedEnds()]);
-      setImmediate(() => states.push(["next check", res.writableEnded, queuedEnds()]));
+  it("ends the first response of a turn at once and queues the second until the check phase", async () => {
+    const states: Array<[string, boolean, boolean, number]> = [];
+    const { server, port, held } = await holdingServer(2, ([a, b]) => {
+      endAfterTurn(a as ServerResponse, Buffer.from("0"));
+      endAfterTurn(b as ServerResponse, Buffer.from("1"));
+      states.push([
+        "both given",
+        a?.writableEnded === true,
+        b?.writableEnded === true,
+        queuedEnds(),
+      ]);
+      setImmediate(() =>
+        states.push(["check", a?.writableEnded === true, b?.writableEnded === true, queuedEnds()]),
+      );
     });
     try {
-      const [response] = parseResponses(
-        await exchange(port, request("GET", "/", ["Connection: close"])),
+      const bodies = await fetchInOrder(port, held, [
+        ["/a", "\r\n\r\n0"],
+        ["/b", "\r\n\r\n1"],
+      ]);
+      assert.deepEqual(
+        bodies.map((bytes) => parseResponses(bytes)[0]?.body.toString()),
+        ["0", "1"],
       );
-      assert.equal(response?.body.toString(), "hello");
       assert.deepEqual(states, [
-        ["queued", false, 1],
-        ["next check", true, 0],
+        ["both given", true, false, 1],
+        ["check", true, true, 0],
       ]);
     } finally {
       await closeServer(server);
     }
   });
 
-  it("ends a response queued without a chunk, and skips one destroyed meanwhile", async () => {
-    const { server, port } = await plainServer((req, res) => {
+  it("after a turn that ended two, queues even a lone response; after that one, ends at once", async () => {
+    const states: boolean[] = [];
+    const { server, port } = await plainServer((_req, res) => {
       res.writeHead(200, { "Content-Length": "0" });
       endAfterTurn(res, undefined);
-      if (req.url === "/destroyed") res.destroy();
+      states.push(res.writableEnded);
     });
     try {
-      const [empty] = parseResponses(
-        await exchange(port, request("GET", "/", ["Connection: close"])),
-      );
-      assert.equal(empty?.status, 200);
-      const cut = await exchange(port, request("GET", "/destroyed", ["Connection: close"]));
-      assert.equal(cut.length, 0);
+      for (const path of ["/c", "/d"]) {
+        const [response] = parseResponses(await fetchUntil(port, path, "\r\n\r\n"));
+        assert.equal(response?.status, 200);
+      }
+      assert.deepEqual(states, [false, true]);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("skips a queued response destroyed before its turn ends", async () => {
+    const { server, port, held } = await holdingServer(2, ([a, b]) => {
+      endAfterTurn(a as ServerResponse, Buffer.from("0"));
+      endAfterTurn(b as ServerResponse, Buffer.from("1"));
+      assert.equal(queuedEnds(), 1);
+      b?.destroy();
+    });
+    try {
+      const [first, second] = await fetchInOrder(port, held, [
+        ["/a", "\r\n\r\n0"],
+        ["/b", "\r\n\r\n1"],
+      ]);
+      assert.equal(parseResponses(first as Buffer)[0]?.body.toString(), "0");
+      assert.equal(second?.length, 0);
       assert.equal(queuedEnds(), 0);
     } finally {
       await closeServer(server);
@@ -98,32 +182,31 @@ describe("endAfterTurn", () => {
   });
 
   it("endQueued() ends everything queued at once, in order", async () => {
-    const ended: string[] = [];
-    const held: ServerResponse[] = [];
-    const { server, port } = await plainServer((req, res) => {
-      res.writeHead(200, { "Content-Length": "1" });
-      res.once("finish", () => ended.push(req.url ?? ""));
-      held.push(res);
-      if (held.length < 2) return;
-      // Both responses queued, then ended before the turn is over.
-      for (const [i, queued] of held.entries()) endAfterTurn(queued, Buffer.from(String(i)));
+    const ended: number[] = [];
+    const { server, port, held } = await holdingServer(2, (responses) => {
+      // The turn before ended two: both are queued, then ended before the turn is over.
+      for (const [i, res] of responses.entries()) {
+        res.once("finish", () => ended.push(i));
+        endAfterTurn(res, Buffer.from(String(i)));
+      }
+      assert.equal(queuedEnds(), 2);
       endQueued();
       assert.deepEqual(
-        held.map((r) => r.writableEnded),
+        responses.map((res) => res.writableEnded),
         [true, true],
       );
       assert.equal(queuedEnds(), 0);
     });
     try {
-      const first = fetchUntil(port, "/a", "\r\n\r\n0");
-      // The second request only once the first has reached the server.
-      while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      const second = fetchUntil(port, "/b", "\r\n\r\n1");
-      const bodies = (await Promise.all([first, second])).map((bytes) =>
-        parseResponses(bytes)[0]?.body.toString(),
+      const bodies = await fetchInOrder(port, held, [
+        ["/a", "\r\n\r\n0"],
+        ["/b", "\r\n\r\n1"],
+      ]);
+      assert.deepEqual(
+        bodies.map((bytes) => parseResponses(bytes)[0]?.body.toString()),
+        ["0", "1"],
       );
-      assert.deepEqual(bodies, ["0", "1"]);
-      assert.deepEqual(ended, ["/a", "/b"]);
+      assert.deepEqual(ended, [0, 1]);
     } finally {
       await closeServer(server);
     }
@@ -132,20 +215,34 @@ describe("endAfterTurn", () => {
 
 describe("ServerHandler.deferEnd", () => {
   for (const deferEnd of [false, true]) {
-    it(`${deferEnd ? "queues the end" : "ends the response"} when run() resolves (deferEnd ${deferEnd})`, async () => {
+    it(`${deferEnd ? "queues the end of the second response of a turn" : "ends each response"} by the time run() resolves (deferEnd ${deferEnd})`, async () => {
       const seen: Array<[boolean, boolean]> = [];
+      const handlers: ServerHandler[] = [];
+      await loneTurn();
       const { server, port } = await plainServer((req, res) => {
         const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
           REQUEST_METHOD: req.method,
           PATH_INFO: req.url,
         });
         handler.deferEnd = deferEnd;
-        void handler.run(hello).then(() => seen.push([handler.ended, res.writableEnded]));
+        handlers.push(handler);
+        if (handlers.length < 2) return;
+        for (const each of handlers) {
+          void each.run(hello).then(() => seen.push([each.ended, each.response.writableEnded]));
+        }
       });
       try {
-        const received = await fetchUntil(port, "/", "hello");
-        assert.equal(parseResponses(received)[0]?.body.toString(), "hello");
-        assert.deepEqual(seen, [[true, !deferEnd]]);
+        const first = fetchUntil(port, "/a", "hello");
+        while (handlers.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        const received = await Promise.all([first, fetchUntil(port, "/b", "hello")]);
+        for (const bytes of received) {
+          assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
+        }
+        // The turn before this one ended one response (or none): the first goes at once.
+        assert.deepEqual(seen, [
+          [true, true],
+          [true, !deferEnd],
+        ]);
       } finally {
         await closeServer(server);
       }
@@ -154,40 +251,83 @@ describe("ServerHandler.deferEnd", () => {
 });
 
 /** A request handler that records, as each request is logged, how many ends are queued. */
-function recordingHandler(queuedAtLog: number[]): typeof WSGIRequestHandler {
+function recordingHandler(queuedAtLog: Array<[string, number]>): typeof WSGIRequestHandler {
   return class extends WSGIRequestHandler {
     override logRequest(code?: number | string, size?: number | string): void {
-      queuedAtLog.push(queuedEnds());
+      queuedAtLog.push([this.path, queuedEnds()]);
       super.logRequest(code, size);
     }
   };
 }
 
+/**
+ * An application whose `/slow` answers only once `/fast` has come, so that both
+ * end in the turn of `/fast`: `/fast` first, then `/slow`. `onFast` runs in
+ * `/fast`; `slowArrived` resolves once `/slow` has reached the application.
+ */
+function slowAndFast(onFast: () => void = () => undefined): {
+  app: WSGIApplication;
+  slowArrived: Promise<void>;
+} {
+  let arrived: (() => void) | undefined;
+  const slowArrived = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let fastCame: (() => void) | undefined;
+  const fast = new Promise<void>((resolve) => {
+    fastCame = resolve;
+  });
+  const app: WSGIApplication = (environ, startResponse) => {
+    if (environ.PATH_INFO === "/slow") {
+      arrived?.();
+      return fast.then(() => hello(environ, startResponse));
+    }
+    onFast();
+    fastCame?.();
+    return hello(environ, startResponse);
+  };
+  return { app, slowArrived };
+}
+
 describe("WSGIServer and ends with the turn", () => {
-  it("queues the end of a kept-alive response under serveForever(), not one that closes", async () => {
-    const queuedAtLog: number[] = [];
-    const running = await serve(hello, {}, recordingHandler(queuedAtLog));
+  it("queues the second end of a turn under serveForever(), never one after which the connection closes", async () => {
+    const queuedAtLog: Array<[string, number]> = [];
+    const { app, slowArrived } = slowAndFast();
+    await loneTurn();
+    const running = await serve(app, {}, recordingHandler(queuedAtLog));
     try {
       assert.equal(running.httpd.deferEnds, true);
-      const received = await exchange(
-        running.port,
-        request("GET", "/1") + request("GET", "/2") + request("GET", "/3", ["Connection: close"]),
-      );
-      assert.deepEqual(
-        parseResponses(received).map((r) => r.body.toString()),
-        ["hello", "hello", "hello"],
-      );
-      const old = await exchange(running.port, request("GET", "/4", [], "", "HTTP/1.0"));
-      assert.equal(parseResponses(old)[0]?.body.toString(), "hello");
-      // Logged in close(), after the end: queued for the kept-alive ones only.
-      assert.deepEqual(queuedAtLog, [1, 1, 0, 0]);
+      const slow = fetchUntil(running.port, "/slow", "hello");
+      await slowArrived;
+      const fast = fetchUntil(running.port, "/fast", "hello");
+      for (const bytes of await Promise.all([slow, fast])) {
+        assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
+      }
+      // The turn before ended two: a lone kept-alive response is queued, one that
+      // closes its connection is not; the next lone one goes at once.
+      const closing = await exchange(running.port, request("GET", "/close", ["Connection: close"]));
+      const old = await exchange(running.port, request("GET", "/old", [], "", "HTTP/1.0"));
+      for (const bytes of [closing, old]) {
+        assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
+      }
+      await fetchUntil(running.port, "/kept", "hello");
+      await fetchUntil(running.port, "/next", "hello");
+      // Logged in close(), after the end was given.
+      assert.deepEqual(queuedAtLog, [
+        ["/fast", 0],
+        ["/slow", 1],
+        ["/close", 0],
+        ["/old", 0],
+        ["/kept", 1],
+        ["/next", 0],
+      ]);
     } finally {
       await running.close();
     }
   });
 
   it("ends the response of handleRequest() before its promise resolves", async () => {
-    const queuedAtLog: number[] = [];
+    const queuedAtLog: Array<[string, number]> = [];
     const httpd = await makeServer(
       "127.0.0.1",
       0,
@@ -202,7 +342,7 @@ describe("WSGIServer and ends with the turn", () => {
       assert.equal(httpd.deferEnds, false);
       const received = exchange(httpd.serverAddress[1], request("GET", "/"));
       await httpd.handleRequest();
-      assert.deepEqual(queuedAtLog, [0]);
+      assert.deepEqual(queuedAtLog, [["/", 0]]);
       assert.equal(queuedEnds(), 0);
       // The response is out; the kept-alive connection closes with the server.
       await httpd.serverClose();
@@ -215,21 +355,26 @@ describe("WSGIServer and ends with the turn", () => {
   it("sends a queued response before serverClose() closes its connection", async () => {
     let running: Awaited<ReturnType<typeof serve>> | undefined;
     let closing: Promise<void> | undefined;
-    const app: WSGIApplication = (environ, startResponse) => {
-      // The server closes while this request is handled: its end is queued, and
-      // must still go out before closeAllConnections().
+    // The server closes in /fast: /slow's end is queued after it, and must still
+    // go out before closeAllConnections().
+    const { app, slowArrived } = slowAndFast(() => {
       closing = running?.httpd.serverClose();
-      return hello(environ, startResponse);
-    };
-    const queuedAtLog: number[] = [];
+    });
+    const queuedAtLog: Array<[string, number]> = [];
+    await loneTurn();
     running = await serve(app, {}, recordingHandler(queuedAtLog));
-    const received = await exchange(running.port, request("GET", "/"));
+    const slow = fetchUntil(running.port, "/slow", "hello");
+    await slowArrived;
+    const fast = fetchUntil(running.port, "/fast", "hello");
+    for (const bytes of await Promise.all([slow, fast])) {
+      assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
+    }
     await closing;
     await running.served;
-    const [response] = parseResponses(received);
-    assert.equal(response?.status, 200);
-    assert.equal(response?.body.toString(), "hello");
-    assert.deepEqual(queuedAtLog, [1]);
+    assert.deepEqual(queuedAtLog, [
+      ["/fast", 0],
+      ["/slow", 1],
+    ]);
     assert.equal(running.httpd.deferEnds, false);
   });
 });

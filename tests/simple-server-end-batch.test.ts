@@ -250,6 +250,97 @@ describe("ServerHandler.deferEnd", () => {
   }
 });
 
+describe("ServerHandler.deferEnd and an iterated body", () => {
+  /** A generator body of `text`, with its Content-Length. */
+  const generated: WSGIApplication = (_environ, startResponse) => {
+    startResponse("200 OK", [["Content-Length", "5"]]);
+    return (function* () {
+      yield Buffer.from("hel");
+      yield Buffer.from("lo");
+    })();
+  };
+
+  it("holds the chunk that completes the Content-Length back for the end", async () => {
+    const seen: Array<[number, number]> = [];
+    const handlers: Array<{ request: IncomingMessage; run(app: WSGIApplication): Promise<void> }> =
+      [];
+    await loneTurn();
+    const { server, port } = await plainServer((req, res) => {
+      const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
+        REQUEST_METHOD: req.method,
+        PATH_INFO: req.url,
+      });
+      handler.deferEnd = true;
+      handlers.push({ request: req, run: (app) => handler.run(app) });
+      if (handlers.length < 2) return;
+      for (const each of handlers) {
+        void each.run(generated).then(() => {
+          // What reached the socket when run() resolved, and what waits to end.
+          seen.push([each.request.socket.bytesWritten, queuedEnds()]);
+        });
+      }
+    });
+    try {
+      const first = fetchUntil(port, "/a", "hello");
+      while (handlers.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const received = await Promise.all([first, fetchUntil(port, "/b", "hello")]);
+      for (const bytes of received) {
+        assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
+      }
+      // When both runs have resolved, the first has gone out whole (ended at
+      // once, its last chunk with it); the second has written all but "lo",
+      // which waits with its end.
+      const lengths = received.map((bytes) => bytes.length);
+      assert.deepEqual(seen, [
+        [lengths[0], 1],
+        [(lengths[1] ?? 0) - 2, 1],
+      ]);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("sends the held chunk when the turn ends, while the body is still finishing", async () => {
+    let finish: (() => void) | undefined;
+    const finishing = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let closed = false;
+    const slowToFinish: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Length", "5"]]);
+      return {
+        async *[Symbol.asyncIterator]() {
+          yield Buffer.from("hello");
+          // Done only once the client has the whole body.
+          await finishing;
+        },
+        close() {
+          closed = true;
+        },
+      };
+    };
+    let run: Promise<void> | undefined;
+    const { server, port } = await plainServer((req, res) => {
+      const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
+        REQUEST_METHOD: req.method,
+        PATH_INFO: req.url,
+      });
+      handler.deferEnd = true;
+      run = handler.run(slowToFinish);
+    });
+    try {
+      const received = await fetchUntil(port, "/", "hello");
+      assert.equal(parseResponses(received)[0]?.body.toString(), "hello");
+      assert.equal(closed, false, "the body is still finishing");
+      finish?.();
+      await run;
+      assert.equal(closed, true);
+    } finally {
+      await closeServer(server);
+    }
+  });
+});
+
 /** A request handler that records, as each request is logged, how many ends are queued. */
 function recordingHandler(queuedAtLog: Array<[string, number]>): typeof WSGIRequestHandler {
   return class extends WSGIRequestHandler {

@@ -23,6 +23,7 @@ let queued: Array<ServerResponse | Uint8Array | undefined> = [];
 let endsThisTurn = 0;
 let endsLastTurn = 0;
 let turnWatched = false;
+let releases: Array<() => void> = [];
 
 /**
  * End `res` (with `last` as its final chunk, if given) now, or once the current
@@ -34,10 +35,7 @@ let turnWatched = false;
  */
 export function endAfterTurn(res: ServerResponse, last: Uint8Array | undefined): void {
   endsThisTurn += 1;
-  if (!turnWatched) {
-    turnWatched = true;
-    setImmediate(endTurn);
-  }
+  watchTurn();
   if (endsThisTurn === 1 && endsLastTurn < 2) {
     end(res, last);
     return;
@@ -46,10 +44,26 @@ export function endAfterTurn(res: ServerResponse, last: Uint8Array | undefined):
 }
 
 /**
- * End every queued response now, in the order queued. Called by the check phase,
+ * Run `release` at the end of the current turn (or at `endQueued()`): for a
+ * response that holds its last chunk back for `endAfterTurn()`, to send the
+ * chunk after all if the response has not ended by then (an asynchronous body
+ * still finishing), so that no byte waits past its turn.
+ */
+export function releaseAfterTurn(release: () => void): void {
+  releases.push(release);
+  watchTurn();
+}
+
+/**
+ * End every queued response now, in the order queued, after running the releases. Called by the check phase,
  * and by the server before it closes connections, so that nothing queued is lost.
  */
 export function endQueued(): void {
+  if (releases.length > 0) {
+    const due = releases;
+    releases = [];
+    for (const release of due) release();
+  }
   if (queued.length === 0) return;
   const batch = queued;
   queued = [];
@@ -67,6 +81,12 @@ export function queuedEnds(): number {
 function end(res: ServerResponse, last: Uint8Array | undefined): void {
   if (last === undefined) res.end();
   else res.end(last);
+}
+
+function watchTurn(): void {
+  if (turnWatched) return;
+  turnWatched = true;
+  setImmediate(endTurn);
 }
 
 function endTurn(): void {

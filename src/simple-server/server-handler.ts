@@ -23,7 +23,7 @@ import type {
   WriteCallable,
   WSGIEnvironment,
 } from "../types.js";
-import { endAfterTurn } from "./end-batch.js";
+import { endAfterTurn, releaseAfterTurn } from "./end-batch.js";
 
 /** The package's version, read through its own name so it is right from `src/` and `build/`. */
 const VERSION = (createRequire(import.meta.url)("wsgiref/package.json") as { version: string })
@@ -316,6 +316,22 @@ export class ServerHandler extends SimpleHandler {
         this.#last = chunk;
         return;
       }
+    } else if (
+      this.deferEnd &&
+      this.#declared > 0 &&
+      this.#written === this.#declared &&
+      chunk.length > 0 &&
+      result !== undefined &&
+      !this.resultIsFile() &&
+      !this.response.destroyed
+    ) {
+      // A body iterated (not the write() callable's output) whose chunk completes
+      // the Content-Length: that chunk is the body's last, and goes out with the
+      // end, batched as an array's last chunk is; at the latest when the turn
+      // ends, if the body is still finishing then.
+      this.#last = chunk;
+      releaseAfterTurn(() => this.#releaseLast());
+      return;
     }
     return super._write(chunk);
   }
@@ -455,6 +471,12 @@ export class ServerHandler extends SimpleHandler {
     if (this.deferEnd && (res as { _last?: boolean })._last !== true) endAfterTurn(res, last);
     else if (last === undefined) res.end();
     else res.end(last);
+  }
+
+  /** Send the held-back last chunk, if the response has not ended with it. */
+  #releaseLast(): void {
+    const last = this.#takeLast();
+    if (last !== undefined && !this.response.destroyed) this.response.write(last);
   }
 
   /** The held-back last chunk, if any, now to be sent. */

@@ -68,6 +68,17 @@ export const SERVERS: readonly ServerSpec[] = [
     ready: LISTENING,
   },
   {
+    id: "raw-batched",
+    label: "node:http (raw), ends batched",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/raw-http.js", "the raw node:http server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/raw-http.js"), "--batched"],
+    ],
+    ready: LISTENING,
+  },
+  {
     id: "ours",
     label: "wsgiref (this package)",
     multiProcess: false,

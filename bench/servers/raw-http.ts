@@ -2,14 +2,15 @@
  * Baseline server: one `node:http` process on 127.0.0.1, a free port, the
  * benchmark routes. Prints `listening 127.0.0.1:PORT` once bound; SIGTERM closes it.
  *
- * Run: `node build/bench/servers/raw-http.js`.
+ * Run: `node build/bench/servers/raw-http.js [--batched]`.
  */
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rawListener } from "./raw-listener.js";
+import { batchedRawListener, rawListener } from "./raw-listener.js";
 
-const server = createServer(rawListener);
+// --batched: responses ended with their turn, as our server ends them.
+const server = createServer(process.argv.includes("--batched") ? batchedRawListener : rawListener);
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`listening 127.0.0.1:${port}\n`);

@@ -1,24 +1,40 @@
 /**
  * The baseline: a plain `node:http` request listener answering the benchmark's
- * routes with the same bytes as the WSGI app, and nothing else.
+ * routes with the same bytes as the WSGI app, and nothing else; and the same
+ * listener ending its responses as our server does under `serveForever()`
+ * (`endAfterTurn`, src/simple-server/end-batch.ts), so that the gain of ending
+ * responses with their turn can be told apart from the cost of the gateway.
  */
 
 import { createReadStream, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
+import { endAfterTurn } from "../../src/simple-server/end-batch.js";
 import { benchFile, HELLO, ONE_MIB } from "./payloads.js";
 
+/** How a response with a body in memory is ended. */
+type End = (res: ServerResponse, body: Buffer) => void;
+
 /** Answer one request, as directly as `node:http` allows. */
-export function rawListener(req: IncomingMessage, res: ServerResponse): void {
+export const rawListener = listenerEndingBy((res, body) => res.end(body));
+
+/** `rawListener`, its in-memory bodies ended with their turn of the event loop. */
+export const batchedRawListener = listenerEndingBy(endAfterTurn);
+
+function listenerEndingBy(end: End): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => answer(req, res, end);
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, end: End): void {
   if (req.method === "GET" && req.url === "/") {
     res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": HELLO.length });
-    res.end(HELLO);
+    end(res, HELLO);
   } else if (req.method === "GET" && req.url === "/1m") {
     res.writeHead(200, {
       "Content-Type": "application/octet-stream",
       "Content-Length": ONE_MIB.length,
     });
-    res.end(ONE_MIB);
+    end(res, ONE_MIB);
   } else if (req.method === "GET" && req.url === "/file") {
     const path = benchFile();
     res.writeHead(200, {

@@ -2,17 +2,18 @@
  * Responses ended together: `WSGIServer.serveForever()` ends the responses of
  * one turn of the event loop after Node has delivered every request of that turn
  * (`setImmediate`: the check phase, right after the poll phase), not one by one
- * between them.
+ * between them; only the first of a turn after a quiet one goes out at once.
  *
  * Why: each response that reaches a client on the same host (a proxy in front,
  * a load generator) may have to wake that client's thread, a cross-CPU interrupt
  * that costs the sending side microseconds of kernel time. Sent in one burst, the
  * responses of a turn find the client awake after the first. On the 2-core
- * benchmark VM this took hello world at 50 connections from 0.73x to 0.82x raw
- * `node:http` and the 1 MiB body from 0.91x to 1.15x (raw with the same batching
- * gains as much: see README "Performance"). Nothing waits past the end of its own
- * turn, and a lone connection's responses do not wait at all: ending in the
- * check phase cost hello world over one connection 3% (0.96x to 0.93x raw).
+ * benchmark VM this took hello world at 50 connections from 0.73-0.77x raw
+ * `node:http` to 0.92-0.98x, and the 1 MiB body from 0.86-0.91x to 1.07x; raw
+ * with the same batching gains as much (README "Performance"). Nothing waits
+ * past the end of its own turn, and a lone connection's responses do not wait at
+ * all: ending every response in the check phase cost hello world over one
+ * connection 0.94x -> 0.82x raw in an A/B run.
  */
 
 import type { ServerResponse } from "node:http";

@@ -417,6 +417,77 @@ describe("WSGIServer and ends with the turn", () => {
     }
   });
 
+  it("ends a queued response at once when a pipelined request waits for its socket", async () => {
+    // Handlers are made in the poll phase of the turn their request arrives in,
+    // not after the queued end of the response before them in the check phase:
+    // a framing error later in the body is then seen by the receiving handler.
+    let checkPhaseRan = false;
+    const madeAfterCheck: Array<[string, boolean]> = [];
+    class Recording extends WSGIRequestHandler {
+      override handle(): Promise<void> {
+        madeAfterCheck.push([this.path, checkPhaseRan]);
+        return super.handle();
+      }
+    }
+    const { app: slowFast, slowArrived } = slowAndFast();
+    const app: WSGIApplication = (environ, startResponse) => {
+      if (environ.PATH_INFO === "/first") {
+        // Queued before the end of /first, so it runs before that end is flushed.
+        setImmediate(() => {
+          checkPhaseRan = true;
+        });
+      }
+      return slowFast(environ, startResponse);
+    };
+    const running = await serve(app, {}, Recording);
+    try {
+      const slow = fetchUntil(running.port, "/slow", "hello");
+      await slowArrived;
+      await Promise.all([slow, fetchUntil(running.port, "/fast", "hello")]);
+      // The turn before ended two: /first's end is queued; /second comes pipelined.
+      const received = await exchange(
+        running.port,
+        request("GET", "/first") + request("GET", "/second", ["Connection: close"]),
+      );
+      assert.deepEqual(
+        parseResponses(received).map((r) => r.body.toString()),
+        ["hello", "hello"],
+      );
+      assert.deepEqual(madeAfterCheck.slice(2), [
+        ["/first", false],
+        ["/second", false],
+      ]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("sends a queued response whole before a refusal of the request after it", async () => {
+    const { app, slowArrived } = slowAndFast();
+    const running = await serve(app);
+    try {
+      const slow = fetchUntil(running.port, "/slow", "hello");
+      await slowArrived;
+      await Promise.all([slow, fetchUntil(running.port, "/fast", "hello")]);
+      // The turn before ended two: /first's end is queued when the malformed
+      // request after it (a bare LF in a field line) is refused, in the same turn.
+      const received = await exchange(
+        running.port,
+        `${request("GET", "/first")}GET /second HTTP/1.1\r\nHost: localhost\r\nX-A: v\n\r\n`,
+      );
+      assert.deepEqual(
+        parseResponses(received).map((r) => [r.status, r.body.toString()]),
+        [
+          [200, "hello"],
+          [400, "Bad Request\n"],
+        ],
+        received.toString("latin1"),
+      );
+    } finally {
+      await running.close();
+    }
+  });
+
   it("ends the response of handleRequest() before its promise resolves", async () => {
     const queuedAtLog: Array<[string, number]> = [];
     const httpd = await makeServer(

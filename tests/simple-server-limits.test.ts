@@ -286,6 +286,22 @@ describe("WSGIServer and hostile requests", () => {
     assert.ok(!seen.includes("/smuggled"), String(seen));
   });
 
+  it("says nothing more after a refusal, not even to a CONNECT pipelined after it", async () => {
+    // HTTP/1.1 without Host: 400, and the connection closes after it.
+    const received = await exchange(
+      server.port,
+      "GET /first HTTP/1.1\r\nH:ost: localhost\r\n\r\n" +
+        "CONNECT /second HTTP/1.1\r\nHost: localhost\r\n\r\n" +
+        request("GET", "/smuggled"),
+    );
+    const responses = parseResponses(received);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [400],
+      received.toString("latin1"),
+    );
+  });
+
   it("answers a request pipelined after a valid chunked body with trailers", async () => {
     const received = await exchange(
       server.port,

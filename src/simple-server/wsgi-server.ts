@@ -366,6 +366,15 @@ export class WSGIServer {
       // A response waits for the one before it on its connection to be sent; the
       // handler starts once it is next, so whatever it writes (the socket too,
       // once taken over) comes after.
+      if (res.socket === null) {
+        // The response before it may be queued to end with the turn: end it now,
+        // so that this one is given the socket (and its handler receives the body)
+        // before Node reads more of the connection. A framing error in the body
+        // is then reported to the receiving handler, which answers it; left to the
+        // check phase, the error came first and the handler later waited for a
+        // body that never ended (found by the network fuzzer).
+        endQueued();
+      }
       if (res.socket === null && !(await whenAssigned(req, res))) {
         state.closed = true;
       } else {
@@ -448,6 +457,10 @@ export class WSGIServer {
     if (state.closed || code === "HPE_CLOSED_CONNECTION") return;
     state.closed = true;
     state.queue.length = 0;
+    // Responses queued to end with the turn go out before anything is written
+    // straight to the socket, never after it (found by the network fuzzer: a
+    // 400 inside the chunked response before it).
+    endQueued();
     if (isDisconnect(err) || !socket.writable) {
       socket.destroy();
       return;
@@ -473,9 +486,22 @@ export class WSGIServer {
 
   readonly #onConnect = (req: IncomingMessage, socket: Duplex): void => {
     // CONNECT asks for a tunnel; a WSGI server has none to offer (RFC 9110 §15.6.2).
-    stateOf(socket).closed = true;
-    refuseConnection(socket, 501);
-    this.#logRefusal(socket, 501, undefined, req);
+    const state = stateOf(socket);
+    const closed = state.closed;
+    state.closed = true;
+    state.queue.length = 0;
+    endQueued();
+    const current = state.current;
+    // After a refusal, or a response that closes the connection, nothing more is
+    // said on it (found by the network fuzzer: a 501 after a 400).
+    if (closed || (current !== undefined && !current.shouldKeepAlive)) return;
+    const refuse = (): void => {
+      refuseConnection(socket, 501);
+      this.#logRefusal(socket, 501, undefined, req);
+    };
+    // Answer after the response in progress, never inside it.
+    if (current === undefined || current.writableFinished) refuse();
+    else current.once("close", refuse);
   };
 
   /**

@@ -286,6 +286,25 @@ describe("WSGIServer and hostile requests", () => {
     assert.ok(!seen.includes("/smuggled"), String(seen));
   });
 
+  it("closes the connection after an upgrade it does not offer, whatever follows later", async () => {
+    // Found by the network fuzzer: bytes after the head of an upgrade request were
+    // dropped with the read they came in, and the next read served as requests.
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write(
+      "GET /upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n4\r\ndata\r\n0\r\n\r\n",
+    );
+    await once(socket, "data");
+    socket.on("error", () => undefined);
+    if (!socket.destroyed) socket.end(SMUGGLED);
+    const responses = parseResponses(await received);
+    assert.deepEqual(
+      responses.map((r) => [r.status, header(r, "Connection")]),
+      [[200, "close"]],
+    );
+    assert.ok(!seen.includes("/smuggled"), String(seen));
+  });
+
   it("says nothing more after a refusal, not even to a CONNECT pipelined after it", async () => {
     // HTTP/1.1 without Host: 400, and the connection closes after it.
     const received = await exchange(

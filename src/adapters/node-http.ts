@@ -47,6 +47,11 @@ export interface RequestFacts {
   expectContinue: boolean;
   /** The `Expect` values, joined with `, ` as Node joins them; undefined if none. */
   expect: string | undefined;
+  /**
+   * Whether it asks to upgrade the protocol, as llhttp reads it: an `Upgrade`
+   * field and `upgrade` among the `Connection` options.
+   */
+  upgrade: boolean;
 }
 
 // RFC 9112 §3.2 and RFC 3986 §3.2.2: Host = uri-host [ ":" port ], where uri-host is
@@ -63,6 +68,9 @@ const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/g;
 
+// RFC 9110 §7.6.1: Connection = #connection-option; "upgrade" among them.
+const CONNECTION_UPGRADE = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
+
 /** Read the header fields that decide whether and how a request is served. */
 export function requestFacts(req: IncomingMessage): RequestFacts {
   const raw = req.rawHeaders;
@@ -73,7 +81,10 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
     transferEncoding: undefined,
     expectContinue: false,
     expect: undefined,
+    upgrade: false,
   };
+  let upgradeField = false;
+  let connectionUpgrade = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     // Compare lengths first, so most names are never compared at all.
@@ -91,6 +102,14 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
           facts.expectContinue = EXPECT_CONTINUE.test(facts.expect);
         }
         break;
+      case 7:
+        if (equalsFolded(name, "upgrade")) upgradeField = true;
+        break;
+      case 10:
+        if (equalsFolded(name, "connection")) {
+          connectionUpgrade ||= CONNECTION_UPGRADE.test(raw[i + 1] as string);
+        }
+        break;
       case 14:
         if (equalsFolded(name, "content-length")) facts.contentLength = raw[i + 1];
         break;
@@ -103,6 +122,7 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
         break;
     }
   }
+  facts.upgrade = upgradeField && connectionUpgrade;
   return facts;
 }
 

@@ -201,6 +201,14 @@ export class WSGIRequestHandler {
       this.sendError(status);
       return false;
     }
+    if (facts.upgrade) {
+      // No upgrade is offered (RFC 9110 §7.8 lets a server ignore it), but llhttp
+      // read the request as one: Node then drops what else came in the same read
+      // and goes on with what comes next, framing bytes no peer would take for a
+      // request (found by the network fuzzer). Answer it, then close.
+      this.closeConnection = true;
+      this.response.shouldKeepAlive = false;
+    }
     return true;
   }
 

@@ -171,7 +171,21 @@ describe("requestFacts", () => {
       transferEncoding: "gzip,chunked",
       expectContinue: true,
       expect: "100-Continue",
+      upgrade: false,
     });
+  });
+
+  it("reads an upgrade as llhttp does: an Upgrade field and the upgrade connection option", () => {
+    const upgrade = (headers: string[]): boolean => requestFacts(fakeRequest(headers)).upgrade;
+    assert.equal(upgrade(["Connection", "Upgrade", "Upgrade", "h2c"]), true);
+    assert.equal(upgrade(["connection", "keep-alive, upgrade", "UPGRADE", "websocket"]), true);
+    assert.equal(
+      upgrade(["Connection", "keep-alive", "Connection", " upgrade ", "Upgrade", "x"]),
+      true,
+    );
+    assert.equal(upgrade(["Upgrade", "h2c"]), false);
+    assert.equal(upgrade(["Connection", "Upgrade"]), false);
+    assert.equal(upgrade(["Connection", "upgraded", "Upgrade", "h2c"]), false);
   });
 });
 

@@ -56,8 +56,9 @@ export function releaseAfterTurn(release: () => void): void {
 }
 
 /**
- * End every queued response now, in the order queued, after running the releases. Called by the check phase,
- * and by the server before it closes connections, so that nothing queued is lost.
+ * End every queued response now, in the order queued, after running the
+ * releases. Called by the check phase, and by the server before it writes to or
+ * closes connections, so that nothing queued is lost or overtaken.
  */
 export function endQueued(): void {
   if (releases.length > 0) {

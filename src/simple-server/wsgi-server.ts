@@ -59,6 +59,32 @@ class ConnectionState {
   current: ServerResponse | undefined = undefined;
 }
 
+/**
+ * Serve nothing more on the connection: what is pipelined is dropped, and the
+ * responses queued to end with the turn go out now, before anything is written
+ * straight to the socket, never after it (found by the network fuzzer: a 400
+ * inside the chunked response before it).
+ */
+function stopServing(state: ConnectionState): void {
+  state.closed = true;
+  state.queue.length = 0;
+  endQueued();
+}
+
+/**
+ * Run `refuse` (an answer written straight to the socket) after the response in
+ * progress, never inside it; not at all when that response closes the
+ * connection already (a refused request): nothing more is to be said on it.
+ */
+function refuseAfterCurrent(state: ConnectionState, refuse: () => void): void {
+  const current = state.current;
+  if (current === undefined || (current.shouldKeepAlive && current.writableFinished)) {
+    refuse();
+  } else if (current.shouldKeepAlive) {
+    current.once("close", refuse);
+  }
+}
+
 const kState = Symbol("wsgiref.connection");
 type TrackedSocket = (Socket | Duplex) & { [kState]?: ConnectionState };
 
@@ -455,12 +481,7 @@ export class WSGIServer {
     // llhttp refuses bytes after a `Connection: close` request: the response in
     // progress is the last one, and Node closes the connection after it.
     if (state.closed || code === "HPE_CLOSED_CONNECTION") return;
-    state.closed = true;
-    state.queue.length = 0;
-    // Responses queued to end with the turn go out before anything is written
-    // straight to the socket, never after it (found by the network fuzzer: a
-    // 400 inside the chunked response before it).
-    endQueued();
+    stopServing(state);
     if (isDisconnect(err) || !socket.writable) {
       socket.destroy();
       return;
@@ -468,40 +489,24 @@ export class WSGIServer {
     const status = clientErrorStatus(err);
     // An error in a request body: its handler answers through its response.
     if (failReceiving(socket as Socket, status, err.message)) return;
-    const current = state.current;
-    // The response in progress already closes the connection (a refused request):
-    // nothing more is to be said on it.
-    if (current !== undefined && !current.shouldKeepAlive) return;
-    const refuse = (): void => {
+    refuseAfterCurrent(state, () => {
       refuseConnection(socket, status);
       this.#logRefusal(socket, status, refusedRequestLine(err, status));
-    };
-    if (current === undefined || current.writableFinished) {
-      refuse();
-    } else {
-      // Answer after the response in progress, never inside it.
-      current.once("close", refuse);
-    }
+    });
   };
 
   readonly #onConnect = (req: IncomingMessage, socket: Duplex): void => {
     // CONNECT asks for a tunnel; a WSGI server has none to offer (RFC 9110 §15.6.2).
     const state = stateOf(socket);
     const closed = state.closed;
-    state.closed = true;
-    state.queue.length = 0;
-    endQueued();
-    const current = state.current;
-    // After a refusal, or a response that closes the connection, nothing more is
-    // said on it (found by the network fuzzer: a 501 after a 400).
-    if (closed || (current !== undefined && !current.shouldKeepAlive)) return;
-    const refuse = (): void => {
+    stopServing(state);
+    // After a refusal nothing more is said on the connection (found by the
+    // network fuzzer: a 501 after a 400).
+    if (closed) return;
+    refuseAfterCurrent(state, () => {
       refuseConnection(socket, 501);
       this.#logRefusal(socket, 501, undefined, req);
-    };
-    // Answer after the response in progress, never inside it.
-    if (current === undefined || current.writableFinished) refuse();
-    else current.once("close", refuse);
+    });
   };
 
   /**

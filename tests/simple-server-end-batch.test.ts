@@ -75,20 +75,45 @@ async function holdingServer(
   return { server, port, held };
 }
 
-/** Fetch the paths one after another's arrival, so they reach the server in order. */
-async function fetchInOrder(
+/**
+ * Fetch `first`, then, once `firstArrived()` says it has reached the server,
+ * `second`: both in one turn of the server's loop, in that order. Each is a path
+ * and the text its response ends with.
+ */
+async function fetchTwo(
   port: number,
-  held: ServerResponse[],
-  paths: Array<[string, string]>,
+  first: [string, string],
+  second: [string, string],
+  firstArrived: () => boolean,
 ): Promise<Buffer[]> {
-  const fetches: Array<Promise<Buffer>> = [];
-  for (const [i, [path, until]] of paths.entries()) {
-    fetches.push(fetchUntil(port, path, until));
-    if (i < paths.length - 1) {
-      while (held.length <= i) await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  return Promise.all(fetches);
+  const fetching = fetchUntil(port, ...first);
+  while (!firstArrived()) await new Promise((resolve) => setImmediate(resolve));
+  return Promise.all([fetching, fetchUntil(port, ...second)]);
+}
+
+/** Fetch `/a` then `/b` from a `holdingServer`, whose bodies are "0" and "1". */
+function fetchAThenB(port: number, held: ServerResponse[]): Promise<Buffer[]> {
+  return fetchTwo(port, ["/a", "\r\n\r\n0"], ["/b", "\r\n\r\n1"], () => held.length > 0);
+}
+
+/** Fetch `/a` then `/b`, each answered "hello", as `fetchTwo` does. */
+function fetchTwoHellos(port: number, firstArrived: () => boolean): Promise<Buffer[]> {
+  return fetchTwo(port, ["/a", "hello"], ["/b", "hello"], firstArrived);
+}
+
+/** The body of the first response in each of `received`. */
+function bodiesOf(received: Buffer[]): Array<string | undefined> {
+  return received.map((bytes) => parseResponses(bytes)[0]?.body.toString());
+}
+
+/** A ServerHandler for `req` over `res`, ending with the turn when `deferEnd`. */
+function handlerFor(req: IncomingMessage, res: ServerResponse, deferEnd: boolean): ServerHandler {
+  const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
+    REQUEST_METHOD: req.method,
+    PATH_INFO: req.url,
+  });
+  handler.deferEnd = deferEnd;
+  return handler;
 }
 
 /**
@@ -126,14 +151,7 @@ describe("endAfterTurn", () => {
       );
     });
     try {
-      const bodies = await fetchInOrder(port, held, [
-        ["/a", "\r\n\r\n0"],
-        ["/b", "\r\n\r\n1"],
-      ]);
-      assert.deepEqual(
-        bodies.map((bytes) => parseResponses(bytes)[0]?.body.toString()),
-        ["0", "1"],
-      );
+      assert.deepEqual(bodiesOf(await fetchAThenB(port, held)), ["0", "1"]);
       assert.deepEqual(states, [
         ["both given", true, false, 1],
         ["check", true, true, 0],
@@ -169,10 +187,7 @@ describe("endAfterTurn", () => {
       b?.destroy();
     });
     try {
-      const [first, second] = await fetchInOrder(port, held, [
-        ["/a", "\r\n\r\n0"],
-        ["/b", "\r\n\r\n1"],
-      ]);
+      const [first, second] = await fetchAThenB(port, held);
       assert.equal(parseResponses(first as Buffer)[0]?.body.toString(), "0");
       assert.equal(second?.length, 0);
       assert.equal(queuedEnds(), 0);
@@ -198,14 +213,7 @@ describe("endAfterTurn", () => {
       assert.equal(queuedEnds(), 0);
     });
     try {
-      const bodies = await fetchInOrder(port, held, [
-        ["/a", "\r\n\r\n0"],
-        ["/b", "\r\n\r\n1"],
-      ]);
-      assert.deepEqual(
-        bodies.map((bytes) => parseResponses(bytes)[0]?.body.toString()),
-        ["0", "1"],
-      );
+      assert.deepEqual(bodiesOf(await fetchAThenB(port, held)), ["0", "1"]);
       assert.deepEqual(ended, [0, 1]);
     } finally {
       await closeServer(server);
@@ -220,24 +228,15 @@ describe("ServerHandler.deferEnd", () => {
       const handlers: ServerHandler[] = [];
       await loneTurn();
       const { server, port } = await plainServer((req, res) => {
-        const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
-          REQUEST_METHOD: req.method,
-          PATH_INFO: req.url,
-        });
-        handler.deferEnd = deferEnd;
-        handlers.push(handler);
+        handlers.push(handlerFor(req, res, deferEnd));
         if (handlers.length < 2) return;
         for (const each of handlers) {
           void each.run(hello).then(() => seen.push([each.ended, each.response.writableEnded]));
         }
       });
       try {
-        const first = fetchUntil(port, "/a", "hello");
-        while (handlers.length === 0) await new Promise((resolve) => setImmediate(resolve));
-        const received = await Promise.all([first, fetchUntil(port, "/b", "hello")]);
-        for (const bytes of received) {
-          assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
-        }
+        const received = await fetchTwoHellos(port, () => handlers.length > 0);
+        assert.deepEqual(bodiesOf(received), ["hello", "hello"]);
         // The turn before this one ended one response (or none): the first goes at once.
         assert.deepEqual(seen, [
           [true, true],
@@ -251,7 +250,7 @@ describe("ServerHandler.deferEnd", () => {
 });
 
 describe("ServerHandler.deferEnd and an iterated body", () => {
-  /** A generator body of `text`, with its Content-Length. */
+  /** "hello" from a generator, in two chunks, with its Content-Length. */
   const generated: WSGIApplication = (_environ, startResponse) => {
     startResponse("200 OK", [["Content-Length", "5"]]);
     return (function* () {
@@ -262,31 +261,21 @@ describe("ServerHandler.deferEnd and an iterated body", () => {
 
   it("holds the chunk that completes the Content-Length back for the end", async () => {
     const seen: Array<[number, number]> = [];
-    const handlers: Array<{ request: IncomingMessage; run(app: WSGIApplication): Promise<void> }> =
-      [];
+    const handlers: Array<[ServerHandler, IncomingMessage]> = [];
     await loneTurn();
     const { server, port } = await plainServer((req, res) => {
-      const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
-        REQUEST_METHOD: req.method,
-        PATH_INFO: req.url,
-      });
-      handler.deferEnd = true;
-      handlers.push({ request: req, run: (app) => handler.run(app) });
+      handlers.push([handlerFor(req, res, true), req]);
       if (handlers.length < 2) return;
-      for (const each of handlers) {
-        void each.run(generated).then(() => {
+      for (const [handler, request] of handlers) {
+        void handler.run(generated).then(() => {
           // What reached the socket when run() resolved, and what waits to end.
-          seen.push([each.request.socket.bytesWritten, queuedEnds()]);
+          seen.push([request.socket.bytesWritten, queuedEnds()]);
         });
       }
     });
     try {
-      const first = fetchUntil(port, "/a", "hello");
-      while (handlers.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      const received = await Promise.all([first, fetchUntil(port, "/b", "hello")]);
-      for (const bytes of received) {
-        assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
-      }
+      const received = await fetchTwoHellos(port, () => handlers.length > 0);
+      assert.deepEqual(bodiesOf(received), ["hello", "hello"]);
       // When both runs have resolved, the first has gone out whole (ended at
       // once, its last chunk with it); the second has written all but "lo",
       // which waits with its end.
@@ -321,12 +310,7 @@ describe("ServerHandler.deferEnd and an iterated body", () => {
     };
     let run: Promise<void> | undefined;
     const { server, port } = await plainServer((req, res) => {
-      const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
-        REQUEST_METHOD: req.method,
-        PATH_INFO: req.url,
-      });
-      handler.deferEnd = true;
-      run = handler.run(slowToFinish);
+      run = handlerFor(req, res, true).run(slowToFinish);
     });
     try {
       const received = await fetchUntil(port, "/", "hello");
@@ -354,11 +338,12 @@ function recordingHandler(queuedAtLog: Array<[string, number]>): typeof WSGIRequ
 /**
  * An application whose `/slow` answers only once `/fast` has come, so that both
  * end in the turn of `/fast`: `/fast` first, then `/slow`. `onFast` runs in
- * `/fast`; `slowArrived` resolves once `/slow` has reached the application.
+ * `/fast`. `fetchBoth(port)` fetches `/slow`, then `/fast` once `/slow` has
+ * reached the application, and returns both responses.
  */
 function slowAndFast(onFast: () => void = () => undefined): {
   app: WSGIApplication;
-  slowArrived: Promise<void>;
+  fetchBoth(port: number): Promise<Buffer[]>;
 } {
   let arrived: (() => void) | undefined;
   const slowArrived = new Promise<void>((resolve) => {
@@ -377,23 +362,23 @@ function slowAndFast(onFast: () => void = () => undefined): {
     fastCame?.();
     return hello(environ, startResponse);
   };
-  return { app, slowArrived };
+  const fetchBoth = async (port: number): Promise<Buffer[]> => {
+    const slow = fetchUntil(port, "/slow", "hello");
+    await slowArrived;
+    return Promise.all([slow, fetchUntil(port, "/fast", "hello")]);
+  };
+  return { app, fetchBoth };
 }
 
 describe("WSGIServer and ends with the turn", () => {
   it("queues the second end of a turn under serveForever(), never one after which the connection closes", async () => {
     const queuedAtLog: Array<[string, number]> = [];
-    const { app, slowArrived } = slowAndFast();
+    const { app, fetchBoth } = slowAndFast();
     await loneTurn();
     const running = await serve(app, {}, recordingHandler(queuedAtLog));
     try {
       assert.equal(running.httpd.deferEnds, true);
-      const slow = fetchUntil(running.port, "/slow", "hello");
-      await slowArrived;
-      const fast = fetchUntil(running.port, "/fast", "hello");
-      for (const bytes of await Promise.all([slow, fast])) {
-        assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
-      }
+      assert.deepEqual(bodiesOf(await fetchBoth(running.port)), ["hello", "hello"]);
       // The turn before ended two: a lone kept-alive response is queued, one that
       // closes its connection is not; the next lone one goes at once.
       const closing = await exchange(running.port, request("GET", "/close", ["Connection: close"]));
@@ -429,7 +414,7 @@ describe("WSGIServer and ends with the turn", () => {
         return super.handle();
       }
     }
-    const { app: slowFast, slowArrived } = slowAndFast();
+    const { app: slowFast, fetchBoth } = slowAndFast();
     const app: WSGIApplication = (environ, startResponse) => {
       if (environ.PATH_INFO === "/first") {
         // Queued before the end of /first, so it runs before that end is flushed.
@@ -441,9 +426,7 @@ describe("WSGIServer and ends with the turn", () => {
     };
     const running = await serve(app, {}, Recording);
     try {
-      const slow = fetchUntil(running.port, "/slow", "hello");
-      await slowArrived;
-      await Promise.all([slow, fetchUntil(running.port, "/fast", "hello")]);
+      await fetchBoth(running.port);
       // The turn before ended two: /first's end is queued; /second comes pipelined.
       const received = await exchange(
         running.port,
@@ -463,12 +446,10 @@ describe("WSGIServer and ends with the turn", () => {
   });
 
   it("sends a queued response whole before a refusal of the request after it", async () => {
-    const { app, slowArrived } = slowAndFast();
+    const { app, fetchBoth } = slowAndFast();
     const running = await serve(app);
     try {
-      const slow = fetchUntil(running.port, "/slow", "hello");
-      await slowArrived;
-      await Promise.all([slow, fetchUntil(running.port, "/fast", "hello")]);
+      await fetchBoth(running.port);
       // The turn before ended two: /first's end is queued when the malformed
       // request after it (a bare LF in a field line) is refused, in the same turn.
       const received = await exchange(
@@ -519,18 +500,13 @@ describe("WSGIServer and ends with the turn", () => {
     let closing: Promise<void> | undefined;
     // The server closes in /fast: /slow's end is queued after it, and must still
     // go out before closeAllConnections().
-    const { app, slowArrived } = slowAndFast(() => {
+    const { app, fetchBoth } = slowAndFast(() => {
       closing = running?.httpd.serverClose();
     });
     const queuedAtLog: Array<[string, number]> = [];
     await loneTurn();
     running = await serve(app, {}, recordingHandler(queuedAtLog));
-    const slow = fetchUntil(running.port, "/slow", "hello");
-    await slowArrived;
-    const fast = fetchUntil(running.port, "/fast", "hello");
-    for (const bytes of await Promise.all([slow, fast])) {
-      assert.equal(parseResponses(bytes)[0]?.body.toString(), "hello");
-    }
+    assert.deepEqual(bodiesOf(await fetchBoth(running.port)), ["hello", "hello"]);
     await closing;
     await running.served;
     assert.deepEqual(queuedAtLog, [

@@ -54,30 +54,25 @@ function compiled(paths: Paths, file: string, what: string): string | undefined 
 
 const LISTENING = /listening 127\.0\.0\.1:(\d+)/;
 
+/** `servers/raw-http.ts` with `args`: the plain listener, or the batched one. */
+function rawHttp(id: string, label: string, args: readonly string[]): ServerSpec {
+  return {
+    id,
+    label,
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/raw-http.js", "the raw node:http server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/raw-http.js"), ...args],
+    ],
+    ready: LISTENING,
+  };
+}
+
 /** Every server, in table order. */
 export const SERVERS: readonly ServerSpec[] = [
-  {
-    id: "raw",
-    label: "node:http (raw)",
-    multiProcess: false,
-    missing: (paths) => compiled(paths, "bench/servers/raw-http.js", "the raw node:http server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/raw-http.js")],
-    ],
-    ready: LISTENING,
-  },
-  {
-    id: "raw-batched",
-    label: "node:http (raw), ends batched",
-    multiProcess: false,
-    missing: (paths) => compiled(paths, "bench/servers/raw-http.js", "the raw node:http server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/raw-http.js"), "--batched"],
-    ],
-    ready: LISTENING,
-  },
+  rawHttp("raw", "node:http (raw)", []),
+  rawHttp("raw-batched", "node:http (raw), ends batched", ["--batched"]),
   {
     id: "ours",
     label: "wsgiref (this package)",

@@ -70,6 +70,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   #closed = false;
   #finished = false;
   #failure: { error: unknown } | undefined;
+  /** Whether the gateway took a failure from the body: its error handling owns the connection. */
+  #failed = false;
   #settled: Promise<void>;
   #settle!: () => void;
   readonly #onSocketClose = (): void => {
@@ -225,9 +227,11 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     connection.socket.off("close", this.#onSocketClose);
     this.#socket?.off("close", this.#onSocketClose);
     const socket = connection.socket;
-    if (this.#mode !== "raw" && this.closeConnection() && !socket.destroyed) {
+    if (this.#mode !== "raw" && !this.#failed && this.closeConnection() && !socket.destroyed) {
       // The gateway has ended its response by now (close() comes after
-      // finishContent), so end() sends the rest of it before the FIN.
+      // finishContent), so end() sends the rest of it before the FIN. Not after
+      // a failure: the gateway closes the body before it writes its error page
+      // (Python's finish_response), which an end() here would cut off.
       socket.end(() => socket.destroy());
     }
   }
@@ -242,6 +246,7 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     const failure = this.#failure;
     if (failure !== undefined) {
       this.#failure = undefined;
+      this.#failed = true;
       throw failure.error;
     }
     return { done: true, value: undefined };

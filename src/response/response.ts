@@ -108,7 +108,12 @@ export class Response {
   addRequiredHeaders = true;
   /** Whether content is written for a HEAD request too. Default false. */
   sendBodyForHeadRequest = false;
-  /** Whether the connection is closed after this response. Default false. */
+  /**
+   * Whether the connection is closed after this response. Default false. Set
+   * before the head is written, the response says `Connection: close` (and so
+   * goes raw under a server that offers its connection: WSGI cannot carry that
+   * header); set later, the connection is still closed after the response.
+   */
   closeConnection = false;
   /** The headers `write()` sends. */
   headers = new ResponseHeaders();

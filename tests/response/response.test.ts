@@ -18,6 +18,7 @@ import type { FileLike, WSGIEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
 import {
   collect,
+  exchange,
   fetchNode,
   header,
   open,
@@ -141,6 +142,10 @@ describe("Response", () => {
       "/close": text("bye", (r) => {
         r.closeConnection = true;
       }),
+      "/close-throws": (_request, response) => {
+        response.closeConnection = true;
+        throw new Error("the handler failed");
+      },
       "/head-body": {
         mode: "raw",
         handler: text("body for HEAD", (r) => {
@@ -274,6 +279,36 @@ describe("Response", () => {
     await closed;
     const [response] = parseResponses(await received);
     assert.equal(response!.body.toString(), "bye");
+  });
+
+  it("says Connection: close on a closeConnection response, before a pipelined request", async () => {
+    // Issue 13, finding 9: the head said keep-alive, then the connection closed,
+    // and the client lost the request it had pipelined behind.
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write("GET /close HTTP/1.1\r\nHost: h\r\n\r\nGET /string HTTP/1.1\r\nHost: h\r\n\r\n");
+    const responses = parseResponses(await received);
+    assert.equal(responses.length, 1);
+    const [response] = responses;
+    assert.equal(header(response!, "Connection"), "close");
+    assert.equal(header(response!, "Content-Length"), "3");
+    assert.equal(response!.body.toString(), "bye");
+  });
+
+  it("says Connection: close on a HEAD response with closeConnection, with no body", async () => {
+    // No Connection: close in the request, so the server would keep the connection.
+    const text = (await exchange(server.port, "HEAD /close HTTP/1.1\r\nHost: h\r\n\r\n")).toString(
+      "latin1",
+    );
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/);
+    assert.match(text, /\r\nContent-Length: 3\r\n/);
+    assert.ok(text.endsWith("\r\n\r\n"), text);
+  });
+
+  it("answers 500 when a handler that set closeConnection throws", async () => {
+    const text = await rawGet(server.port, "/close-throws");
+    assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
   });
 
   it("keeps the connection open otherwise", async () => {

@@ -56,6 +56,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   fileChunkSize = 32 * 1024;
   /** Asked when the body is closed: whether to close the connection after a WSGI response. */
   closeConnection: () => boolean = () => false;
+  /** Called when the body is closed, once the handler has finished: the request's end. */
+  onClose: () => void = () => undefined;
   readonly #environ: WSGIEnvironment;
   readonly #startResponse: StartResponse;
   readonly #connection: Connection | undefined;
@@ -218,6 +220,11 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     this.#dropQueue();
     this.#wakeUp();
     await this.#settled;
+    try {
+      this.onClose();
+    } catch (err) {
+      this.#log(err);
+    }
     // A failure the gateway never took (it stopped reading first) is still an error.
     const failure = this.#failure;
     this.#failure = undefined;

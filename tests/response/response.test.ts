@@ -12,7 +12,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Request, Response, type ResponseContent, reasonPhrase } from "../../src/response/index.js";
+import {
+  handlerApp,
+  Request,
+  Response,
+  type ResponseContent,
+  reasonPhrase,
+} from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
 import type { FileLike, WSGIEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
@@ -364,6 +370,39 @@ describe("Response outside a server", () => {
       response.status = [200, 1] as unknown as [number, string];
     }, TypeError);
     assert.deepEqual(response.status, [404, "Lost"]);
+  });
+
+  it("produces an iterable content's parts as the gateway takes them, not all at write()", async () => {
+    // A long generated content and a client that reads slowly: write() used to
+    // run the whole iterable into the output queue at once.
+    let produced = 0;
+    const app = handlerApp((_request, response) => {
+      response.headers.set("Content-Type", "application/octet-stream");
+      response.content = (function* () {
+        for (let i = 0; i < 64; i++) {
+          yield () => {
+            produced += 1;
+            return Buffer.alloc(1024 * 1024, i);
+          };
+        }
+      })();
+    });
+    const environ: WSGIEnvironment = {};
+    setupTestingDefaults(environ);
+    const body = app(environ, () => () => undefined) as AsyncIterableIterator<Uint8Array> & {
+      close(): Promise<void>;
+    };
+    const first = await body.next();
+    assert.equal(first.value?.[0], 0);
+    assert.ok(produced <= 2, `${produced} parts produced for one taken`);
+    const second = await body.next();
+    assert.equal(second.value?.[0], 1);
+    assert.ok(produced <= 3, `${produced} parts produced for two taken`);
+    let taken = 2;
+    for (let next = await body.next(); next.done !== true; next = await body.next()) taken += 1;
+    assert.equal(taken, 64);
+    assert.equal(produced, 64);
+    await body.close();
   });
 
   it("has wptserve's defaults", () => {

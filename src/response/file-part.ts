@@ -131,9 +131,10 @@ function writeAll(fd: number, chunks: Uint8Array[], position: number): Promise<v
 }
 
 /**
- * The temporary file of one form file: appended to while the form is parsed,
- * read at any position afterwards, freed by `close()`. Not exported from the
- * package: `DiskFilePart` is its face.
+ * The temporary file of a form's large files, one after the other (one file and
+ * one descriptor per form, however many parts): appended to while the form is
+ * parsed, read at any position afterwards, freed by `close()`. Not exported from
+ * the package: `DiskFilePart` is its face.
  */
 export class TempFile {
   #fd: number | undefined;
@@ -192,7 +193,9 @@ export class TempFile {
     }
     for (let done = 0; done < target.length; ) {
       const count = readSync(fd, target, done, target.length - done, position + done);
-      if (count === 0) throw new Error(`the temporary file of a form file ended at byte ${done}`);
+      if (count === 0) {
+        throw new Error(`the temporary file of a form ended at byte ${position + done}`);
+      }
       done += count;
     }
   }
@@ -208,6 +211,16 @@ export class TempFile {
     else void this.#writes.finally(() => closeSync(fd));
   }
 }
+
+/** Internal hooks for `form.ts`, set in `DiskFilePart`'s static block. */
+export const diskFileInternals: {
+  /** The temporary file holding `part`'s bytes. */
+  file(part: DiskFilePart): TempFile;
+} = {
+  file: () => {
+    throw new Error("DiskFilePart is not initialised");
+  },
+};
 
 /**
  * A file of a `multipart/form-data` form kept in a temporary file, because it is
@@ -227,25 +240,42 @@ export class DiskFilePart {
   /** The part's media type (in a parsed form, `text/plain` when the part has none: RFC 7578 §4.4). */
   readonly contentType: string;
   readonly #file: TempFile;
+  readonly #offset: number;
+  readonly #length: number;
 
-  /** The file part `filename` of type `contentType` whose bytes are in `file`. */
-  constructor(file: TempFile, filename = "", contentType = "application/octet-stream") {
+  static {
+    diskFileInternals.file = (part) => part.#file;
+  }
+
+  /**
+   * The file part `filename` of type `contentType` whose `length` bytes are in
+   * `file` from `offset`.
+   */
+  constructor(
+    file: TempFile,
+    offset: number,
+    length: number,
+    filename = "",
+    contentType = "application/octet-stream",
+  ) {
     if (!(file instanceof TempFile)) {
       throw new TypeError(`file must be the TempFile of a form: ${show(file)}`);
     }
     this.#file = file;
+    this.#offset = offset;
+    this.#length = length;
     this.filename = filename;
     this.contentType = contentType;
   }
 
   /** How many bytes the file has. */
   get byteLength(): number {
-    return this.#file.length;
+    return this.#length;
   }
 
   /** How many bytes the file has (as a `FilePart`'s `length`). */
   get length(): number {
-    return this.#file.length;
+    return this.#length;
   }
 
   /**
@@ -253,8 +283,8 @@ export class DiskFilePart {
    * `Error` once the request has ended and the file is gone.
    */
   bytes(): Uint8Array {
-    const bytes = Buffer.allocUnsafeSlow(this.#file.length);
-    this.#file.readAt(0, bytes);
+    const bytes = Buffer.allocUnsafeSlow(this.#length);
+    this.#file.readAt(this.#offset, bytes);
     return bytes;
   }
 
@@ -270,11 +300,7 @@ export class DiskFilePart {
    */
   open(): FileLike {
     const file = this.#file;
-    return reader(file.length, (position, target) => file.readAt(position, target));
-  }
-
-  /** Remove the file now, before the request ends; reading it afterwards throws. */
-  close(): void {
-    this.#file.close();
+    const offset = this.#offset;
+    return reader(this.#length, (position, target) => file.readAt(offset + position, target));
   }
 }

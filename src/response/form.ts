@@ -3,13 +3,13 @@
  * bodies turned into a `MultiDict`, within limits on their size, their parts and
  * the memory they take. Multipart parsing is busboy's (a well-kept streaming
  * parser), fed the body a chunk at a time as it is read, with the event loop
- * free between chunks; large files go to temporary files (`DiskFilePart`).
+ * free between chunks; large files go to a temporary file (`DiskFilePart`).
  */
 
 import { Buffer } from "node:buffer";
 import busboy from "busboy";
 import { show } from "../internal/check.js";
-import { DiskFilePart, FilePart, TempFile } from "./file-part.js";
+import { DiskFilePart, diskFileInternals, FilePart, TempFile } from "./file-part.js";
 import { MultiDict } from "./multi-dict.js";
 import { RequestError } from "./request-error.js";
 
@@ -152,10 +152,10 @@ export function parseUrlencoded(body: Uint8Array, limits: FormLimits): MultiDict
   return form;
 }
 
-/** Remove the temporary files of `form`'s `DiskFilePart`s. */
+/** Remove the temporary file of `form`'s `DiskFilePart`s. */
 export function closeForm(form: MultiDict<FormValue>): void {
   for (const [, value] of form) {
-    if (value instanceof DiskFilePart) value.close();
+    if (value instanceof DiskFilePart) diskFileInternals.file(value).close();
   }
 }
 
@@ -193,8 +193,7 @@ export function parseMultipart(
  *
  * Rejects with a `FormError`: 400 when the body is malformed (a part's header
  * section over busboy's 16 KiB included), 413 past the limits; with the
- * error of a failed write to a temporary file. Temporary files made before a
- * failure are removed.
+ * error of a failed write to the temporary file, which a failure removes.
  */
 export async function parseMultipartInput(
   read: (size: number) => Uint8Array,
@@ -223,22 +222,25 @@ export async function parseMultipartInput(
   }
 }
 
-/** Where a file part's bytes go: memory up to a threshold and the form's budget, then disk. */
+/**
+ * Where a file part's bytes go: memory up to a threshold and the form's budget,
+ * then the form's temporary file, after the parts already there.
+ */
 class FileSink {
   readonly #parse: MultipartParse;
   #chunks: Uint8Array[] = [];
   #held = 0;
   #file: TempFile | undefined;
+  #offset = 0;
+  /** The part's bytes so far (its 'end' may come after the next part's first bytes). */
+  #size = 0;
 
   constructor(parse: MultipartParse) {
     this.#parse = parse;
   }
 
-  get file(): TempFile | undefined {
-    return this.#file;
-  }
-
   push(chunk: Uint8Array): void {
+    this.#size += chunk.byteLength;
     if (this.#file !== undefined) {
       this.#file.append([chunk]);
       return;
@@ -253,29 +255,29 @@ class FileSink {
     }
     // Past the threshold or the form's memory: all of it goes to disk.
     this.#parse.release(this.#held);
-    const file = new TempFile();
+    const file = this.#parse.file();
     this.#file = file;
-    this.#parse.files.push(file);
+    this.#offset = file.length;
     file.append([...this.#chunks, chunk]);
     this.#chunks = [];
     this.#held = 0;
   }
 
   finish(filename: string, contentType: string): FilePart | DiskFilePart {
-    if (this.#file !== undefined) return new DiskFilePart(this.#file, filename, contentType);
-    return new FilePart(this.#chunks, filename, contentType);
+    const file = this.#file;
+    if (file === undefined) return new FilePart(this.#chunks, filename, contentType);
+    return new DiskFilePart(file, this.#offset, this.#size, filename, contentType);
   }
 }
 
 /** One multipart parse: busboy, its parts in order, the memory they take, their files. */
 class MultipartParse {
   readonly limits: ResolvedFormLimits;
-  /** Temporary files made so far, removed if the parse fails. */
-  readonly files: TempFile[] = [];
   readonly #parser: busboy.Busboy;
   /** Parts in order; a file's slot is filled when its last byte has arrived. */
   readonly #slots: Array<[string, FormValue] | undefined> = [];
-  #sinks: FileSink[] = [];
+  /** The form's temporary file, made when a first file goes to disk; removed if the parse fails. */
+  #file: TempFile | undefined;
   #memory = 0;
   #failure: unknown;
   #closed = false;
@@ -317,7 +319,6 @@ class MultipartParse {
       const slot = this.#slots.length;
       this.#slots.push(undefined);
       const sink = new FileSink(this);
-      this.#sinks.push(sink);
       stream.on("data", (chunk: Buffer) => {
         if (this.#failure === undefined) sink.push(chunk);
       });
@@ -340,6 +341,12 @@ class MultipartParse {
         resolve();
       });
     });
+  }
+
+  /** The form's temporary file, made on first use. */
+  file(): TempFile {
+    this.#file ??= new TempFile();
+    return this.#file;
   }
 
   /** Take `bytes` of the form's memory; false when that would go past `maxFormMemory`. */
@@ -392,11 +399,11 @@ class MultipartParse {
     return form;
   }
 
-  /** Stop: busboy destroyed, every temporary file removed. */
+  /** Stop: busboy destroyed, the temporary file removed. */
   abort(): void {
     this.#failure ??= new Error("the multipart parse was stopped");
     this.#parser.destroy();
-    for (const file of this.files) file.close();
+    this.#file?.close();
   }
 
   #field(name: string | undefined, value: string, info: busboy.FieldInfo): void {
@@ -418,11 +425,8 @@ class MultipartParse {
 
   /** Wait for the file bytes handed to disk so far; a write error fails the parse. */
   async #flushed(): Promise<void> {
-    const sinks = this.#sinks;
-    // Only the last file can still be taking bytes; the others are finished.
-    this.#sinks = sinks.length > 0 ? [sinks[sinks.length - 1] as FileSink] : [];
     try {
-      for (const sink of sinks) await sink.file?.flushed();
+      await this.#file?.flushed();
     } catch (err) {
       this.#fail(err);
     }

@@ -73,7 +73,7 @@ function keepForPost(): void {
  * handler returns (or its promise settles) without having written anything, it
  * writes the response (`response.write()`). The body it returns to the gateway
  * streams what the handler writes, as it writes it. When the gateway closes that
- * body, the request is closed: the temporary files of its form are removed.
+ * body, the request is closed: the temporary file of its form is removed.
  *
  * A handler that throws before writing anything gets the gateway's error page
  * (500, the error on `wsgi.errors`), except for a `RequestError` (a `FormError`

@@ -254,7 +254,7 @@ export class Request {
    * A multipart body larger than `maxFormSize` is refused before it is read. One
    * of at most `fileSpoolThreshold` bytes is read whole first (`body` keeps it);
    * a larger one is parsed as it is read, a chunk at a time with the event loop
-   * free between them, its large files going to temporary files (`DiskFilePart`)
+   * free between them, its large files going to a temporary file (`DiskFilePart`)
    * that `close()` removes. `body` then throws.
    *
    * Resolves to `POST`; rejects with the `FormError` that `POST` will throw.
@@ -277,7 +277,7 @@ export class Request {
   }
 
   /**
-   * Remove the temporary files of the form's `DiskFilePart`s. `handlerApp` calls
+   * Remove the temporary file of the form's `DiskFilePart`s. `handlerApp` calls
    * it when the gateway closes the response's body; a `Request` built by hand is
    * closed by its maker. Closing again is harmless.
    */

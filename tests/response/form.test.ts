@@ -184,6 +184,24 @@ describe("parseMultipart within its memory", () => {
     closeForm(form);
   });
 
+  it("keeps every file it puts on disk in one temporary file: one descriptor a form", async () => {
+    const parts: Array<[string, string, string]> = [];
+    for (let i = 0; i < 200; i++) parts.push([`f${i}`, `${i}`.repeat(50), `${i}.txt`]);
+    const fds = openFds();
+    const form = await parseMultipart(multipart(parts), TYPE, { maxFormMemory: 0 });
+    assert.equal(openFds(), fds + 1);
+    let i = 0;
+    for (const [name, value] of form) {
+      assert.equal(name, `f${i}`);
+      assert.ok(value instanceof DiskFilePart);
+      assert.equal(Buffer.from(value).toString(), `${i}`.repeat(50));
+      i += 1;
+    }
+    assert.equal(i, 200);
+    closeForm(form);
+    assert.equal(openFds(), fds);
+  });
+
   it("refuses fields past maxFormMemory with a 413", async () => {
     const body = multipart([
       ["a", "1".repeat(100)],

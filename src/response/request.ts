@@ -252,10 +252,11 @@ export class Request {
    * Parse the form in the body now, so `POST` can then be read synchronously.
    *
    * A multipart body larger than `maxFormSize` is refused before it is read. One
-   * of at most `fileSpoolThreshold` bytes is read whole first (`body` keeps it);
-   * a larger one is parsed as it is read, a chunk at a time with the event loop
-   * free between them, its large files going to a temporary file (`DiskFilePart`)
-   * that `close()` removes. `body` then throws.
+   * whose `CONTENT_LENGTH` is at most `fileSpoolThreshold` is read whole first
+   * (`body` keeps it); a larger one, or one of unknown length, is parsed as it
+   * is read, a chunk at a time with the event loop free between them, its large
+   * files going to a temporary file (`DiskFilePart`) that `close()` removes.
+   * `body` then throws.
    *
    * Resolves to `POST`; rejects with the `FormError` that `POST` will throw.
    */

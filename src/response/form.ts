@@ -320,7 +320,14 @@ class MultipartParse {
       this.#slots.push(undefined);
       const sink = new FileSink(this);
       stream.on("data", (chunk: Buffer) => {
-        if (this.#failure === undefined) sink.push(chunk);
+        if (this.#failure !== undefined) return;
+        try {
+          sink.push(chunk);
+        } catch (err) {
+          // The temporary file could not be made (an unwritable TMPDIR): the
+          // server's fault, not the client's, and not to be thrown into busboy.
+          this.#fail(err);
+        }
       });
       stream.on("limit", () => this.#fail(tooLarge(name, limits)));
       stream.on("end", () => {

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import {
@@ -245,6 +247,25 @@ describe("parseMultipart within its memory", () => {
       },
     );
     assert.ok(read < body.length, `read ${read} of ${body.length} bytes`);
+    assert.equal(openFds(), fds);
+  });
+
+  it("fails with the system's error, not a FormError, when no temporary file can be made", async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(tmpdir(), `wsgiref-missing-${randomBytes(8).toString("hex")}`);
+    const fds = openFds();
+    try {
+      await assert.rejects(
+        parseMultipart(multipart([["f", Buffer.alloc(5000, 1), "f.bin"]]), TYPE, {
+          fileSpoolThreshold: 1000,
+        }),
+        (err: unknown) =>
+          !(err instanceof FormError) && (err as { code?: string }).code === "ENOENT",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
     assert.equal(openFds(), fds);
   });
 

@@ -565,6 +565,16 @@ describe("ResponseWriter switching to raw on its own", () => {
         r.writer.writeStatus(200, "OK\r\nSet-Cookie: pwned=1");
         r.writer.write("body");
       }),
+      "/wsgi-value": refusing("/wsgi-value", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.headers.set("X-Evil", INJECTED);
+        r.content = "body";
+      }),
+      "/wsgi-reason": refusing("/wsgi-reason", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.status = [200, "OK\r\nSet-Cookie: pwned=1"];
+        r.content = "body";
+      }),
       "/after-raw": {
         mode: "raw",
         handler: (_request, response) => {
@@ -638,6 +648,17 @@ describe("ResponseWriter switching to raw on its own", () => {
       "/early-write",
       "a held reason phrase with CR LF before an explicit write",
       /^TypeError: status message contains a control character: /,
+    ],
+    // The WSGI path, for comparison: the gateway's startResponse refuses the same.
+    [
+      "/wsgi-value",
+      "a header value with CR LF through WSGI",
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    ],
+    [
+      "/wsgi-reason",
+      "a reason phrase with CR LF through WSGI",
+      /^AssertionError: Status must not contain control characters /,
     ],
   ];
   for (const [path, what, message] of cases) {

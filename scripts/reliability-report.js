@@ -30,6 +30,11 @@ const SUITES = [
     title: "Network mutation fuzzing",
     run: ["node", ["build/reliability/net-fuzz.js", "--seconds", "60"]],
   },
+  {
+    suite: "form-flood",
+    title: "A form larger than memory",
+    run: ["node", ["build/reliability/form-flood.js", "--mib", "1024"]],
+  },
 ];
 
 const args = new Set(process.argv.slice(2));

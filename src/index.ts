@@ -26,16 +26,19 @@ export type {
   Handler,
   HandlerAppOptions,
   HeaderValue,
+  RequestLimits,
   ResponseContent,
   StatusInit,
 } from "./response/index.js";
 // wsgiref/response
 export {
+  DiskFilePart,
   FilePart,
   FormError,
   handlerApp,
   MultiDict,
   Request,
+  RequestError,
   RequestHeaders,
   Response,
   ResponseHeaders,

@@ -17,8 +17,8 @@
 
 import { Buffer } from "node:buffer";
 import {
-  type FilePart,
   FormError,
+  type FormValue,
   parseMultipart,
   parseUrlencoded,
 } from "../../src/response/form.js";
@@ -37,7 +37,7 @@ const FORM_ERRORS: ReadonlyArray<readonly [typeof FormError, RegExp]> = [
  * UTF-8 to U+FFFD, 3 bytes for one), but never more UTF-16 code units: every
  * decoder busboy has turns each byte into at most one of them.
  */
-function size(value: string | FilePart): number {
+function size(value: FormValue): number {
   return typeof value === "string" ? value.length : value.byteLength;
 }
 
@@ -46,7 +46,7 @@ function urlencoded(body: Buffer, limits: { maxParts: number; maxPartSize: numbe
   const breaks =
     reference.length > limits.maxParts ||
     reference.some(([, value]) => Buffer.byteLength(value) > limits.maxPartSize);
-  let form: Iterable<[string, string | FilePart]>;
+  let form: Iterable<[string, FormValue]>;
   try {
     form = parseUrlencoded(body, limits);
   } catch (err) {
@@ -68,7 +68,7 @@ async function multipart(
   params: string,
   limits: { maxParts: number; maxPartSize: number },
 ): Promise<void> {
-  let form: Iterable<[string, string | FilePart]>;
+  let form: Iterable<[string, FormValue]>;
   try {
     form = await parseMultipart(body, `multipart/form-data; ${params}`, limits);
   } catch (err) {

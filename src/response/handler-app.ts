@@ -9,8 +9,9 @@
 
 import { show } from "../internal/check.js";
 import type { StartResponse, WSGIApplication, WSGIBody, WSGIEnvironment } from "../types.js";
-import { FormError, type FormLimits, formKind, resolveFormLimits } from "./form.js";
-import { Request } from "./request.js";
+import { formKind } from "./form.js";
+import { Request, type RequestLimits, resolveRequestLimits } from "./request.js";
+import { RequestError } from "./request-error.js";
 import { Response } from "./response.js";
 import { ResponseOutput } from "./response-output.js";
 import { writerInternals } from "./response-writer.js";
@@ -18,8 +19,8 @@ import { writerInternals } from "./response-writer.js";
 /** A wptserve-style handler: fill in or write `response`; may be async. */
 export type Handler = (request: Request, response: Response) => void | Promise<void>;
 
-/** Options of `handlerApp`: the limits on each request's form (`Request.POST`). */
-export type HandlerAppOptions = FormLimits;
+/** Options of `handlerApp`: the limits on each request's body and form (`Request.POST`). */
+export type HandlerAppOptions = RequestLimits;
 
 /**
  * Run `handler` for one request, then write the response it left (all of it
@@ -36,18 +37,19 @@ async function run(
     const contentType = request.environ.CONTENT_TYPE;
     if (typeof contentType === "string" && formKind(contentType) === "multipart") {
       // Parsed before the handler, so that POST can be read synchronously; a
-      // FormError is kept and thrown again where the handler reads POST.
+      // FormError is kept and thrown again where the handler reads POST. The
+      // parse reads the body a chunk at a time, other requests served between.
       await request.loadPost().then(undefined, keepForPost);
     }
     await handler(request, response);
     if (!writerInternals.started(response.writer)) response.write();
     else writerInternals.finish(response.writer);
   } catch (err) {
-    if (!(err instanceof FormError) || writerInternals.started(response.writer)) {
+    if (!(err instanceof RequestError) || writerInternals.started(response.writer)) {
       output.fail(err);
       return;
     }
-    // A form past its limits or malformed is the client's error: answer it so.
+    // A body or form past its limits or malformed is the client's error: answer it so.
     try {
       response.setError(err.status, err.message);
       response.write();
@@ -66,18 +68,19 @@ function keepForPost(): void {
 /**
  * Turn `handler` into a WSGI application.
  *
- * For each request it builds a `Request` and a `Response`, parses a multipart
- * form (within `options`' limits) and calls the handler; when the handler
- * returns (or its promise settles) without having written anything, it writes
- * the response (`response.write()`). The body it returns to the gateway streams
- * what the handler writes, as it writes it.
+ * For each request it builds a `Request` (held to `options`: `RequestLimits`)
+ * and a `Response`, parses a multipart form and calls the handler; when the
+ * handler returns (or its promise settles) without having written anything, it
+ * writes the response (`response.write()`). The body it returns to the gateway
+ * streams what the handler writes, as it writes it. When the gateway closes that
+ * body, the request is closed: the temporary file of its form is removed.
  *
  * A handler that throws before writing anything gets the gateway's error page
- * (500, the error on `wsgi.errors`), except for a `FormError` from
- * `request.POST`, answered with `setError(400 or 413)`; after the response has
- * started, the gateway cuts the connection. Once the client has gone, writes
- * return false and the body waits for the handler to finish; an error it throws
- * then goes to `wsgi.errors`.
+ * (500, the error on `wsgi.errors`), except for a `RequestError` (a `FormError`
+ * from `request.POST`, a body past `maxBodyMemory`), answered with
+ * `setError(400 or 413)`; after the response has started, the gateway cuts the
+ * connection. Once the client has gone, writes return false and the body waits
+ * for the handler to finish; an error it throws then goes to `wsgi.errors`.
  *
  * Throws a `TypeError` when `handler` is not a function or `options` is invalid.
  *
@@ -100,12 +103,13 @@ export function handlerApp(handler: Handler, options: HandlerAppOptions = {}): W
   if (typeof handler !== "function") {
     throw new TypeError(`handler must be a function: ${show(handler)}`);
   }
-  const limits = resolveFormLimits(options);
+  const limits = resolveRequestLimits(options);
   return (environ: WSGIEnvironment, startResponse: StartResponse): WSGIBody => {
     const request = new Request(environ, limits);
     const output = new ResponseOutput(environ, startResponse);
     const response = new Response(request, output);
     output.closeConnection = () => response.closeConnection;
+    output.onClose = () => request.close();
     void run(handler, request, response, output);
     return output;
   };

@@ -8,11 +8,13 @@
 
 export type { CookieOptions, Duration } from "./cookies.js";
 export type { FormLimits, FormValue } from "./form.js";
-export { FilePart, FormError } from "./form.js";
+export { DiskFilePart, FilePart, FormError } from "./form.js";
 export type { Handler, HandlerAppOptions } from "./handler-app.js";
 export { handlerApp } from "./handler-app.js";
 export { MultiDict, RequestHeaders } from "./multi-dict.js";
+export type { RequestLimits } from "./request.js";
 export { Request } from "./request.js";
+export { RequestError } from "./request-error.js";
 export type { ContentPart, ResponseContent, StatusInit } from "./response.js";
 export { Response } from "./response.js";
 export type { HeaderValue } from "./response-headers.js";

@@ -11,15 +11,49 @@ import type { InputStream, WSGIEnvironment } from "../types.js";
 import { requestUri } from "../util.js";
 import { parseCookieHeader } from "./cookies.js";
 import {
+  closeForm,
   type FormLimits,
   type FormValue,
   formKind,
+  formTooBig,
+  formTooLarge,
   parseMultipart,
+  parseMultipartInput,
   parseUrlencoded,
   type ResolvedFormLimits,
   resolveFormLimits,
 } from "./form.js";
 import { MultiDict, RequestHeaders } from "./multi-dict.js";
+import { RequestError } from "./request-error.js";
+
+/** The limits of a `Request`: its form's (`FormLimits`) and its body's. */
+export interface RequestLimits extends FormLimits {
+  /**
+   * Most bytes `request.body` reads into memory: a larger `CONTENT_LENGTH` is a
+   * `RequestError` (413) before anything is read; a body of unknown length is
+   * counted as it is read. Default 64 MiB.
+   */
+  maxBodyMemory?: number;
+}
+
+/** The default `maxBodyMemory`: 64 MiB. */
+const DEFAULT_MAX_BODY_MEMORY = 64 * 1024 * 1024;
+
+/** `RequestLimits` with every default filled in. */
+export type ResolvedRequestLimits = Required<RequestLimits>;
+
+/** Fill in and check limits: a `TypeError` for an unknown field or a value that is no size. */
+export function resolveRequestLimits(limits: RequestLimits = {}): ResolvedRequestLimits {
+  const form = resolveFormLimits(limits);
+  const maxBodyMemory: unknown = limits.maxBodyMemory;
+  if (
+    maxBodyMemory !== undefined &&
+    (typeof maxBodyMemory !== "number" || !Number.isSafeInteger(maxBodyMemory) || maxBodyMemory < 0)
+  ) {
+    throw new TypeError(`maxBodyMemory must be a non-negative integer: ${show(maxBodyMemory)}`);
+  }
+  return { ...form, maxBodyMemory: maxBodyMemory ?? DEFAULT_MAX_BODY_MEMORY };
+}
 
 const EMPTY = new Uint8Array(0);
 const READ_CHUNK = 64 * 1024;
@@ -60,7 +94,11 @@ export class Request {
   /** The WSGI environ this request was read from. */
   readonly environ: WSGIEnvironment;
   readonly #limits: ResolvedFormLimits;
+  readonly #maxBodyMemory: number;
   #body: Uint8Array | undefined;
+  /** Whether a multipart form was parsed as it was read, so the body is gone. */
+  #bodyConsumed = false;
+  #closed = false;
   #url: string | undefined;
   #urlParts: URL | undefined;
   #headers: RequestHeaders | undefined;
@@ -70,16 +108,18 @@ export class Request {
   #postError: unknown;
 
   /**
-   * Read the request of `environ`, whose form (`POST`) is held to `limits`.
+   * Read the request of `environ`, whose body and form (`POST`) are held to `limits`.
    *
    * Throws a `TypeError` when `environ` is not an object or `limits` is invalid.
    */
-  constructor(environ: WSGIEnvironment, limits: FormLimits = {}) {
+  constructor(environ: WSGIEnvironment, limits: RequestLimits = {}) {
     if (typeof environ !== "object" || environ === null) {
       throw new TypeError(`environ must be an object: ${show(environ)}`);
     }
     this.environ = environ;
-    this.#limits = resolveFormLimits(limits);
+    const resolved = resolveRequestLimits(limits);
+    this.#limits = resolved;
+    this.#maxBodyMemory = resolved.maxBodyMemory;
   }
 
   /** The method (`REQUEST_METHOD`), such as `"GET"`. */
@@ -140,9 +180,30 @@ export class Request {
     return this.#headers;
   }
 
-  /** The request body, read from `wsgi.input` on first use. */
+  /**
+   * The request body, read from `wsgi.input` on first use.
+   *
+   * Throws a `RequestError` (413) when it is larger than `maxBodyMemory`, and an
+   * `Error` when a multipart form larger than `fileSpoolThreshold` was parsed as
+   * it was read (`loadPost()`, which `handlerApp` runs first): its bytes are in
+   * `POST` then, not kept whole.
+   */
   get body(): Uint8Array {
-    this.#body ??= this.#readBody();
+    if (this.#body === undefined) {
+      if (this.#bodyConsumed) {
+        throw new Error(
+          "request.body was read by the multipart form parsed as it arrived (a body larger than fileSpoolThreshold); read the form's parts in request.POST",
+        );
+      }
+      this.#body = this.#readBody(
+        this.#maxBodyMemory,
+        (length) =>
+          new RequestError(
+            `request body is larger than maxBodyMemory (${this.#maxBodyMemory} bytes)${length === undefined ? "" : `: ${length} bytes`}`,
+            413,
+          ),
+      );
+    }
     return this.#body;
   }
 
@@ -165,7 +226,8 @@ export class Request {
    * Throws a `FormError` when the form is malformed (400) or past its limits (413).
    * A multipart form must be parsed first with `await loadPost()`, which
    * `handlerApp` does before calling the handler; until then reading it throws an
-   * `Error` saying so.
+   * `Error` saying so. An urlencoded body is read and parsed when `POST` is first
+   * read, at most `maxFormMemory` bytes (its `CONTENT_LENGTH` is checked first).
    */
   get POST(): MultiDict<FormValue> {
     if (this.#postError !== undefined) throw this.#postError;
@@ -178,7 +240,7 @@ export class Request {
     }
     try {
       this.#post =
-        kind === "urlencoded" ? parseUrlencoded(this.body, this.#limits) : new MultiDict();
+        kind === "urlencoded" ? parseUrlencoded(this.#formBody(), this.#limits) : new MultiDict();
     } catch (err) {
       this.#postError = err;
       throw err;
@@ -189,6 +251,13 @@ export class Request {
   /**
    * Parse the form in the body now, so `POST` can then be read synchronously.
    *
+   * A multipart body larger than `maxFormSize` is refused before it is read. One
+   * whose `CONTENT_LENGTH` is at most `fileSpoolThreshold` is read whole first
+   * (`body` keeps it); a larger one, or one of unknown length, is parsed as it
+   * is read, a chunk at a time with the event loop free between them, its large
+   * files going to a temporary file (`DiskFilePart`) that `close()` removes.
+   * `body` then throws.
+   *
    * Resolves to `POST`; rejects with the `FormError` that `POST` will throw.
    */
   async loadPost(): Promise<MultiDict<FormValue>> {
@@ -197,17 +266,25 @@ export class Request {
       this.#postError === undefined &&
       this.#formKind() === "multipart"
     ) {
-      const body = this.body;
       try {
-        this.#post =
-          body.length === 0
-            ? new MultiDict()
-            : await parseMultipart(body, this.environ.CONTENT_TYPE ?? "", this.#limits);
+        this.#post = await this.#parseMultipart();
+        // A request closed while its form was parsed: its files go at once.
+        if (this.#closed) closeForm(this.#post);
       } catch (err) {
         this.#postError = err;
       }
     }
     return this.POST;
+  }
+
+  /**
+   * Remove the temporary file of the form's `DiskFilePart`s. `handlerApp` calls
+   * it when the gateway closes the response's body; a `Request` built by hand is
+   * closed by its maker. Closing again is harmless.
+   */
+  close(): void {
+    this.#closed = true;
+    if (this.#post !== undefined) closeForm(this.#post);
   }
 
   /** The cookies of the `Cookie` header, in order. */
@@ -226,28 +303,98 @@ export class Request {
     return typeof contentType === "string" ? formKind(contentType) : undefined;
   }
 
+  /** The body's length from `CONTENT_LENGTH`; `undefined` when it gives none. */
+  #contentLength(): number | undefined {
+    const length = this.environ.CONTENT_LENGTH;
+    return typeof length === "string" && DIGITS.test(length) ? Number(length) : undefined;
+  }
+
+  /** A reader of the body: `read(size)` up to `CONTENT_LENGTH`, or to the end when terminated. */
+  #reader(): (size: number) => Uint8Array {
+    const input = this.environ["wsgi.input"] as InputStream | undefined;
+    const known = this.#contentLength();
+    if (
+      input === undefined ||
+      input === null ||
+      (known === undefined && this.environ["wsgi.input_terminated"] !== true)
+    ) {
+      return () => EMPTY;
+    }
+    let remaining = known ?? Number.POSITIVE_INFINITY;
+    return (size) => {
+      if (remaining <= 0) return EMPTY;
+      // Always with a size: validator() (as Python's) refuses read() without one.
+      const chunk = input.read(Math.min(remaining, size));
+      remaining -= chunk.length;
+      return chunk;
+    };
+  }
+
   /**
    * Read the body: `CONTENT_LENGTH` bytes when it is given (PEP 3333: never read
-   * past it), everything when the server marks the input terminated, else none.
+   * past it), everything when the server marks the input terminated, else none;
+   * past `max` bytes (checked against `CONTENT_LENGTH` before reading), the
+   * error `tooLarge` makes.
    */
-  #readBody(): Uint8Array {
-    const input = this.environ["wsgi.input"] as InputStream | undefined;
-    if (input === undefined || input === null) return EMPTY;
-    const length = this.environ.CONTENT_LENGTH;
-    const known = typeof length === "string" && DIGITS.test(length);
-    if (!known && this.environ["wsgi.input_terminated"] !== true) return EMPTY;
-    let remaining = known ? Number(length) : Number.POSITIVE_INFINITY;
+  #readBody(max: number, tooLarge: (length?: number) => Error): Uint8Array {
+    const known = this.#contentLength();
+    if (known !== undefined && known > max) throw tooLarge(known);
+    const read = this.#reader();
     const chunks: Uint8Array[] = [];
     let total = 0;
-    while (remaining > 0) {
-      // Always with a size: validator() (as Python's) refuses read() without one.
-      const chunk = input.read(Math.min(remaining, READ_CHUNK));
+    for (;;) {
+      const chunk = read(READ_CHUNK);
       if (chunk.length === 0) break;
-      chunks.push(chunk);
       total += chunk.length;
-      remaining -= chunk.length;
+      if (total > max) throw tooLarge();
+      chunks.push(chunk);
     }
     if (chunks.length === 0) return EMPTY;
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  }
+
+  /** The body of an urlencoded form: at most `maxFormSize` and `maxFormMemory` bytes. */
+  #formBody(): Uint8Array {
+    if (this.#body !== undefined) return this.#body;
+    const limits = this.#limits;
+    const size = limits.maxFormSize <= limits.maxFormMemory;
+    this.#body = this.#readBody(Math.min(limits.maxFormSize, limits.maxFormMemory), (length) =>
+      size ? formTooLarge(limits, length) : formTooBig(limits, length),
+    );
+    return this.#body;
+  }
+
+  /** Parse the multipart form: from the body when it is small or already read, else as it is read. */
+  async #parseMultipart(): Promise<MultiDict<FormValue>> {
+    const limits = this.#limits;
+    const contentType = this.environ.CONTENT_TYPE ?? "";
+    const known = this.#contentLength();
+    if (known !== undefined && known > limits.maxFormSize) throw formTooLarge(limits, known);
+    if (this.#body === undefined && known !== undefined && known <= limits.fileSpoolThreshold) {
+      this.#body = this.#readBody(limits.fileSpoolThreshold, (length) =>
+        formTooLarge(limits, length),
+      );
+    }
+    if (this.#body !== undefined) {
+      if (this.#body.length > limits.maxFormSize) throw formTooLarge(limits, this.#body.length);
+      return this.#body.length === 0
+        ? new MultiDict()
+        : await parseMultipart(this.#body, contentType, limits);
+    }
+    const read = this.#reader();
+    this.#bodyConsumed = true;
+    // An empty body is an empty form, as when it is read whole.
+    let first: Uint8Array | undefined = read(READ_CHUNK);
+    if (first.length === 0) return new MultiDict();
+    return await parseMultipartInput(
+      (size) => {
+        if (first === undefined) return read(size);
+        const chunk = first;
+        first = undefined;
+        return chunk;
+      },
+      contentType,
+      limits,
+    );
   }
 }

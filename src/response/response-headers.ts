@@ -26,10 +26,12 @@ function headerText(value: unknown, what: string): string {
  * they were set with, and stay in the order first set; a name may hold several
  * values (`Set-Cookie`).
  *
- * Names and values are not checked here: with raw output (`addRequiredHeaders =
- * false`) a malformed header is sent exactly as given, which is how clients are
- * tested against bad servers. Through WSGI, the gateway refuses them (`TypeError`
- * for control characters, `AssertionError` for hop-by-hop names).
+ * Names and values are not checked here but where they are written: with
+ * `addRequiredHeaders = false` a malformed header is sent exactly as given, which
+ * is how clients are tested against bad servers; otherwise a name that is not a
+ * token or a value with a control character is a `TypeError` when the head is
+ * written, whether it goes through WSGI or raw (a hop-by-hop header, a body for
+ * HEAD, `closeConnection`). See `ResponseWriter`.
  *
  * @see wptserve's `ResponseHeaders`
  */

@@ -56,6 +56,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   fileChunkSize = 32 * 1024;
   /** Asked when the body is closed: whether to close the connection after a WSGI response. */
   closeConnection: () => boolean = () => false;
+  /** Called when the body is closed, once the handler has finished: the request's end. */
+  onClose: () => void = () => undefined;
   readonly #environ: WSGIEnvironment;
   readonly #startResponse: StartResponse;
   readonly #connection: Connection | undefined;
@@ -70,6 +72,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   #closed = false;
   #finished = false;
   #failure: { error: unknown } | undefined;
+  /** Whether the gateway took a failure from the body: its error handling owns the connection. */
+  #failed = false;
   #settled: Promise<void>;
   #settle!: () => void;
   readonly #onSocketClose = (): void => {
@@ -216,6 +220,11 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     this.#dropQueue();
     this.#wakeUp();
     await this.#settled;
+    try {
+      this.onClose();
+    } catch (err) {
+      this.#log(err);
+    }
     // A failure the gateway never took (it stopped reading first) is still an error.
     const failure = this.#failure;
     this.#failure = undefined;
@@ -225,9 +234,11 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     connection.socket.off("close", this.#onSocketClose);
     this.#socket?.off("close", this.#onSocketClose);
     const socket = connection.socket;
-    if (this.#mode !== "raw" && this.closeConnection() && !socket.destroyed) {
+    if (this.#mode !== "raw" && !this.#failed && this.closeConnection() && !socket.destroyed) {
       // The gateway has ended its response by now (close() comes after
-      // finishContent), so end() sends the rest of it before the FIN.
+      // finishContent), so end() sends the rest of it before the FIN. Not after
+      // a failure: the gateway closes the body before it writes its error page
+      // (Python's finish_response), which an end() here would cut off.
       socket.end(() => socket.destroy());
     }
   }
@@ -242,6 +253,7 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     const failure = this.#failure;
     if (failure !== undefined) {
       this.#failure = undefined;
+      this.#failed = true;
       throw failure.error;
     }
     return { done: true, value: undefined };

@@ -10,6 +10,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { Headers } from "../headers.js";
 import { show } from "../internal/check.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { latin1Bytes } from "../internal/latin1.js";
@@ -35,6 +36,37 @@ export function isFileLike(value: unknown): value is FileLike {
 
 const CRLF = Buffer.from("\r\n", "latin1");
 
+// What a reason phrase must not carry, as the gateway's startResponse checks it:
+// CR and LF would end the status line early (response splitting); HTAB is allowed
+// (RFC 9112 §4).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const STATUS_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
+
+/**
+ * Check a status line that goes raw though the handler did not ask for raw bytes
+ * (`addRequiredHeaders` true): the rules the WSGI path applies, and a code a
+ * client can read as a status (RFC 9110 §15: three digits, 100 to 599).
+ */
+function checkStatus(code: number, message: string): void {
+  if (code < 100 || code > 599) {
+    throw new TypeError(
+      `status code must be from 100 to 599 unless response.addRequiredHeaders is false: ${show(code)}`,
+    );
+  }
+  if (STATUS_CONTROL.test(message)) {
+    throw new TypeError(`status message contains a control character: ${show(message)}`);
+  }
+}
+
+/**
+ * Check a header line likewise: the gateway's own `Headers` checks (the name a
+ * token, the value without control characters other than tab), so a header is
+ * refused the same way whichever path it takes.
+ */
+function checkHeader(name: string, value: string): void {
+  new Headers([[name, value]]);
+}
+
 /** Internal hooks for `handlerApp`, set in the class's static block. */
 export const writerInternals: {
   /** Whether anything was written yet (wptserve's `content_written`, counting the status). */
@@ -56,11 +88,17 @@ export const writerInternals: {
  *   when the content's length is known; the gateway adds `Date` and `Server`);
  *   what is written after goes into the body, framed by the gateway. Works
  *   under every gateway.
- * - Raw: every byte goes to the socket exactly as given, nothing added. Taken
- *   when `response.addRequiredHeaders` is false, when bytes are written before
+ * - Raw: the bytes go to the socket as given, nothing added. Taken when
+ *   `response.addRequiredHeaders` is false, when bytes are written before
  *   `endHeaders()` (`write`, `writeRawContent`, `writeContentFile`), or when
  *   WSGI cannot carry the head (a hop-by-hop header such as `Connection` or
- *   `Transfer-Encoding`; a body for HEAD with `sendBodyForHeadRequest`). It needs
+ *   `Transfer-Encoding`; a body for HEAD with `sendBodyForHeadRequest`;
+ *   `response.closeConnection`, whose `Connection: close` is hop-by-hop). Only
+ *   with `addRequiredHeaders` false are status and header lines sent unchecked;
+ *   otherwise they are checked as the WSGI path checks them (a `TypeError` for a
+ *   header name that is no token, a control character in a value or the reason
+ *   phrase, a status code outside 100 to 599), and the bytes of `write`,
+ *   `writeRawContent` and `writeContentFile` are never checked. It needs
  *   the connection the server offers as `environ["wsgiref.connection"]`;
  *   without one (CGI, `SimpleHandler`) it throws an `Error` and sends nothing
  *   (the head-only cases then go through WSGI). The server closes the
@@ -112,7 +150,8 @@ export class ResponseWriter {
    * Through WSGI, a second call before `endHeaders()` replaces the status; after
    * it, throws an `Error` (only raw output can send a second status line).
    * Throws a `TypeError` when `code` is not a non-negative integer or `message`
-   * not a string.
+   * not a string; raw with `addRequiredHeaders` true, also when the code is
+   * outside 100 to 599 or the message holds a control character.
    */
   writeStatus(code: number, message?: string): boolean {
     if (typeof code !== "number" || !Number.isInteger(code) || code < 0) {
@@ -125,6 +164,7 @@ export class ResponseWriter {
     // Encoded first: a status that cannot be sent fails before anything changes.
     const line = latin1Bytes(`HTTP/1.1 ${code} ${text}\r\n`, "status line");
     const raw = this.#routeHead("writeStatus()", code);
+    if (raw && this.#response.addRequiredHeaders) checkStatus(code, text);
     this.#status = [code, text];
     return raw ? this.#raw(line) : this.#output.writable;
   }
@@ -134,7 +174,9 @@ export class ResponseWriter {
    * was written.
    *
    * Through WSGI, throws an `Error` after `endHeaders()`. Throws a `TypeError`
-   * when the name is not a string or the value not a string or a number.
+   * when the name is not a string or the value not a string or a number; raw
+   * with `addRequiredHeaders` true, also when the name is not a token or the
+   * value holds a control character other than tab.
    */
   writeHeader(name: string, value: HeaderValue): boolean {
     if (typeof name !== "string")
@@ -148,6 +190,7 @@ export class ResponseWriter {
     const text = String(value);
     const line = latin1Bytes(`${name}: ${text}\r\n`, `header ${name}`);
     const raw = this.#routeHead("writeHeader()");
+    if (raw && this.#response.addRequiredHeaders) checkHeader(name, text);
     this.#seen.add(name.toLowerCase());
     if (raw) return this.#raw(line);
     this.#head.push([name, text]);
@@ -157,13 +200,18 @@ export class ResponseWriter {
   /**
    * Add the headers HTTP requires that were not written: `Content-Length` when the
    * response's content is a string or bytes; raw, also `Date` and `Server` (the
-   * environ's `SERVER_SOFTWARE` and the runtime, as the server's own header).
-   * Through WSGI the gateway adds `Date` and `Server` itself, as for every
-   * application.
+   * environ's `SERVER_SOFTWARE` and the runtime, as the server's own header),
+   * and `Connection: close` when `response.closeConnection` is set. Through WSGI
+   * the gateway adds `Date` and `Server` itself, as for every application.
    */
   writeDefaultHeaders(): boolean {
     let ok = true;
     if (this.#output.mode === "raw") {
+      // The client must learn that the connection ends here, or it loses the
+      // requests it pipelined behind this one (RFC 9112 §9.6).
+      if (this.#response.closeConnection && !this.#seen.has("connection")) {
+        ok = this.writeHeader("Connection", "close") && ok;
+      }
       if (!this.#seen.has("server")) ok = this.writeHeader("Server", this.#serverHeader()) && ok;
       if (!this.#seen.has("date")) ok = this.writeHeader("Date", formatDateTime(Date.now())) && ok;
     }
@@ -294,15 +342,16 @@ export class ResponseWriter {
   /**
    * Whether WSGI cannot carry this head, so it goes raw when the connection is
    * offered: a hop-by-hop header (PEP 3333 forbids them; the client is being
-   * tested on its framing), or a body promised for HEAD (gateways drop it).
-   * Without the connection, WSGI it is: `startResponse` refuses the header, the
-   * gateway drops the HEAD body.
+   * tested on its framing), a body promised for HEAD (gateways drop it), or
+   * `closeConnection` (its `Connection: close` is hop-by-hop, and the gateway
+   * would say keep-alive). Without the connection, WSGI it is: `startResponse`
+   * refuses the header, the gateway drops the HEAD body.
    */
   #mustGoRaw(): boolean {
     if (!this.#output.canWriteRaw) return false;
-    if (this.#response.request.method === "HEAD" && this.#response.sendBodyForHeadRequest) {
-      return true;
-    }
+    const response = this.#response;
+    if (response.closeConnection) return true;
+    if (response.request.method === "HEAD" && response.sendBodyForHeadRequest) return true;
     return this.#head.some(([name]) => isHopByHop(name));
   }
 
@@ -320,6 +369,10 @@ export class ResponseWriter {
    * gone out; `code` is the status for the server's log when none is held yet.
    */
   #startRaw(code?: number): void {
+    // What is held was written with addRequiredHeaders true, for the WSGI path:
+    // it gets that path's checks before it can go out unchecked.
+    if (this.#status !== undefined) checkStatus(...this.#status);
+    for (const [name, value] of this.#head) checkHeader(name, value);
     const lines: string[] = [];
     if (this.#status !== undefined)
       lines.push(`HTTP/1.1 ${this.#status[0]} ${this.#status[1]}\r\n`);

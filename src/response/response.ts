@@ -77,6 +77,39 @@ function readAll(file: FileLike, blockSize: number): Uint8Array {
 }
 
 /**
+ * The parts after the first of a content, as one file-like item the output reads
+ * as the client takes them: each `read()` gives the next part whole (a file part
+ * a block at a time), so a long iterable is never queued all at once.
+ */
+function restOf(parts: Iterator<Uint8Array | FileLike>): FileLike {
+  let file: FileLike | undefined;
+  return {
+    read(size: number): Uint8Array {
+      for (;;) {
+        if (file !== undefined) {
+          const block = file.read(size);
+          if (block.byteLength > 0) return block;
+          file.close?.();
+          file = undefined;
+        }
+        const next = parts.next();
+        if (next.done === true) return new Uint8Array(0);
+        if (next.value instanceof Uint8Array) {
+          if (next.value.byteLength > 0) return next.value;
+        } else {
+          file = next.value;
+        }
+      }
+    },
+    close(): void {
+      file?.close?.();
+      file = undefined;
+      parts.return?.();
+    },
+  };
+}
+
+/**
  * The response to one request, as a handler run by `handlerApp` fills it in.
  *
  * Set `status`, `headers` and `content` and return: `handlerApp` then writes it
@@ -108,7 +141,12 @@ export class Response {
   addRequiredHeaders = true;
   /** Whether content is written for a HEAD request too. Default false. */
   sendBodyForHeadRequest = false;
-  /** Whether the connection is closed after this response. Default false. */
+  /**
+   * Whether the connection is closed after this response. Default false. Set
+   * before the head is written, the response says `Connection: close` (and so
+   * goes raw under a server that offers its connection: WSGI cannot carry that
+   * header); set later, the connection is still closed after the response.
+   */
   closeConnection = false;
   /** The headers `write()` sends. */
   headers = new ResponseHeaders();
@@ -287,6 +325,10 @@ export class Response {
    * Write the content, part by part (`writer.writeContent`); nothing for a HEAD
    * request unless `sendBodyForHeadRequest` (a file content is then closed unread).
    *
+   * The first part is taken now; the others as the client takes what came
+   * before, so an iterable's parts (its functions called) are produced no faster
+   * than they are sent, and a client that stops reading stops them.
+   *
    * @see wptserve's `Response.write_content`
    */
   writeContent(): void {
@@ -294,9 +336,13 @@ export class Response {
       if (isFileLike(this.content)) this.content.close?.();
       return;
     }
-    for (const item of this.iterContent()) {
-      this.writer.writeContent(item);
-    }
+    const parts = this.iterContent();
+    // The first part now: it captures the content (a change after write() is not
+    // sent) and, before endHeaders(), gives Content-Length its length.
+    const first = parts.next();
+    if (first.done === true) return;
+    this.writer.writeContent(first.value);
+    this.writer.writeContentFile(restOf(parts));
   }
 
   /**

@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { promisify } from "node:util";
-import { type Handler, handlerApp } from "../../src/response/index.js";
+import { type Handler, type HandlerAppOptions, handlerApp } from "../../src/response/index.js";
 import type { WSGIApplication } from "../../src/types.js";
 import { validator } from "../../src/validate.js";
 import { collect, open, type Running, serve } from "./server-client.js";
@@ -31,7 +31,7 @@ export interface Route {
  */
 export async function serveRoutes(
   routes: Record<string, Handler | Route>,
-  options: { maxParts?: number; maxPartSize?: number } = {},
+  options: HandlerAppOptions = {},
 ): Promise<Running> {
   const apps = new Map<string, WSGIApplication>();
   for (const [path, route] of Object.entries(routes)) {

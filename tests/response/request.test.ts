@@ -5,12 +5,25 @@
  */
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FilePart, FormError, type Handler, Request } from "../../src/response/index.js";
-import { BytesInput } from "../../src/streams.js";
+import { SimpleHandler } from "../../src/handlers/index.js";
+import {
+  DiskFilePart,
+  FilePart,
+  FormError,
+  type Handler,
+  handlerApp,
+  Request,
+  RequestError,
+} from "../../src/response/index.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
 import type { WSGIEnvironment } from "../../src/types.js";
 import { setupTestingDefaults } from "../../src/util.js";
 import {
@@ -68,6 +81,82 @@ const echo: Handler = (request, response) => {
   response.content = JSON.stringify(report);
 };
 
+const MiB = 1024 * 1024;
+
+/** /upload: what became of each part of a form, a file's bytes hashed as read back in chunks. */
+const upload: Handler = (request, response) => {
+  response.headers.set("Content-Type", "application/json");
+  let bodyError = "";
+  try {
+    void request.body;
+  } catch (err) {
+    bodyError = (err as Error).message;
+  }
+  const parts = [...request.POST].map(([name, value]) => {
+    if (typeof value === "string") return { name, value };
+    const hash = createHash("sha256");
+    const reader = value.open();
+    for (let chunk = reader.read(MiB); chunk.length > 0; chunk = reader.read(MiB)) {
+      hash.update(chunk);
+    }
+    return {
+      name,
+      kind: value.constructor.name,
+      byteLength: value.byteLength,
+      sha256: hash.digest("hex"),
+    };
+  });
+  response.content = JSON.stringify({ parts, bodyError });
+};
+
+/**
+ * POST a multipart form of a field and one `size`-byte file, generated as it is
+ * sent (Node's client, Content-Length known); resolves to the answer and the
+ * file's sha256.
+ */
+async function postLargeForm(
+  port: number,
+  size: number,
+): Promise<{ status: number; body: string; sha256: string }> {
+  const head = Buffer.from(
+    '--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n' +
+      '--XyZ\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n' +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = Buffer.from("\r\n--XyZ--\r\n");
+  const req = httpRequest({
+    host: "127.0.0.1",
+    port,
+    path: "/upload",
+    method: "POST",
+    agent: false,
+    headers: {
+      "Content-Type": "multipart/form-data; boundary=XyZ",
+      "Content-Length": String(head.length + size + tail.length),
+    },
+  });
+  const answered = once(req, "response") as Promise<[IncomingMessage]>;
+  const hash = createHash("sha256");
+  req.write(head);
+  const block = Buffer.alloc(MiB);
+  for (let sent = 0; sent < size; sent += block.length) {
+    // Bytes that change from block to block, so a misplaced block shows in the hash.
+    block.fill(sent / MiB);
+    const chunk = block.subarray(0, Math.min(block.length, size - sent));
+    hash.update(chunk);
+    if (!req.write(Buffer.from(chunk))) await once(req, "drain");
+  }
+  req.end(tail);
+  const [res] = await answered;
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return {
+    status: res.statusCode ?? 0,
+    body: Buffer.concat(chunks).toString(),
+    sha256: hash.digest("hex"),
+  };
+}
+
 async function echoOf(promise: Promise<{ status: number; body: Buffer }>): Promise<Echo> {
   const res = await promise;
   assert.equal(res.status, 200, res.body.toString());
@@ -77,14 +166,31 @@ async function echoOf(promise: Promise<{ status: number; body: Buffer }>): Promi
 describe("Request", () => {
   let server: Running;
   let limited: Running;
+  let sized: Running;
+  let large: Running;
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "wsgiref-request-"));
     server = await serveRoutes({ "/echo": echo, "/echo/%2F": echo });
     limited = await serveRoutes({ "/echo": echo }, { maxParts: 3, maxPartSize: 10 });
+    sized = await serveRoutes(
+      {
+        "/form": (request, response) => {
+          response.content = `${[...request.POST].length} parts`;
+        },
+        "/body": (request, response) => {
+          response.content = `${request.body.length} bytes`;
+        },
+      },
+      { maxFormSize: 1000, maxFormMemory: 500, maxBodyMemory: 100 },
+    );
+    large = await serveRoutes(
+      { "/upload": upload },
+      { maxFormSize: 128 * MiB, maxPartSize: 128 * MiB, fileSpoolThreshold: 64 * 1024 },
+    );
   });
   after(async () => {
-    await Promise.all([server.close(), limited.close()]);
+    await Promise.all([server.close(), limited.close(), sized.close(), large.close()]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -297,6 +403,62 @@ describe("Request", () => {
     }
   });
 
+  it("keeps a large multipart file on disk, never whole in memory, and reads it back", async () => {
+    // Issue 13, finding 5, at a test's scale: 64 MiB, files past 64 KiB to disk.
+    const sent = await postLargeForm(large.port, 64 * MiB);
+    assert.equal(sent.status, 200, sent.body);
+    const { parts, bodyError } = JSON.parse(sent.body) as {
+      parts: Array<Record<string, unknown>>;
+      bodyError: string;
+    };
+    assert.deepEqual(parts, [
+      { name: "note", value: "hello" },
+      { name: "f", kind: "DiskFilePart", byteLength: 64 * MiB, sha256: sent.sha256 },
+    ]);
+    assert.match(bodyError, /^request\.body was read by the multipart form parsed as it arrived/);
+  });
+
+  it("answers 413 for a multipart form past maxFormSize", async () => {
+    const out = await curl([
+      "--write-out",
+      "\n%{http_code}",
+      "-F",
+      `f=${"z".repeat(1200)}`,
+      `http://127.0.0.1:${sized.port}/form`,
+    ]);
+    const [body, code] = out.split("\n");
+    assert.equal(code, "413");
+    assert.match(
+      (JSON.parse(body!) as { error: { message: string } }).error.message,
+      /^form is larger than maxFormSize \(1000 bytes\): \d+ bytes$/,
+    );
+  });
+
+  it("answers 413 for an urlencoded form past maxFormMemory and a body past maxBodyMemory", async () => {
+    const form = await fetchNode(sized.port, "/form", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `a=${"z".repeat(600)}`,
+    });
+    assert.equal(form.status, 413);
+    assert.equal(
+      (JSON.parse(form.body.toString()) as { error: { message: string } }).error.message,
+      "form takes more memory than maxFormMemory (500 bytes): 602 bytes",
+    );
+    const body = await fetchNode(sized.port, "/body", {
+      method: "PUT",
+      headers: { "Content-Type": "text/plain" },
+      body: "b".repeat(101),
+    });
+    assert.equal(body.status, 413);
+    assert.deepEqual(JSON.parse(body.body.toString()), {
+      error: {
+        code: 413,
+        message: "request body is larger than maxBodyMemory (100 bytes): 101 bytes",
+      },
+    });
+  });
+
   it("gives an empty POST for an empty multipart body", async () => {
     const seen = await echoOf(
       fetchNode(server.port, "/echo", {
@@ -305,6 +467,144 @@ describe("Request", () => {
       }),
     );
     assert.deepEqual(seen.POST, []);
+  });
+});
+
+/** A `wsgi.input` over `data` that counts the bytes read from it. */
+function countingInput(data: Uint8Array): BytesInput & { bytesRead: number } {
+  const input = new BytesInput(data) as BytesInput & { bytesRead: number };
+  input.bytesRead = 0;
+  const read = input.read.bind(input);
+  input.read = (size?: number) => {
+    const chunk = read(size);
+    input.bytesRead += chunk.length;
+    return chunk;
+  };
+  return input;
+}
+
+describe("Request within its limits", () => {
+  function environ(extra: WSGIEnvironment): WSGIEnvironment {
+    const env: WSGIEnvironment = { REQUEST_METHOD: "POST", ...extra };
+    setupTestingDefaults(env);
+    return env;
+  }
+
+  it("refuses a multipart form past maxFormSize before reading any of it", async () => {
+    const input = countingInput(Buffer.alloc(10));
+    const request = new Request(
+      environ({
+        CONTENT_TYPE: "multipart/form-data; boundary=x",
+        CONTENT_LENGTH: String(2 ** 30),
+        "wsgi.input": input,
+      }),
+    );
+    await assert.rejects(request.loadPost(), {
+      name: "FormError",
+      status: 413,
+      message: `form is larger than maxFormSize (${64 * MiB} bytes): ${2 ** 30} bytes`,
+    });
+    assert.equal(input.bytesRead, 0);
+  });
+
+  it("refuses an urlencoded form past maxFormMemory before reading any of it", () => {
+    const input = countingInput(Buffer.alloc(10));
+    const request = new Request(
+      environ({
+        CONTENT_TYPE: "application/x-www-form-urlencoded",
+        CONTENT_LENGTH: String(2 ** 30),
+        "wsgi.input": input,
+      }),
+    );
+    assert.throws(() => request.POST, {
+      name: "FormError",
+      status: 413,
+      message: `form takes more memory than maxFormMemory (${16 * MiB} bytes): ${2 ** 30} bytes`,
+    });
+    assert.equal(input.bytesRead, 0);
+  });
+
+  it("refuses a body past maxBodyMemory before reading it, or as it reads one of unknown length", () => {
+    const known = countingInput(Buffer.alloc(10));
+    const request = new Request(environ({ CONTENT_LENGTH: String(2 ** 30), "wsgi.input": known }));
+    assert.throws(
+      () => request.body,
+      (err: unknown) => {
+        assert.ok(err instanceof RequestError);
+        assert.equal(err.status, 413);
+        assert.equal(
+          err.message,
+          `request body is larger than maxBodyMemory (${64 * MiB} bytes): ${2 ** 30} bytes`,
+        );
+        return true;
+      },
+    );
+    assert.equal(known.bytesRead, 0);
+    const unknown = new Request(
+      environ({ "wsgi.input": new BytesInput(Buffer.alloc(300)), "wsgi.input_terminated": true }),
+      { maxBodyMemory: 200 },
+    );
+    assert.throws(() => unknown.body, {
+      name: "RequestError",
+      message: "request body is larger than maxBodyMemory (200 bytes)",
+    });
+  });
+
+  it("reads a small multipart body whole, so body keeps it; parses a larger one as it reads", async () => {
+    const small = Buffer.from(
+      '--B\r\nContent-Disposition: form-data; name="k"\r\n\r\nv\r\n--B--\r\n',
+    );
+    const env = (body: Uint8Array) =>
+      environ({
+        CONTENT_TYPE: "multipart/form-data; boundary=B",
+        CONTENT_LENGTH: String(body.length),
+        "wsgi.input": new BytesInput(body),
+      });
+    const whole = new Request(env(small));
+    assert.deepEqual([...(await whole.loadPost())], [["k", "v"]]);
+    assert.deepEqual(Buffer.from(whole.body), small);
+    const streamed = new Request(env(small), { fileSpoolThreshold: 10 });
+    assert.deepEqual([...(await streamed.loadPost())], [["k", "v"]]);
+    assert.throws(() => streamed.body, /^Error: request\.body was read by the multipart form/);
+  });
+
+  it("removes a form's temporary files when the gateway closes the body", async () => {
+    const body = Buffer.from(
+      `--B\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n${"d".repeat(5000)}\r\n--B--\r\n`,
+    );
+    const env = environ({
+      CONTENT_TYPE: "multipart/form-data; boundary=B",
+      CONTENT_LENGTH: String(body.length),
+    });
+    const fds = readdirSync("/proc/self/fd").length;
+    const seen: DiskFilePart[] = [];
+    const chunks: Uint8Array[] = [];
+    const gateway = new SimpleHandler(
+      new BytesInput(body),
+      { write: (data: Uint8Array) => void chunks.push(Buffer.from(data)) },
+      new StringErrors(),
+      env,
+    );
+    await gateway.run(
+      handlerApp(
+        (request, response) => {
+          const part = request.POST.get("f");
+          assert.ok(part instanceof DiskFilePart);
+          seen.push(part);
+          // Sent in chunks, read from the file as the gateway takes them.
+          response.content = part.open();
+        },
+        { fileSpoolThreshold: 1000 },
+      ),
+    );
+    assert.ok(
+      Buffer.concat(chunks)
+        .toString()
+        .endsWith(`\r\n\r\n${"d".repeat(5000)}`),
+    );
+    assert.equal(seen.length, 1);
+    assert.throws(() => seen[0]!.bytes(), /removed when its request ended/);
+    assert.equal(readdirSync("/proc/self/fd").length, fds);
   });
 });
 

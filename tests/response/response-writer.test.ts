@@ -491,6 +491,213 @@ describe("ResponseWriter once the client has gone", () => {
   }
 });
 
+describe("ResponseWriter switching to raw on its own", () => {
+  // Issue 13, finding 4: a hop-by-hop header, a HEAD body or closeConnection made
+  // the head go raw, and raw checked nothing: a value with CR LF went out as a
+  // second header line. Only addRequiredHeaders = false and the bytes of
+  // write/writeRawContent are raw on purpose.
+  let server: Running;
+  const INJECTED = "a\r\nSet-Cookie: pwned=1";
+  const thrown = new Map<string, ReturnType<typeof signal<string>>>();
+  /** A raw-mode route whose handler records what the writer threw, then throws it on. */
+  const refusing = (path: string, handler: Handler) => {
+    const seen = signal<string>();
+    thrown.set(path, seen);
+    return {
+      mode: "raw" as const,
+      handler: (request: Request, response: Response) => {
+        try {
+          handler(request, response);
+          response.write();
+          seen.resolve("no error");
+        } catch (err) {
+          seen.resolve(`${(err as Error).name}: ${(err as Error).message}`);
+          throw err;
+        }
+      },
+    };
+  };
+  const hopByHop = (response: Response): void => {
+    response.headers.set("Content-Type", "text/plain");
+    response.headers.set("Connection", "close");
+    response.content = "body";
+  };
+
+  before(async () => {
+    server = await serveRoutes({
+      "/value": refusing("/value", (_q, r) => {
+        hopByHop(r);
+        r.headers.set("X-Evil", INJECTED);
+      }),
+      "/name": refusing("/name", (_q, r) => {
+        hopByHop(r);
+        r.headers.set("X-Evil: 1\r\nX-More", "v");
+      }),
+      "/nul": refusing("/nul", (_q, r) => {
+        hopByHop(r);
+        r.headers.set("X-Evil", "a\x00b");
+      }),
+      "/reason": refusing("/reason", (_q, r) => {
+        hopByHop(r);
+        r.status = [200, `OK\r\nSet-Cookie: pwned=1`];
+      }),
+      "/code-high": refusing("/code-high", (_q, r) => {
+        hopByHop(r);
+        r.status = 600;
+      }),
+      "/code-low": refusing("/code-low", (_q, r) => {
+        hopByHop(r);
+        r.status = 99;
+      }),
+      "/head": refusing("/head", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.headers.set("X-Evil", INJECTED);
+        r.sendBodyForHeadRequest = true;
+        r.content = "body";
+      }),
+      "/close": refusing("/close", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.headers.set("X-Evil", INJECTED);
+        r.closeConnection = true;
+        r.content = "body";
+      }),
+      "/early-write": refusing("/early-write", (_q, r) => {
+        r.writer.writeStatus(200, "OK\r\nSet-Cookie: pwned=1");
+        r.writer.write("body");
+      }),
+      "/wsgi-value": refusing("/wsgi-value", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.headers.set("X-Evil", INJECTED);
+        r.content = "body";
+      }),
+      "/wsgi-reason": refusing("/wsgi-reason", (_q, r) => {
+        r.headers.set("Content-Type", "text/plain");
+        r.status = [200, "OK\r\nSet-Cookie: pwned=1"];
+        r.content = "body";
+      }),
+      "/after-raw": {
+        mode: "raw",
+        handler: (_request, response) => {
+          const w = response.writer;
+          w.writeStatus(200);
+          w.writeRawContent("X-Raw: 1\r\n");
+          let message = "no error";
+          try {
+            w.writeHeader("X-Evil", INJECTED);
+          } catch (err) {
+            message = (err as Error).message;
+          }
+          w.writeHeader("Content-Type", "text/plain");
+          w.endHeaders();
+          w.write(message);
+        },
+      },
+      "/explicit": {
+        mode: "raw",
+        handler: (_request, response) => {
+          response.addRequiredHeaders = false;
+          response.status = [200, "OK\r\nX-Raw-Status: 1"];
+          response.headers.set("X-Raw", INJECTED);
+          response.content = "\r\nraw";
+          response.write();
+        },
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      "/value",
+      "a header value with CR LF",
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    ],
+    [
+      "/name",
+      "a header name that is no token",
+      /^TypeError: header name contains a control character: /,
+    ],
+    [
+      "/nul",
+      "a header value with NUL",
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    ],
+    [
+      "/reason",
+      "a reason phrase with CR LF",
+      /^TypeError: status message contains a control character: /,
+    ],
+    [
+      "/code-high",
+      "a status code past 599",
+      /^TypeError: status code must be from 100 to 599 unless response\.addRequiredHeaders is false: 600$/,
+    ],
+    [
+      "/code-low",
+      "a status code below 100",
+      /^TypeError: status code must be from 100 to 599 unless response\.addRequiredHeaders is false: 99$/,
+    ],
+    [
+      "/close",
+      "a header value with CR LF and closeConnection",
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    ],
+    [
+      "/early-write",
+      "a held reason phrase with CR LF before an explicit write",
+      /^TypeError: status message contains a control character: /,
+    ],
+    // The WSGI path, for comparison: the gateway's startResponse refuses the same.
+    [
+      "/wsgi-value",
+      "a header value with CR LF through WSGI",
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    ],
+    [
+      "/wsgi-reason",
+      "a reason phrase with CR LF through WSGI",
+      /^AssertionError: Status must not contain control characters /,
+    ],
+  ];
+  for (const [path, what, message] of cases) {
+    it(`refuses ${what} with a TypeError, and the client gets a clean 500`, async () => {
+      const text = await rawGet(server.port, path);
+      assert.match(await thrown.get(path)!.promise, message);
+      assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+      assert.ok(!text.includes("pwned"), text);
+      assert.ok(!text.includes("body"), text);
+    });
+  }
+
+  it("refuses a header with CR LF when a HEAD body makes the head raw", async () => {
+    const text = await rawGet(server.port, "/head", "HEAD");
+    assert.match(
+      await thrown.get("/head")!.promise,
+      /^TypeError: header value for 'X-Evil' contains a control character: /,
+    );
+    assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    assert.ok(!text.includes("pwned"), text);
+  });
+
+  it("checks a header written after an explicit raw write, raw bytes themselves unchecked", async () => {
+    const text = await rawGet(server.port, "/after-raw");
+    const [head, body] = text.split("\r\n\r\n");
+    assert.match(head!, /^HTTP\/1\.1 200 OK\r\nX-Raw: 1\r\nContent-Type: text\/plain\r\n/);
+    assert.ok(!head!.includes("pwned"), head);
+    assert.match(body!, /^header value for 'X-Evil' contains a control character: /);
+  });
+
+  it("sends status and headers unchecked when addRequiredHeaders is false", async () => {
+    const text = await rawGet(server.port, "/explicit");
+    assert.equal(
+      text,
+      "HTTP/1.1 200 OK\r\nX-Raw-Status: 1\r\nX-Raw: a\r\nSet-Cookie: pwned=1\r\n\r\n\r\nraw",
+    );
+  });
+});
+
 describe("ResponseWriter under a gateway without a connection", () => {
   /** Run `handler` once under SimpleHandler; returns what was sent and logged. */
   async function runSimple(

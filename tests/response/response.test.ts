@@ -12,12 +12,19 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Request, Response, type ResponseContent, reasonPhrase } from "../../src/response/index.js";
+import {
+  handlerApp,
+  Request,
+  Response,
+  type ResponseContent,
+  reasonPhrase,
+} from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
 import type { FileLike, WSGIEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
 import {
   collect,
+  exchange,
   fetchNode,
   header,
   open,
@@ -141,6 +148,10 @@ describe("Response", () => {
       "/close": text("bye", (r) => {
         r.closeConnection = true;
       }),
+      "/close-throws": (_request, response) => {
+        response.closeConnection = true;
+        throw new Error("the handler failed");
+      },
       "/head-body": {
         mode: "raw",
         handler: text("body for HEAD", (r) => {
@@ -276,6 +287,36 @@ describe("Response", () => {
     assert.equal(response!.body.toString(), "bye");
   });
 
+  it("says Connection: close on a closeConnection response, before a pipelined request", async () => {
+    // Issue 13, finding 9: the head said keep-alive, then the connection closed,
+    // and the client lost the request it had pipelined behind.
+    const socket = await open(server.port);
+    const received = collect(socket);
+    socket.write("GET /close HTTP/1.1\r\nHost: h\r\n\r\nGET /string HTTP/1.1\r\nHost: h\r\n\r\n");
+    const responses = parseResponses(await received);
+    assert.equal(responses.length, 1);
+    const [response] = responses;
+    assert.equal(header(response!, "Connection"), "close");
+    assert.equal(header(response!, "Content-Length"), "3");
+    assert.equal(response!.body.toString(), "bye");
+  });
+
+  it("says Connection: close on a HEAD response with closeConnection, with no body", async () => {
+    // No Connection: close in the request, so the server would keep the connection.
+    const text = (await exchange(server.port, "HEAD /close HTTP/1.1\r\nHost: h\r\n\r\n")).toString(
+      "latin1",
+    );
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/);
+    assert.match(text, /\r\nContent-Length: 3\r\n/);
+    assert.ok(text.endsWith("\r\n\r\n"), text);
+  });
+
+  it("answers 500 when a handler that set closeConnection throws", async () => {
+    const text = await rawGet(server.port, "/close-throws");
+    assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+  });
+
   it("keeps the connection open otherwise", async () => {
     const socket = await open(server.port);
     socket.write("GET /string HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -329,6 +370,39 @@ describe("Response outside a server", () => {
       response.status = [200, 1] as unknown as [number, string];
     }, TypeError);
     assert.deepEqual(response.status, [404, "Lost"]);
+  });
+
+  it("produces an iterable content's parts as the gateway takes them, not all at write()", async () => {
+    // A long generated content and a client that reads slowly: write() used to
+    // run the whole iterable into the output queue at once.
+    let produced = 0;
+    const app = handlerApp((_request, response) => {
+      response.headers.set("Content-Type", "application/octet-stream");
+      response.content = (function* () {
+        for (let i = 0; i < 64; i++) {
+          yield () => {
+            produced += 1;
+            return Buffer.alloc(1024 * 1024, i);
+          };
+        }
+      })();
+    });
+    const environ: WSGIEnvironment = {};
+    setupTestingDefaults(environ);
+    const body = app(environ, () => () => undefined) as AsyncIterableIterator<Uint8Array> & {
+      close(): Promise<void>;
+    };
+    const first = await body.next();
+    assert.equal(first.value?.[0], 0);
+    assert.ok(produced <= 2, `${produced} parts produced for one taken`);
+    const second = await body.next();
+    assert.equal(second.value?.[0], 1);
+    assert.ok(produced <= 3, `${produced} parts produced for two taken`);
+    let taken = 2;
+    for (let next = await body.next(); next.done !== true; next = await body.next()) taken += 1;
+    assert.equal(taken, 64);
+    assert.equal(produced, 64);
+    await body.close();
   });
 
   it("has wptserve's defaults", () => {

@@ -38,6 +38,7 @@ const expected: Record<string, string[]> = {
     "isHopByHop",
     "makeServer",
     "openFile",
+    "proxyFix",
     "readEnviron",
     "reasonPhrase",
     "requestUri",
@@ -82,6 +83,7 @@ const expected: Record<string, string[]> = {
     "sysVersion",
   ],
   "wsgiref/validate": ["validator"],
+  "wsgiref/middleware": ["proxyFix"],
   "wsgiref/response": [
     "FilePart",
     "FormError",

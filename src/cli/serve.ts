@@ -67,32 +67,40 @@ function flagName(field: string): string {
   return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/**
- * Serve until SIGINT or SIGTERM, then drain and close; resolves when closed.
- *
- * `onRepeat` runs on a second signal while draining (a standalone server exits
- * at once: the user asked twice); a worker passes nothing and keeps draining,
- * since Ctrl-C reaches it and its primary's SIGTERM right after. `onStop` runs
- * on the first signal, once the server has stopped accepting.
- */
-export async function serveUntilSignal(
-  server: WSGIServer,
-  onRepeat?: (signal: NodeJS.Signals) => void,
-  onStop?: (signal: NodeJS.Signals) => void,
-): Promise<void> {
+/** What `serveUntilSignal` tells its caller. */
+export interface SignalHooks {
+  /**
+   * Runs once the signal handlers are in place: the serving line goes out
+   * here, since whoever reads it may send a signal at once (before, a SIGTERM
+   * right after the line could find no handler and kill the process).
+   */
+  onReady?: () => void;
+  /** Runs on the first signal, once the server has stopped accepting. */
+  onStop?: (signal: NodeJS.Signals) => void;
+  /**
+   * Runs on a second signal while draining (a standalone server exits at once:
+   * the user asked twice); without it a worker keeps draining, since Ctrl-C
+   * reaches it and its primary's SIGTERM right after.
+   */
+  onRepeat?: (signal: NodeJS.Signals) => void;
+}
+
+/** Serve until SIGINT or SIGTERM, then drain and close; resolves when closed. */
+export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = {}): Promise<void> {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      onRepeat?.(signal);
+      hooks.onRepeat?.(signal);
       return;
     }
     stopping = true;
     // Stops accepting, closes idle connections, lets requests being handled finish.
     void server.serverClose();
-    onStop?.(signal);
+    hooks.onStop?.(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  hooks.onReady?.();
   await server.serveForever();
   await server.serverClose();
 }
@@ -107,23 +115,19 @@ export async function serveAlone(
 ): Promise<number> {
   const server = await listen(await makeApp(), options);
   const [host, port] = server.serverAddress;
-  console.log(servingLine(options.path === undefined ? { host, port } : { path: host }));
-  await serveUntilSignal(
-    server,
-    (signal) => {
+  await serveUntilSignal(server, {
+    onReady: () =>
+      console.log(servingLine(options.path === undefined ? { host, port } : { path: host })),
+    onStop: (signal) => {
+      const waiting = waitingFor(server);
+      const more = waiting.startsWith("waiting") ? ` (${signal} again to exit now)` : "";
+      console.log(stoppingLine(signal, waiting + more));
+    },
+    onRepeat: (signal) => {
       process.stderr.write(`wsgiref: ${signal} again; exiting without waiting\n`);
       process.exit(1);
     },
-    (signal) => {
-      const more = waitingFor(server);
-      console.log(
-        stoppingLine(
-          signal,
-          more.startsWith("waiting") ? `${more} (${signal} again to exit now)` : more,
-        ),
-      );
-    },
-  );
+  });
   console.log(STOPPED_LINE);
   return 0;
 }

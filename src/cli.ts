@@ -135,7 +135,10 @@ async function main(argv: string[]): Promise<number> {
       if (module === undefined)
         throw usageError("--reload needs a MODULE whose directory to watch");
       const directory = dirname(resolve(parseTarget(module).path));
-      return runReloader({ args: args.filter((arg) => arg !== "--reload"), directory });
+      return runReloader({
+        args: [command, ...args.filter((arg) => arg !== "--reload")],
+        directory,
+      });
     }
     followReloader();
     return serve(

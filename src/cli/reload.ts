@@ -114,6 +114,10 @@ class Reloader {
       this.#done = resolve;
     });
     this.#watcher = this.#watch();
+    // The directory removed or unreadable: say so; the server runs on, unwatched.
+    this.#watcher.on("error", (err) => {
+      process.stderr.write(`wsgiref: stopped watching ${this.#directory}: ${err.message}\n`);
+    });
     const onSignal = (signal: NodeJS.Signals): void => void this.#stop(signal);
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);

@@ -152,12 +152,29 @@ static napi_value duplicate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* seek(fd, offset): lseek(2) to offset from the start; 0, or -errno. Node has no
+ * lseek, and sendfile(2) sends from the file's position: a byte range starts here. */
+static napi_value seek(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t fd;
+  int64_t offset;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &offset) != napi_ok || offset < 0)
+    return throw_type_error(env, "seek(fd, offset): fd and offset must be numbers, offset >= 0");
+  off_t position = lseek(fd, (off_t)offset, SEEK_SET);
+  napi_create_int32(env, position < 0 ? -errno : 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"step", NULL, step, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup", NULL, duplicate, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"seek", NULL, seek, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 2, properties);
+  napi_define_properties(env, exports, 3, properties);
   return exports;
 }
 

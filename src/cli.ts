@@ -8,11 +8,16 @@
 
 import cluster from "node:cluster";
 import { stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
 import { debuglog, type ParseArgsConfig, parseArgs } from "node:util";
+import { claimSocketPath } from "./cli/bind.js";
 import { CliError, oneLine, usageError } from "./cli/cli-error.js";
 import { runPrimary, runWorker, workerPort } from "./cli/cluster.js";
 import { HELP } from "./cli/help.js";
-import { loadApp } from "./cli/load-app.js";
+import { appWrapper, DEPLOY_FLAGS, listenTarget, logFormat } from "./cli/listen-flags.js";
+import { loadApp, parseTarget } from "./cli/load-app.js";
+import { followReloader, reloadedPort, runReloader } from "./cli/reload.js";
 import { type ListenOptions, listen, serveAlone } from "./cli/serve.js";
 import { staticApp } from "./cli/static-app.js";
 import { CGIHandler } from "./handlers/index.js";
@@ -26,7 +31,7 @@ const debug = debuglog("wsgiref");
 const string = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
 const COMMON: Options = { help: { type: "boolean", short: "h" } };
-const LISTEN: Options = { ...COMMON, host: string, port: string, quiet: flag };
+const LISTEN: Options = { ...COMMON, host: string, port: string, quiet: flag, ...DEPLOY_FLAGS };
 /** One flag per numeric `ServerOptions` field, with the smallest value it takes. */
 const LIMITS = {
   "max-body-size": ["maxBodySize", 0],
@@ -37,7 +42,7 @@ const LIMITS = {
   "request-timeout": ["requestTimeout", 0],
   "keep-alive-timeout": ["keepAliveTimeout", 0],
 } as const;
-const SERVE: Options = { ...LISTEN, workers: string, validate: flag };
+const SERVE: Options = { ...LISTEN, workers: string, validate: flag, reload: flag };
 for (const name of Object.keys(LIMITS)) SERVE[name] = string;
 
 /** Parse `args` for `command`, or print its help and return `undefined` for `--help`. */
@@ -85,15 +90,20 @@ function listenOptions(values: Values, workers = 1): ListenOptions {
     const value = integer(values, name, min);
     if (value !== undefined) server[field] = value;
   }
-  const host = typeof values.host === "string" ? values.host : "127.0.0.1";
-  const port = integer(values, "port", 0, 65535) ?? 8000;
-  return { host, port, server: server as ServerOptions };
+  const target = listenTarget(values, process.env);
+  const port = reloadedPort(target.port);
+  return { ...target, port, logFormat: logFormat(values), server: server as ServerOptions };
 }
 
 /** Listen with `options`: alone, or as the primary or a worker of `workers`. */
-function serve(makeApp: () => Promise<WSGIApplication>, options: ListenOptions, workers?: number) {
+async function serve(
+  makeApp: () => Promise<WSGIApplication>,
+  options: ListenOptions,
+  workers?: number,
+): Promise<number> {
+  if (options.path !== undefined && cluster.isPrimary) await claimSocketPath(options.path);
   if (workers === undefined) return serveAlone(makeApp, options);
-  if (cluster.isPrimary) return runPrimary(workers, options.host, options.port);
+  if (cluster.isPrimary) return runPrimary(workers, options);
   return runWorker(async () =>
     listen(await makeApp(), { ...options, port: workerPort(options.port) }),
   );
@@ -105,14 +115,37 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP[""]);
     return 0;
   }
+  if (command === "--version" || command === "-V") {
+    const { version } = createRequire(import.meta.url)("wsgiref/package.json") as {
+      version: string;
+    };
+    console.log(`wsgiref ${version} (Node.js ${process.versions.node})`);
+    return 0;
+  }
   if (command === "serve") {
     const parsed = parse(command, args, SERVE, 1);
     if (!parsed) return 0;
     const { values, positionals } = parsed;
     const workers = integer(values, "workers", 1);
     const options = listenOptions(values, workers);
+    const wrap = appWrapper(values);
     const module = positionals[0];
-    return serve(() => loadApp(module, values.validate === true), options, workers);
+    if (values.reload === true) {
+      if (workers !== undefined) throw usageError("--reload cannot be used with --workers");
+      if (module === undefined)
+        throw usageError("--reload needs a MODULE whose directory to watch");
+      const directory = dirname(resolve(parseTarget(module).path));
+      return runReloader({
+        args: [command, ...args.filter((arg) => arg !== "--reload")],
+        directory,
+      });
+    }
+    followReloader();
+    return serve(
+      async () => wrap(await loadApp(module, values.validate === true)),
+      options,
+      workers,
+    );
   }
   if (command === "static") {
     const parsed = parse(command, args, LISTEN, 1);
@@ -123,7 +156,8 @@ async function main(argv: string[]): Promise<number> {
       () => false,
     );
     if (!isDir) throw new CliError(`directory not found: ${dir}`);
-    return serve(async () => staticApp(dir), listenOptions(parsed.values));
+    const wrap = appWrapper(parsed.values);
+    return serve(async () => wrap(staticApp(dir)), listenOptions(parsed.values));
   }
   if (command === "cgi") {
     const parsed = parse(command, args, { ...COMMON, validate: flag }, 1);

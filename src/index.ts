@@ -16,6 +16,9 @@ export {
 } from "./handlers/index.js";
 // wsgiref/headers
 export { Headers } from "./headers.js";
+// wsgiref/middleware
+export type { ProxyFixOptions, ProxyFixOrig } from "./middleware.js";
+export { proxyFix } from "./middleware.js";
 export type {
   Chunk,
   ContentPart,

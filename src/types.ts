@@ -43,7 +43,10 @@ export interface ErrorStream {
  * A file-like object a `FileWrapper` reads from: Python's `open(path, "rb")`.
  *
  * When `fd` is present a server may send the file with `sendfile()` from its
- * current position instead of reading it through JavaScript.
+ * current position instead of reading it through JavaScript. When `remaining`
+ * is present too, it is how many bytes `read()` will still return (a byte range
+ * of the file): the server sends no more than that from `fd`, and the file
+ * going on past it does not make the body longer than its Content-Length.
  *
  * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
@@ -51,6 +54,7 @@ export interface FileLike {
   read(size: number): Uint8Array;
   close?(): void;
   readonly fd?: number;
+  readonly remaining?: number;
 }
 
 /**

@@ -353,7 +353,7 @@ class FdFile {
  *
  * @see Python's `open(path, "rb")`; PEP 3333, "Optional Platform-Specific File Handling"
  */
-export function openFile(path: string | URL): Required<FileLike> & {
+export function openFile(path: string | URL): Required<Omit<FileLike, "remaining">> & {
   read(size?: number): Uint8Array;
   readonly closed: boolean;
 } {

@@ -40,6 +40,7 @@ const expected: Record<string, string[]> = {
     "isHopByHop",
     "makeServer",
     "openFile",
+    "proxyFix",
     "readEnviron",
     "reasonPhrase",
     "requestUri",
@@ -84,6 +85,7 @@ const expected: Record<string, string[]> = {
     "sysVersion",
   ],
   "wsgiref/validate": ["validator"],
+  "wsgiref/middleware": ["proxyFix"],
   "wsgiref/response": [
     "DiskFilePart",
     "FilePart",

@@ -36,7 +36,7 @@ export async function startServer(tempDir: string, spoolThreshold: number): Prom
   ];
   // The spool files go to os.tmpdir(), which Node takes from TMPDIR.
   const started = start(process.execPath, args, { env: { ...process.env, TMPDIR: tempDir } });
-  const match = await started.waitFor(/Serving HTTP on \S+ port (\d+) \.\.\./, 15_000);
+  const match = await started.waitFor(/Serving HTTP on \S+ port (\d+) \(/, 15_000);
   return { process: started, port: Number(match[1]) };
 }
 

@@ -23,6 +23,8 @@ interface SendfileAddon {
   step(outFd: number, inFd: number, max: number, done: StepCallback): void;
   /** A close-on-exec duplicate of `fd`, or `-errno`. */
   dup(fd: number): number;
+  /** Move `fd`'s position to `offset` (lseek from the start): 0, or `-errno`. */
+  seek?(fd: number, offset: number): number;
 }
 
 type StepCallback = (errno: number, sent: number, eof: boolean) => void;
@@ -80,6 +82,16 @@ export function kernelSendfileAvailable(): boolean {
  */
 export function useKernelSendfile(enabled: boolean): void {
   addon = enabled ? loadAddon() : undefined;
+}
+
+/**
+ * Move the position of the file open on `fd` to `offset`, so that a server
+ * sending it from its position sends from there (a byte range). Returns false,
+ * having done nothing, when the addon is not loaded (or is an older build).
+ */
+export function seekFile(fd: number, offset: number): boolean {
+  if (addon?.seek === undefined) return false;
+  return addon.seek(fd, offset) === 0;
 }
 
 /** The descriptor of the plain TCP socket under `res`, or -1. */

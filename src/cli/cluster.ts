@@ -9,8 +9,10 @@ import cluster, { type Worker } from "node:cluster";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import type { WSGIServer } from "../simple-server.js";
+import { plural, STOPPED_LINE, servingLine, stoppingLine, workerLine } from "./banner.js";
+import { removeSocketFile } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
-import { listenError, serveUntilSignal, servingLine } from "./serve.js";
+import { type ListenOptions, listenError, serveUntilSignal } from "./serve.js";
 
 /**
  * Environment variable through which the primary gives its workers the port to
@@ -52,9 +54,11 @@ export function workerPort(port: number): number {
  * listening or within `STARTUP` of it) are replaced after a growing delay, and
  * after `MAX_EARLY_DEATHS` in a row the primary stops them all and gives up.
  */
-export async function runPrimary(count: number, host: string, port: number): Promise<number> {
-  const env = port === 0 ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
-  return new Promise((done) => {
+export async function runPrimary(count: number, options: ListenOptions): Promise<number> {
+  const { host, port, path } = options;
+  const env =
+    port === 0 && path === undefined ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
+  const code = await new Promise<number>((done) => {
     const alive = new Set<Worker>();
     /** Listening workers, each with the time it started listening. */
     const listening = new Map<Worker, number>();
@@ -91,9 +95,12 @@ export async function runPrimary(count: number, host: string, port: number): Pro
       setTimeout(() => {
         if (listening.has(worker)) earlyDeaths = 0;
       }, STARTUP).unref();
+      console.log(workerLine(worker.process.pid, listening.size, count));
       if (!ready && listening.size === count) {
         ready = true;
-        console.log(servingLine(address.address ?? "", address.port));
+        const bound =
+          path === undefined ? { host: address.address ?? "", port: address.port } : { path };
+        console.log(servingLine(bound, { workers: count }));
       }
     });
     cluster.on("message", (worker, message: unknown) => {
@@ -112,6 +119,7 @@ export async function runPrimary(count: number, host: string, port: number): Pro
       const since = listening.get(worker);
       listening.delete(worker);
       if (stopping) {
+        if (exitCode === 0) console.log(`Worker ${worker.process.pid} stopped`);
         if (alive.size === 0) {
           done(exitCode);
         }
@@ -134,9 +142,11 @@ export async function runPrimary(count: number, host: string, port: number): Pro
     });
 
     let signals = 0;
-    const onSignal = (): void => {
+    const onSignal = (signal: NodeJS.Signals): void => {
       // Once: drain. Twice: the user insists; end the workers now.
       if (++signals === 1) {
+        const waiting = `waiting for ${plural(alive.size, "worker")} to finish their requests`;
+        console.log(stoppingLine(signal, `${waiting} (${signal} again to stop them now)`));
         stop(0);
       } else {
         stop(1, "SIGKILL");
@@ -149,6 +159,9 @@ export async function runPrimary(count: number, host: string, port: number): Pro
       fork();
     }
   });
+  if (path !== undefined) removeSocketFile(path);
+  if (code === 0) console.log(STOPPED_LINE);
+  return code;
 }
 
 /** A port on `host` free right now, found by binding port 0 and closing. */

@@ -11,6 +11,22 @@ const SERVER_OPTIONS = `Limits (sizes in bytes, times in milliseconds):
   --request-timeout MS    time to receive the whole request; past it 408 (default 300000)
   --keep-alive-timeout MS an idle kept-alive connection is closed after it (default 5000)`;
 
+const DEPLOY_OPTIONS = `Deployment:
+  --bind unix:PATH        listen on a Unix socket instead (a stale socket file is
+                          removed); --bind HOST:PORT is --host and --port in one
+  --root-path PREFIX      mount the application at PREFIX: SCRIPT_NAME is PREFIX,
+                          and a path starting with it loses it from PATH_INFO
+  --proxy-headers         trust X-Forwarded-For, -Proto, -Host, -Port and -Prefix
+                          (one proxy deep) from the peers of --forwarded-allow-ips
+  --forwarded-allow-ips LIST
+                          comma-separated addresses or networks of the proxies,
+                          '*' for any (default 127.0.0.1,::1)
+  --log-format FORMAT     the access log: text (Python's format, the default) or
+                          json (one JSON object per line)
+
+Environment:
+  HOST, PORT              defaults for --host and --port, as platforms set them`;
+
 /** Help text by command; `""` is the top level. */
 export const HELP: Record<string, string> = {
   "": `Usage: wsgiref <command> [options]
@@ -22,6 +38,9 @@ Commands:
   static [DIR]             serve the files of a directory over HTTP
   cgi MODULE[:EXPORT]      run an application once as a CGI script
 
+Options:
+  -V, --version            show the version and exit
+
 Run 'wsgiref <command> --help' for the options of a command.
 Set NODE_DEBUG=wsgiref to see the stack of an error.`,
 
@@ -29,8 +48,9 @@ Set NODE_DEBUG=wsgiref to see the stack of an error.`,
 
 Serve the application exported by MODULE (a .js or .ts file; TypeScript needs no
 build step) as EXPORT, or 'app', or 'default'. Without MODULE, serve demoApp.
-Prints 'Serving HTTP on HOST port PORT ...' once listening; SIGINT (Ctrl-C) or
-SIGTERM stops accepting, lets in-flight requests finish, and exits 0.
+Prints 'Serving HTTP on HOST port PORT (http://HOST:PORT/) ...' once listening;
+SIGINT (Ctrl-C) or SIGTERM stops accepting, lets in-flight requests finish, and
+exits 0 (a second signal exits at once).
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -38,22 +58,30 @@ Options:
   --workers N             run N worker processes sharing the port; a worker that
                           dies is replaced (default: one process, no workers)
   --validate              wrap the application in validator() (wsgiref/validate)
+  --reload                restart when a source file under MODULE's directory
+                          changes (for development; not with --workers)
   --quiet                 no access log
   -h, --help              show this help
+
+${DEPLOY_OPTIONS}
 
 ${SERVER_OPTIONS}`,
 
   static: `Usage: wsgiref static [DIR] [options]
 
 Serve the files under DIR (default: the current directory): MIME types guessed
-from file names, index.html for directories, 404 for anything else. No request
-reaches outside DIR, through '..' or through a symbolic link.
+from file names, index.html for directories, 404 for anything else (and for
+dotfiles). Conditional requests (If-Modified-Since, If-None-Match: 304) and
+single byte ranges (Range: 206, or 416) are answered. No request reaches
+outside DIR, through '..' or through a symbolic link.
 
 Options:
   --host H                address to listen on (default 127.0.0.1)
   --port P                port to listen on; 0 picks a free one (default 8000)
   --quiet                 no access log
-  -h, --help              show this help`,
+  -h, --help              show this help
+
+${DEPLOY_OPTIONS}`,
 
   cgi: `Usage: wsgiref cgi MODULE[:EXPORT] [options]
 

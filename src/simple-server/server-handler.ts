@@ -349,8 +349,9 @@ export class ServerHandler extends SimpleHandler {
   }
 
   /**
-   * Send a `FileWrapper` over a file descriptor from its current position: by
-   * sendfile(2) for a regular file whose bytes go on the wire as they are (a
+   * Send a `FileWrapper` over a file descriptor from its current position (as
+   * far as its `remaining`, when it says): by sendfile(2) for a regular file
+   * whose bytes go on the wire as they are (a
    * Content-Length or close-delimited response on plain TCP, with the addon
    * built), else in 1 MiB blocks; return `false` (iterate it instead) when it has
    * no `fd`.
@@ -360,7 +361,7 @@ export class ServerHandler extends SimpleHandler {
    * @see Python's `BaseHandler.sendfile`
    */
   override sendfile(): boolean | Promise<boolean> {
-    const fd = (this.result as FileWrapper).filelike.fd;
+    const { fd, remaining } = (this.result as FileWrapper).filelike;
     if (typeof fd !== "number") return false;
     if (this.#takenOver) return true;
     if (!this.headersSent) this.sendHeaders();
@@ -370,11 +371,14 @@ export class ServerHandler extends SimpleHandler {
     }
     const declared = this.#declared;
     // What the write() callable sent counts against the declared length too.
-    const limit = declared >= 0 ? declared - this.#written : Number.POSITIVE_INFINITY;
+    let limit = declared >= 0 ? declared - this.#written : Number.POSITIVE_INFINITY;
+    // A byte range ends where the file-like says: the file after it is no excess.
+    const ranged = typeof remaining === "number";
+    if (ranged) limit = Math.min(limit, remaining);
     return sendFile(fd, this.response, limit).then(({ sent, excess }) => {
       this.bytesSent += sent;
       this.#written += sent;
-      if (excess) this.#tooLong();
+      if (excess && !(ranged && sent === remaining)) this.#tooLong();
       this.#end();
       return true;
     });

@@ -116,6 +116,13 @@ export function runCli(
   return new Child([CLI, ...args], options).outcome;
 }
 
+/**
+ * The serving line: `Serving HTTP on 127.0.0.1 port 8000 (http://127.0.0.1:8000/) ...`,
+ * `, N workers` inside the parentheses with workers; host and port are groups 1 and 2.
+ */
+export const SERVING_LINE =
+  /^Serving HTTP on (\S+) port (\d+) \(http:\/\/(?:\S+):\2\/(?:, (\d+) workers?)?\) \.\.\.$/;
+
 /** A server started by the command, with the address from its `Serving HTTP on` line. */
 export interface Served {
   child: Child;
@@ -129,7 +136,7 @@ export async function serveCli(
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Served> {
   const child = new Child([CLI, ...args], options);
-  const match = await child.waitFor(/^Serving HTTP on (\S+) port (\d+) \.\.\.$/);
+  const match = await child.waitFor(SERVING_LINE);
   return { child, host: match[1]!, port: Number(match[2]) };
 }
 

@@ -71,7 +71,7 @@ export type {
   FileLike,
   FileWrapperClass,
   InputStream,
-  KnownEnvironKeys,
+  PartialEnvironment,
   StartResponse,
   WriteCallable,
   WSGIApplication,

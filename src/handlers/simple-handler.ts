@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { expectBoolean, expectMethod, expectObject, show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { isThenable } from "../internal/thenable.js";
-import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.js";
+import type { ErrorStream, InputStream, PartialEnvironment } from "../types.js";
 import { BaseHandler } from "./base-handler.js";
 
 /**
@@ -112,7 +112,7 @@ export class SimpleHandler extends BaseHandler {
   /** The error stream (`wsgi.errors`). */
   stderr: ErrorStream;
   /** The CGI variables merged into each request's environ. */
-  baseEnv: WSGIEnvironment;
+  baseEnv: PartialEnvironment;
 
   #warnedPartial = false;
   // stdout's kind, computed once per stdout object.
@@ -132,7 +132,7 @@ export class SimpleHandler extends BaseHandler {
     stdin: InputStream,
     stdout: OutputStream,
     stderr: ErrorStream,
-    environ: WSGIEnvironment,
+    environ: PartialEnvironment,
     multithread = true,
     multiprocess = false,
   ) {
@@ -165,7 +165,7 @@ export class SimpleHandler extends BaseHandler {
 
   /** Merge `baseEnv` into `environ`. @see Python's `SimpleHandler.add_cgi_vars` */
   override addCgiVars(): void {
-    Object.assign(this.environ as WSGIEnvironment, this.baseEnv);
+    Object.assign(this.environ as PartialEnvironment, this.baseEnv);
   }
 
   /**

@@ -24,12 +24,12 @@ import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { ownEnviron, ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
 
 /** What a request handler needs from its server (a `WSGIServer`). */
 export interface RequestHandlerServer {
-  readonly baseEnviron: WSGIEnvironment;
+  readonly baseEnviron: PartialEnvironment;
   readonly wsgiMultiprocess: boolean;
   readonly options: {
     readonly maxBodySize: number;
@@ -218,7 +218,7 @@ export class WSGIRequestHandler {
    *
    * @see Python's `WSGIRequestHandler.get_environ`
    */
-  getEnviron(): WSGIEnvironment {
+  getEnviron(): PartialEnvironment {
     const env = requestEnviron(this.request, this.server.baseEnviron);
     env.SERVER_SOFTWARE = this.serverVersion;
     // A chunked body's length is known once it is received.

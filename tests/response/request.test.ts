@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FilePart, FormError, type Handler, Request } from "../../src/response/index.js";
 import { BytesInput } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment, WSGIEnvironment } from "../../src/types.js";
 import { setupTestingDefaults } from "../../src/util.js";
 import {
   curl,
@@ -309,8 +309,8 @@ describe("Request", () => {
 });
 
 describe("Request outside a server", () => {
-  function environ(extra: WSGIEnvironment = {}): WSGIEnvironment {
-    const env: WSGIEnvironment = { ...extra };
+  function environ(extra: PartialEnvironment = {}): WSGIEnvironment {
+    const env: PartialEnvironment = { ...extra };
     setupTestingDefaults(env);
     return env;
   }
@@ -321,12 +321,13 @@ describe("Request outside a server", () => {
   });
 
   it("builds url from SERVER_NAME and a non-default port without a Host", () => {
+    // Incomplete on purpose: no REQUEST_METHOD, no wsgi.input.
     const request = new Request({
       REQUEST_URI: "/p\xe9?q",
       SERVER_NAME: "example",
       SERVER_PORT: "8080",
       "wsgi.url_scheme": "https",
-    });
+    } as WSGIEnvironment);
     assert.equal(request.url, "https://example:8080/p%E9?q");
     assert.equal(request.method, "GET");
     assert.deepEqual(request.body, new Uint8Array(0));
@@ -385,11 +386,11 @@ describe("Request outside a server", () => {
 
   it("refuses an environ that is not an object and invalid limits", () => {
     assert.throws(() => new Request(null as unknown as WSGIEnvironment), TypeError);
-    assert.throws(() => new Request({}, { maxParts: -1 }), {
+    assert.throws(() => new Request(environ(), { maxParts: -1 }), {
       name: "TypeError",
       message: "maxParts must be a non-negative integer: -1",
     });
-    assert.throws(() => new Request({}, null as unknown as object), TypeError);
+    assert.throws(() => new Request(environ(), null as unknown as object), TypeError);
   });
 
   it("keeps a FilePart's bytes when sliced as a plain Uint8Array", () => {

@@ -2,10 +2,12 @@
  * The WSGI interface itself: the shapes an application, a server and the streams
  * between them agree on. Types only; nothing here exists at run time.
  *
- * Port of Python's `wsgiref.types`, widened where SPEC.md §2 lets Node differ
- * (async applications and bodies).
+ * Port of Python's `wsgiref.types`, widened where Node needs it (async
+ * applications and bodies).
  *
  * @see https://peps.python.org/pep-3333/#specification-details
+ *
+ * @module wsgiref/types
  */
 
 /**
@@ -36,8 +38,11 @@ export interface InputStream {
  * @see PEP 3333, "Input and Error Streams"
  */
 export interface ErrorStream {
+  /** Write `s` as it is; add the `\n` yourself. */
   write(s: string): unknown;
+  /** Write each string of `seq` in turn, as `write()` would. */
   writelines(seq: Iterable<string>): unknown;
+  /** Push out what is buffered, if anything. */
   flush(): unknown;
 }
 
@@ -50,8 +55,11 @@ export interface ErrorStream {
  * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
 export interface FileLike {
+  /** Read at most `size` bytes from the current position; an empty result means the end. */
   read(size: number): Uint8Array;
+  /** Release the file; `FileWrapper.close()` calls it. */
   close?(): void;
+  /** The file descriptor, when there is one: a server may `sendfile()` from it. */
   readonly fd?: number;
 }
 
@@ -62,7 +70,9 @@ export interface FileLike {
  * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
 export interface FileWrapper extends Iterable<Uint8Array> {
+  /** The file the blocks are read from. */
   readonly filelike: FileLike;
+  /** Close `filelike`; present only when `filelike` has a `close()`. */
   close?(): void;
 }
 
@@ -100,6 +110,7 @@ export type StartResponse = (
  * @see PEP 3333, "Specification Details" (the iterable and its `close()`)
  */
 export type WSGIBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
+  /** Release what the body holds; the server calls it exactly once, on every path. */
   close?(): void | Promise<void>;
 };
 

@@ -4,6 +4,8 @@
  *
  * Port of Python's `wsgiref.util`, plus `openFile`, the counterpart of Python's
  * `open(path, "rb")` that a `FileWrapper` reads from.
+ *
+ * @module wsgiref/util
  */
 
 import { Buffer } from "node:buffer";
@@ -371,7 +373,9 @@ class FdFile {
  * @see Python's `open(path, "rb")`; PEP 3333, "Optional Platform-Specific File Handling"
  */
 export function openFile(path: string | URL): Required<FileLike> & {
+  /** Read at most `size` bytes; everything left when `size` is missing or negative. */
   read(size?: number): Uint8Array;
+  /** Whether `close()` has been called. */
   readonly closed: boolean;
 } {
   if (typeof path !== "string" && !(path instanceof URL)) {

@@ -23,10 +23,12 @@ import { BaseHandler } from "./base-handler.js";
  * means "write the rest again"), a boolean (a Node `Writable`: `false` means
  * "wait for `drain`"), or a promise of either.
  *
- * @see Python's `SimpleHandler.stdout` (a raw or buffered binary stream); SPEC.md §6
+ * @see Python's `SimpleHandler.stdout` (a raw or buffered binary stream)
  */
 export interface OutputStream {
+  /** Write `data`: a Node `Writable`'s boolean, a count of bytes taken, or a promise of either. */
   write(data: Uint8Array): unknown;
+  /** Push out what is buffered; called after each write when present. */
   flush?(): unknown;
 }
 

@@ -55,7 +55,7 @@ export class FilePart extends Uint8Array {
   /** The part's media type (`application/octet-stream` when none was sent). */
   readonly contentType: string;
 
-  // Views and copies made from a FilePart (subarray, slice, map) are plain Uint8Arrays.
+  /** `Uint8Array`: views and copies made from a FilePart (subarray, slice, map) are plain bytes. */
   static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
   }

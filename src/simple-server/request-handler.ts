@@ -29,14 +29,22 @@ import { ownEnviron, ServerHandler, serverVersion, sysVersion } from "./server-h
 
 /** What a request handler needs from its server (a `WSGIServer`). */
 export interface RequestHandlerServer {
+  /** The server's part of every environ (`SERVER_NAME`, `SERVER_PORT`, …). */
   readonly baseEnviron: PartialEnvironment;
+  /** `wsgi.multiprocess` of every request. */
   readonly wsgiMultiprocess: boolean;
+  /** The limits a request handler applies. */
   readonly options: {
+    /** The largest request body accepted, in bytes. */
     readonly maxBodySize: number;
+    /** Bodies larger than this many bytes are spooled to a temporary file. */
     readonly spoolThreshold: number;
+    /** The most header fields a request may have. */
     readonly maxHeaders: number;
+    /** Whether the access log is off. */
     readonly quiet: boolean;
   };
+  /** The application to call, or `undefined` when none is set. */
   getApp(): WSGIApplication | undefined;
   /**
    * Whether responses are ended after the other requests of their turn of the
@@ -124,6 +132,7 @@ export class WSGIRequestHandler {
     return this.#requestline ?? `${this.command} ${this.path} ${this.requestVersion}`;
   }
 
+  /** Set the request line the access log shows (the server does, for a request it could not parse). */
   set requestline(line: string) {
     this.#requestline = line;
   }

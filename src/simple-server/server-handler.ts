@@ -55,6 +55,7 @@ function isEmpty(env: PartialEnvironment): boolean {
 
 /** Who `ServerHandler` reports each finished request to (a `WSGIRequestHandler`). */
 export interface RequestLogger {
+  /** Log one finished request: its status code and the body bytes sent. */
   logRequest(code?: number | string, size?: number | string): void;
 }
 

@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer";
 import { performance } from "node:perf_hooks";
 import { SimpleHandler } from "../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../src/streams.js";
-import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import type { PartialEnvironment, WSGIApplication } from "../src/types.js";
 
 const REQUESTS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
@@ -26,7 +26,7 @@ const app: WSGIApplication = (_environ, startResponse) => {
 };
 
 /** What a server would hand the handler: the request's CGI variables. */
-function requestEnviron(): WSGIEnvironment {
+function requestEnviron(): PartialEnvironment {
   return {
     REQUEST_METHOD: "GET",
     SCRIPT_NAME: "",
@@ -100,7 +100,7 @@ async function responseBytes(): Promise<Buffer> {
  * The floor: per request, the same shape without the handler (an async call
  * given the request's environ, awaited) writing the finished bytes.
  */
-async function straightRequest(environ: WSGIEnvironment, response: Buffer): Promise<void> {
+async function straightRequest(environ: PartialEnvironment, response: Buffer): Promise<void> {
   if (environ.REQUEST_METHOD !== undefined) {
     sink.write(response);
   }

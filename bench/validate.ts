@@ -13,7 +13,7 @@
 
 import { SimpleHandler } from "../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../src/streams.js";
-import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import type { PartialEnvironment, WSGIApplication } from "../src/types.js";
 import { setupTestingDefaults } from "../src/util.js";
 import { validator } from "../src/validate.js";
 
@@ -36,7 +36,7 @@ class Sink {
   flush(): void {}
 }
 
-const base: WSGIEnvironment = {};
+const base: PartialEnvironment = {};
 setupTestingDefaults(base);
 base.QUERY_STRING = ""; // as every server sets it
 

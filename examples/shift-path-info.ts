@@ -6,10 +6,10 @@
  * Run: node build/examples/shift-path-info.js
  */
 
-import type { WSGIEnvironment } from "wsgiref/types";
+import type { PartialEnvironment } from "wsgiref/types";
 import { applicationUri, requestUri, setupTestingDefaults, shiftPathInfo } from "wsgiref/util";
 
-const environ: WSGIEnvironment = {
+const environ: PartialEnvironment = {
   SCRIPT_NAME: "/app",
   PATH_INFO: "/blog/2026/hello",
   QUERY_STRING: "x=1",

@@ -6,6 +6,8 @@
  * on every way in, anything that could split a response: control characters (as
  * CPython does since gh-143916, CVE-2026-0865) and, beyond Python, names that are
  * not HTTP tokens.
+ *
+ * @module wsgiref/headers
  */
 
 import { AssertionError } from "node:assert";

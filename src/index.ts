@@ -77,7 +77,7 @@ export type {
   FileLike,
   FileWrapperClass,
   InputStream,
-  KnownEnvironKeys,
+  PartialEnvironment,
   StartResponse,
   WriteCallable,
   WSGIApplication,

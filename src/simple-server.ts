@@ -4,6 +4,8 @@
  *
  * Port of Python's `wsgiref.simple_server`, one class per file under
  * `simple-server/`.
+ *
+ * @module wsgiref/simple-server
  */
 
 export { demoApp } from "./simple-server/demo-app.js";

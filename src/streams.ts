@@ -7,6 +7,8 @@
  * `wsgiref` and its servers.
  *
  * @see PEP 3333, "Input and Error Streams"
+ *
+ * @module wsgiref/streams
  */
 
 export { BytesInput } from "./streams/bytes-input.js";

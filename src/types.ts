@@ -2,10 +2,12 @@
  * The WSGI interface itself: the shapes an application, a server and the streams
  * between them agree on. Types only; nothing here exists at run time.
  *
- * Port of Python's `wsgiref.types`, widened where SPEC.md §2 lets Node differ
- * (async applications and bodies).
+ * Port of Python's `wsgiref.types`, widened where Node needs it (async
+ * applications and bodies).
  *
  * @see https://peps.python.org/pep-3333/#specification-details
+ *
+ * @module wsgiref/types
  */
 
 /**
@@ -13,19 +15,21 @@
  *
  * Servers receive the whole body before calling the application, so `read()`
  * never blocks the event loop. Semantics follow Python's `io` readers: a missing or
- * negative `size` means "all", and an empty result means end of input.
+ * negative `size` means "all", and an empty result means end of input. The bytes
+ * are backed by an `ArrayBuffer` (never a `SharedArrayBuffer`), the type the
+ * Fetch API takes as a body: `new Response(environ["wsgi.input"].read())`.
  *
  * @see PEP 3333, "Input and Error Streams"
  */
 export interface InputStream {
   /** Read at most `size` bytes; all that remain when `size` is omitted or negative. */
-  read(size?: number): Uint8Array;
+  read(size?: number): Uint8Array<ArrayBuffer>;
   /** Read one line, newline included, or at most `size` bytes of it. */
-  readline(size?: number): Uint8Array;
+  readline(size?: number): Uint8Array<ArrayBuffer>;
   /** Read lines until their total length reaches `hint` (all lines when omitted or ≤ 0). */
-  readlines(hint?: number): Uint8Array[];
+  readlines(hint?: number): Uint8Array<ArrayBuffer>[];
   /** Iterate over the remaining lines. */
-  [Symbol.iterator](): Iterator<Uint8Array>;
+  [Symbol.iterator](): Iterator<Uint8Array<ArrayBuffer>>;
 }
 
 /**
@@ -34,8 +38,11 @@ export interface InputStream {
  * @see PEP 3333, "Input and Error Streams"
  */
 export interface ErrorStream {
+  /** Write `s` as it is; add the `\n` yourself. */
   write(s: string): unknown;
+  /** Write each string of `seq` in turn, as `write()` would. */
   writelines(seq: Iterable<string>): unknown;
+  /** Push out what is buffered, if anything. */
   flush(): unknown;
 }
 
@@ -51,8 +58,11 @@ export interface ErrorStream {
  * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
 export interface FileLike {
+  /** Read at most `size` bytes from the current position; an empty result means the end. */
   read(size: number): Uint8Array;
+  /** Release the file; `FileWrapper.close()` calls it. */
   close?(): void;
+  /** The file descriptor, when there is one: a server may `sendfile()` from it. */
   readonly fd?: number;
   readonly remaining?: number;
 }
@@ -64,7 +74,9 @@ export interface FileLike {
  * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
 export interface FileWrapper extends Iterable<Uint8Array> {
+  /** The file the blocks are read from. */
   readonly filelike: FileLike;
+  /** Close `filelike`; present only when `filelike` has a `close()`. */
   close?(): void;
 }
 
@@ -102,19 +114,28 @@ export type StartResponse = (
  * @see PEP 3333, "Specification Details" (the iterable and its `close()`)
  */
 export type WSGIBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
+  /** Release what the body holds; the server calls it exactly once, on every path. */
   close?(): void | Promise<void>;
 };
 
 /**
- * The keys PEP 3333 and CGI define, typed; any other key is allowed (`HTTP_*`,
- * server extensions) and is `unknown`.
+ * An environ that may still lack keys: what a test builds before
+ * `setupTestingDefaults()`, what a gateway holds while it assembles one, and what
+ * the `wsgiref/util` functions accept (as Python's accept any dict).
  *
- * Values of CGI keys are "bytes in unicode": strings of code points ≤ U+00FF.
+ * The keys PEP 3333 and CGI define are typed; `HTTP_*` keys (the request's
+ * headers) are strings; any other key is allowed (server extensions) and is
+ * `unknown`. Values of CGI keys are "bytes in unicode": strings of code points
+ * ≤ U+00FF.
  *
  * @see PEP 3333, "environ Variables"
  */
-export interface KnownEnvironKeys {
-  /** The HTTP method, such as `"GET"`. Always present. @see PEP 3333, "environ Variables" */
+export interface PartialEnvironment {
+  /** A server extension or any other key. */
+  [key: string]: unknown;
+  /** A request header, such as `HTTP_ACCEPT` for `Accept`. @see PEP 3333, "environ Variables" */
+  [key: `HTTP_${string}`]: string | undefined;
+  /** The HTTP method, such as `"GET"`. @see PEP 3333, "environ Variables" */
   REQUEST_METHOD?: string;
   /** Where the application is mounted; `""` at the root. @see PEP 3333, "environ Variables" */
   SCRIPT_NAME?: string;
@@ -169,11 +190,33 @@ export interface KnownEnvironKeys {
 }
 
 /**
- * The request environment passed to every application.
+ * The request environment every application receives: a `PartialEnvironment`
+ * whose keys PEP 3333 requires of a server are present.
+ *
+ * The gateways of this package (the server, the CGI handlers, `SimpleHandler`)
+ * set the `wsgi.*` keys themselves and fill an absent `SCRIPT_NAME` or
+ * `PATH_INFO` with `""`; the CGI keys (`REQUEST_METHOD`, `SERVER_NAME`,
+ * `SERVER_PORT`, `SERVER_PROTOCOL`) come from the request, or, in a test, from
+ * `setupTestingDefaults()`. `QUERY_STRING`, `CONTENT_TYPE` and `CONTENT_LENGTH`
+ * stay optional: PEP 3333 lets a server omit them when empty.
  *
  * @see PEP 3333, "environ Variables"
  */
-export type WSGIEnvironment = { [key: string]: unknown } & KnownEnvironKeys;
+export interface WSGIEnvironment extends PartialEnvironment {
+  REQUEST_METHOD: string;
+  SCRIPT_NAME: string;
+  PATH_INFO: string;
+  SERVER_NAME: string;
+  SERVER_PORT: string;
+  SERVER_PROTOCOL: string;
+  "wsgi.version": [number, number];
+  "wsgi.url_scheme": string;
+  "wsgi.input": InputStream;
+  "wsgi.errors": ErrorStream;
+  "wsgi.multithread": boolean;
+  "wsgi.multiprocess": boolean;
+  "wsgi.run_once": boolean;
+}
 
 /**
  * A WSGI application: sync or async, returning a body.

@@ -4,6 +4,8 @@
  *
  * Port of Python's `wsgiref.util`, plus `openFile`, the counterpart of Python's
  * `open(path, "rb")` that a `FileWrapper` reads from.
+ *
+ * @module wsgiref/util
  */
 
 import { Buffer } from "node:buffer";
@@ -11,7 +13,12 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { expectBytes, expectInteger, expectObject, expectString, show } from "./internal/check.js";
 import { latin1Bytes } from "./internal/latin1.js";
 import { BytesInput, StringErrors } from "./streams.js";
-import type { FileLike, FileWrapper as FileWrapperProtocol, WSGIEnvironment } from "./types.js";
+import type {
+  FileLike,
+  FileWrapper as FileWrapperProtocol,
+  PartialEnvironment,
+  WSGIEnvironment,
+} from "./types.js";
 
 /**
  * Guess whether `wsgi.url_scheme` should be `"http"` or `"https"`.
@@ -21,7 +28,7 @@ import type { FileLike, FileWrapper as FileWrapperProtocol, WSGIEnvironment } fr
  *
  * @see Python's `wsgiref.util.guess_scheme`
  */
-export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
+export function guessScheme(environ: PartialEnvironment): "http" | "https" {
   expectObject(environ, "environ");
   const https = environ.HTTPS;
   return https === "yes" || https === "on" || https === "1" ? "https" : "http";
@@ -38,7 +45,7 @@ export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
  *
  * @see Python's `wsgiref.util.application_uri`; PEP 3333, "URL Reconstruction"
  */
-export function applicationUri(environ: WSGIEnvironment): string {
+export function applicationUri(environ: PartialEnvironment): string {
   expectObject(environ, "environ");
   const scheme = environ["wsgi.url_scheme"];
   expectString(scheme, "environ['wsgi.url_scheme']");
@@ -74,7 +81,7 @@ export function applicationUri(environ: WSGIEnvironment): string {
  *
  * @see Python's `wsgiref.util.request_uri`; PEP 3333, "URL Reconstruction"
  */
-export function requestUri(environ: WSGIEnvironment, includeQuery = true): string {
+export function requestUri(environ: PartialEnvironment, includeQuery = true): string {
   expectObject(environ, "environ");
   if (typeof includeQuery !== "boolean") {
     throw new TypeError(`includeQuery must be a boolean: ${show(includeQuery)}`);
@@ -105,7 +112,7 @@ export function requestUri(environ: WSGIEnvironment, includeQuery = true): strin
  *
  * @see Python's `wsgiref.util.shift_path_info`
  */
-export function shiftPathInfo(environ: WSGIEnvironment): string | undefined {
+export function shiftPathInfo(environ: PartialEnvironment): string | undefined {
   expectObject(environ, "environ");
   const pathInfo = environ.PATH_INFO;
   if (!pathInfo) {
@@ -151,15 +158,23 @@ export function shiftPathInfo(environ: WSGIEnvironment): string | undefined {
  *
  * Mutates `environ`, adding only keys that are not `in` it already: `SERVER_NAME`
  * `127.0.0.1`, `SERVER_PROTOCOL` `HTTP/1.0`, `HTTP_HOST` (the `SERVER_NAME`),
- * `REQUEST_METHOD` `GET`, `SCRIPT_NAME` `""` and `PATH_INFO` `/` (only when both
- * are missing), every `wsgi.*` key (`wsgi.input` an empty `BytesInput`,
- * `wsgi.errors` a `StringErrors`, `wsgi.url_scheme` from `guessScheme`), and
- * `SERVER_PORT` `80` or `443` to match the scheme. Not for real servers: the data
- * is fake.
+ * `REQUEST_METHOD` `GET`, `SCRIPT_NAME` `""` and `PATH_INFO` `/` when both are
+ * missing (the one missing is `""` when the other is there: Python leaves it
+ * out), every `wsgi.*` key (`wsgi.input` an empty `BytesInput`, `wsgi.errors` a
+ * `StringErrors`, `wsgi.url_scheme` from `guessScheme`), and `SERVER_PORT` `80`
+ * or `443` to match the scheme. Not for real servers: the data is fake.
+ *
+ * Afterwards the compiler treats `environ` as a complete `WSGIEnvironment`, ready
+ * to pass to an application. That holds when the keys it already had carry values
+ * of their types: a key present with the value `undefined` stays `undefined`, and
+ * a `wsgi.url_scheme` other than `http` or `https` gets no `SERVER_PORT`, as in
+ * Python.
  *
  * @see Python's `wsgiref.util.setup_testing_defaults`
  */
-export function setupTestingDefaults(environ: WSGIEnvironment): void {
+export function setupTestingDefaults(
+  environ: PartialEnvironment,
+): asserts environ is WSGIEnvironment {
   expectObject(environ, "environ");
   setDefault(environ, "SERVER_NAME", "127.0.0.1");
   setDefault(environ, "SERVER_PROTOCOL", "HTTP/1.0");
@@ -171,6 +186,10 @@ export function setupTestingDefaults(environ: WSGIEnvironment): void {
     environ.SCRIPT_NAME = "";
     environ.PATH_INFO = "/";
   }
+  // Python stops there; filling the other one makes the environ the complete
+  // WSGIEnvironment this function's signature promises.
+  setDefault(environ, "SCRIPT_NAME", "");
+  setDefault(environ, "PATH_INFO", "");
 
   setDefault(environ, "wsgi.version", [1, 0]);
   setDefault(environ, "wsgi.run_once", false);
@@ -354,7 +373,9 @@ class FdFile {
  * @see Python's `open(path, "rb")`; PEP 3333, "Optional Platform-Specific File Handling"
  */
 export function openFile(path: string | URL): Required<Omit<FileLike, "remaining">> & {
+  /** Read at most `size` bytes; everything left when `size` is missing or negative. */
   read(size?: number): Uint8Array;
+  /** Whether `close()` has been called. */
   readonly closed: boolean;
 } {
   if (typeof path !== "string" && !(path instanceof URL)) {

@@ -9,6 +9,8 @@
  * register of `validate/checks.ts`, from which docs/validate.md is generated.
  *
  * Port of Python's `wsgiref.validate`.
+ *
+ * @module wsgiref/validate
  */
 
 import { expectObject, show } from "./internal/check.js";

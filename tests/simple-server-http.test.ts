@@ -18,7 +18,13 @@ import {
   WSGIRequestHandler,
 } from "../src/simple-server.js";
 import { BytesInput, StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication, WSGIBody, WSGIEnvironment } from "../src/types.js";
+import type {
+  ErrorStream,
+  PartialEnvironment,
+  WSGIApplication,
+  WSGIBody,
+  WSGIEnvironment,
+} from "../src/types.js";
 import {
   collect,
   exchange,
@@ -510,11 +516,11 @@ describe("wsgiref.connection", () => {
 describe("ServerHandler", () => {
   /** Run `handler` for one request on a plain node:http server. */
   async function runOnNodeServer(
-    make: (res: ServerResponse, environ: WSGIEnvironment) => ServerHandler,
+    make: (res: ServerResponse, environ: PartialEnvironment) => ServerHandler,
     app: WSGIApplication,
   ): Promise<Buffer> {
     const server = createServer((req, res) => {
-      const environ: WSGIEnvironment = {
+      const environ: PartialEnvironment = {
         REQUEST_METHOD: req.method,
         SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
         PATH_INFO: req.url,
@@ -554,7 +560,7 @@ describe("ServerHandler", () => {
   });
 
   it("copies the environ it is given, unless told it owns it (once)", async () => {
-    const given: WSGIEnvironment[] = [];
+    const given: PartialEnvironment[] = [];
     const seen: WSGIEnvironment[] = [];
     const app: WSGIApplication = (environ, startResponse) => {
       seen.push(environ);

@@ -16,7 +16,12 @@ import {
   WSGIServer,
 } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import type {
+  ErrorStream,
+  PartialEnvironment,
+  WSGIApplication,
+  WSGIEnvironment,
+} from "../src/types.js";
 import {
   collect,
   exchange,
@@ -253,7 +258,7 @@ describe("WSGIServer", () => {
   });
 
   it("marks wsgi.multiprocess only with several workers", async () => {
-    let environ: WSGIEnvironment = {};
+    let environ: PartialEnvironment = {};
     const app: WSGIApplication = (env, startResponse) => {
       environ = env;
       return hello(env, startResponse);
@@ -301,7 +306,7 @@ describe("demoApp", () => {
 describe("WSGIRequestHandler", () => {
   it("lets a subclass change getEnviron()", async () => {
     class Tagged extends WSGIRequestHandler {
-      override getEnviron(): WSGIEnvironment {
+      override getEnviron(): PartialEnvironment {
         const env = super.getEnviron();
         env["myapp.tag"] = "tagged";
         env.SCRIPT_NAME = "/mount";
@@ -318,7 +323,7 @@ describe("WSGIRequestHandler", () => {
   });
 
   it("gives the application the environ getEnviron() built, in Python's key order", async () => {
-    let seen: WSGIEnvironment = {};
+    let seen: PartialEnvironment = {};
     const app: WSGIApplication = (environ, startResponse) => {
       seen = environ;
       startResponse("200 OK", [["Content-Type", "text/plain"]]);
@@ -357,9 +362,9 @@ describe("WSGIRequestHandler", () => {
   });
 
   it("copies the environ of a getEnviron() that hands out an object it keeps", async () => {
-    const kept: WSGIEnvironment = {};
+    const kept: PartialEnvironment = {};
     class Keeping extends WSGIRequestHandler {
-      override getEnviron(): WSGIEnvironment {
+      override getEnviron(): PartialEnvironment {
         Object.assign(kept, super.getEnviron());
         return kept;
       }

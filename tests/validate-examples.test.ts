@@ -25,7 +25,7 @@ import { simpleApp } from "../examples/testing-defaults.js";
 import { SimpleHandler } from "../src/handlers/simple-handler.js";
 import { WSGIRequestHandler } from "../src/simple-server.js";
 import { BytesInput, StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../src/types.js";
 import { setupTestingDefaults } from "../src/util.js";
 import { validator } from "../src/validate.js";
 import { fetchNode, rawGet } from "./helpers/response-server.js";
@@ -184,7 +184,7 @@ async function inMemory(app: WSGIApplication): Promise<Gateway> {
     async request({ method = "GET", path = "/", headers = {}, body = "" } = {}) {
       const [pathPart = "", query = ""] = path.split("?");
       const bytes = Buffer.from(body);
-      const environ: WSGIEnvironment = {
+      const environ: PartialEnvironment = {
         REQUEST_METHOD: method,
         PATH_INFO: Buffer.from(decodeURIComponent(pathPart), "utf8").toString("latin1"),
         QUERY_STRING: query,

@@ -16,7 +16,7 @@ import { app as cgiExampleApp } from "../examples/cgi/app.js";
 import { SimpleHandler } from "../src/handlers/simple-handler.js";
 import { demoApp, makeServer, WSGIRequestHandler, type WSGIServer } from "../src/simple-server.js";
 import { BytesInput, StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication, WSGIBody, WSGIEnvironment } from "../src/types.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication, WSGIBody } from "../src/types.js";
 import { setupTestingDefaults } from "../src/util.js";
 import { validator } from "../src/validate.js";
 
@@ -57,7 +57,7 @@ const inMemory: Transport = {
   async stop() {},
   async serve(app, { path = "/", method = "GET", body = "" } = {}) {
     const [pathPart = "", query = ""] = path.split("?");
-    const environ: WSGIEnvironment = {
+    const environ: PartialEnvironment = {
       REQUEST_METHOD: method,
       PATH_INFO: decodeURIComponentLatin1(pathPart),
       QUERY_STRING: query,

@@ -15,6 +15,7 @@ import { BytesInput, StringErrors } from "../src/streams.js";
 import type {
   ErrorStream,
   InputStream,
+  PartialEnvironment,
   StartResponse,
   WSGIApplication,
   WSGIBody,
@@ -29,7 +30,7 @@ const TEXT: Array<[string, string]> = [["Content-Type", "text/plain"]];
 
 /** A complete environ, as a careful server builds it; `changes` set or (as `undefined`) delete keys. */
 function env(changes: Record<string, unknown> = {}): WSGIEnvironment {
-  const environ: WSGIEnvironment = {};
+  const environ: PartialEnvironment = {};
   setupTestingDefaults(environ);
   environ.QUERY_STRING = "";
   environ["wsgi.input"] = new BytesInput(Buffer.from("line 1\nline 2\n"));

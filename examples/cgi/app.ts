@@ -5,7 +5,7 @@
  * The launcher next to it, `hello.mjs`, is the script the CGI host executes.
  */
 
-import type { WSGIApplication } from "../../src/types.js";
+import type { WSGIApplication } from "wsgiref/types";
 
 /** Decode a "bytes in unicode" environ string (one code point per byte) as UTF-8. */
 const utf8 = (s: unknown): string => Buffer.from(String(s ?? ""), "latin1").toString("utf8");

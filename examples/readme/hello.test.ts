@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SimpleHandler } from "wsgiref/handlers";
 import { BytesInput, StringErrors } from "wsgiref/streams";
-import type { WSGIEnvironment } from "wsgiref/types";
+import type { PartialEnvironment } from "wsgiref/types";
 import { setupTestingDefaults } from "wsgiref/util";
 import { validator } from "wsgiref/validate";
 import { app } from "./hello.js";
@@ -17,7 +17,7 @@ test("hello answers 200 within PEP 3333", async () => {
   const chunks: Uint8Array[] = [];
   const stdout = { write: (b: Uint8Array) => void chunks.push(b) };
   const errors = new StringErrors();
-  const environ: WSGIEnvironment = { PATH_INFO: "/you" };
+  const environ: PartialEnvironment = { PATH_INFO: "/you" };
   setupTestingDefaults(environ);
   await new SimpleHandler(new BytesInput(), stdout, errors, environ).run(validator(app));
   assert.equal(errors.getValue(), "");

@@ -14,7 +14,7 @@
  * and percent-decode back to the environ's values; the query is appended unchanged.
  */
 
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment } from "../../src/types.js";
 import { applicationUri, requestUri } from "../../src/util.js";
 import { check, expectDocumented, FuzzInput, isLatin1, percentDecodeLatin1 } from "./input.js";
 
@@ -26,7 +26,7 @@ export function fuzz(data: Uint8Array): void {
   const flags = input.byte();
   const scheme = flags & 1 ? "https" : "http";
   const includeQuery = !(flags & 2);
-  const environ: WSGIEnvironment = {
+  const environ: PartialEnvironment = {
     "wsgi.url_scheme": scheme,
     HTTP_HOST: input.string(),
     SERVER_NAME: input.string(),

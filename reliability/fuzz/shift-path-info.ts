@@ -16,7 +16,7 @@
  * 3333 only the documented `TypeError` may come out.
  */
 
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment } from "../../src/types.js";
 import { shiftPathInfo } from "../../src/util.js";
 import { check, expectDocumented, FuzzInput } from "./input.js";
 
@@ -45,7 +45,7 @@ function isPlain(scriptName: string, pathInfo: string): boolean {
 export function fuzz(data: Uint8Array): void {
   const input = new FuzzInput(data);
   const flags = input.byte();
-  const environ: WSGIEnvironment = {};
+  const environ: PartialEnvironment = {};
   const scriptName = input.string();
   const pathInfo = input.string();
   if (!(flags & 1)) environ.SCRIPT_NAME = scriptName;

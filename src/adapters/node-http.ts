@@ -17,7 +17,7 @@ import { equalsFolded } from "../internal/ascii-fold.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { type ByteSource, closedError, InputBase, MemorySource } from "../streams/input-base.js";
 import { SpooledInput } from "../streams/spooled-input.js";
-import type { WSGIEnvironment } from "../types.js";
+import type { PartialEnvironment } from "../types.js";
 import { sendFileByKernel } from "./kernel-sendfile.js";
 
 /** The limits that apply to one request (see `ServerOptions`). */
@@ -253,7 +253,7 @@ function cgiName(name: string): readonly [string, string] {
  * Python, a field whose CGI name is already a key (`Content-Type`,
  * `Content-Length`) is skipped; unlike Python, a name containing `_` is dropped.
  */
-export function requestEnviron(req: IncomingMessage, base: WSGIEnvironment): WSGIEnvironment {
+export function requestEnviron(req: IncomingMessage, base: PartialEnvironment): PartialEnvironment {
   const target = req.url ?? "/";
   const [path, query] = splitTarget(target);
   const socket = req.socket;
@@ -262,7 +262,7 @@ export function requestEnviron(req: IncomingMessage, base: WSGIEnvironment): WSG
   const pathInfo = unquotePath(path);
   const address = socket.remoteAddress ?? "";
   const port = socket.remotePort === undefined ? "" : String(socket.remotePort);
-  let env: WSGIEnvironment;
+  let env: PartialEnvironment;
   if (hasServerBaseKeys(base)) {
     // One object literal: V8 gives it a slot per key inside the object, and
     // room for as many more keys (the HTTP_* ones) before it would turn the
@@ -333,7 +333,7 @@ export const SERVER_BASE_KEYS: readonly string[] = [
  * Whether `base` has exactly the keys of `WSGIServer`'s `baseEnviron`, in order
  * (checked on every request: a server's `baseEnviron` may be changed at any time).
  */
-function hasServerBaseKeys(base: WSGIEnvironment): boolean {
+function hasServerBaseKeys(base: PartialEnvironment): boolean {
   let i = 0;
   for (const key in base) {
     if (key !== SERVER_BASE_KEYS[i]) return false;

@@ -1,7 +1,8 @@
 /**
  * Loading the application a `wsgiref` command serves from `MODULE[:EXPORT]`: a
- * JavaScript module through `import()`, a TypeScript one through tsx, without a
- * build step; then the named export, or `app`, or `default`.
+ * JavaScript module through `import()`, a TypeScript one without a build step
+ * (through tsx when it is installed, else through Node's own type stripping where
+ * Node has it); then the named export, or `app`, or `default`.
  */
 
 import { stat } from "node:fs/promises";
@@ -11,8 +12,51 @@ import { inspect } from "node:util";
 import type { WSGIApplication } from "../types.js";
 import { CliError, oneLine, usageError } from "./cli-error.js";
 
-/** Extensions loaded through tsx; everything else goes to Node's own `import()`. */
+/** TypeScript extensions; everything else goes to Node's own `import()`. */
 const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
+
+/** What the running process offers for loading TypeScript. */
+export interface TypeScriptSupport {
+  /** Whether the `tsx` package (an optional peer dependency) can be imported. */
+  tsx: boolean;
+  /** Whether Node strips types itself (22.6+ with `--experimental-strip-types`, 23.6+ by default). */
+  nodeStripsTypes: boolean;
+}
+
+/**
+ * How to load a TypeScript module with extension `extension`: `"tsx"` when tsx is
+ * installed, since it also follows `./x.js` imports to `x.ts` and reads JSX and
+ * enums, which Node's type stripping does not; else `"node"` where Node strips
+ * types itself (not `.tsx`: it has no JSX); else `undefined`.
+ */
+export function typeScriptLoader(
+  extension: string,
+  support: TypeScriptSupport,
+): "tsx" | "node" | undefined {
+  if (support.tsx) return "tsx";
+  if (support.nodeStripsTypes && extension !== ".tsx") return "node";
+  return undefined;
+}
+
+/** What this process offers for loading TypeScript. */
+export function typeScriptSupport(): TypeScriptSupport {
+  let tsx = true;
+  try {
+    import.meta.resolve("tsx/esm/api");
+  } catch {
+    // Not installed: tsx is an optional peer dependency.
+    tsx = false;
+  }
+  // `process.features.typescript` is "strip" or "transform" where Node strips
+  // types (22.10+, 23.0+), false where it does not; older Nodes that took
+  // --experimental-strip-types (22.6 to 22.9) only show the flag.
+  const feature: unknown = Reflect.get(process.features, "typescript");
+  const flagged = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].includes(
+    "--experimental-strip-types",
+  );
+  const nodeStripsTypes = feature === undefined ? flagged : Boolean(feature);
+  return { tsx, nodeStripsTypes };
+}
 
 /** The parts of a `MODULE[:EXPORT]` argument. */
 export interface AppTarget {
@@ -57,8 +101,9 @@ export async function loadApp(
  *
  * TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`) goes through tsx's `tsImport`, which
  * compiles only this module and what it imports, leaving every other import of
- * the process to Node. Every failure is a `CliError` with a one-line message; an
- * error thrown by the module itself is its `cause`.
+ * the process to Node; without tsx, through Node's own `import()` where Node
+ * strips types. Every failure is a `CliError` with a one-line message; an error
+ * thrown by the module itself is its `cause`.
  */
 export async function importApp(spec: string): Promise<WSGIApplication> {
   const { path, exportName } = parseTarget(spec);
@@ -71,11 +116,20 @@ export async function importApp(spec: string): Promise<WSGIApplication> {
     throw new CliError(`module not found: ${file}`);
   }
 
+  const extension = extname(file);
+  let loader: "tsx" | "node" | undefined = "node";
+  if (TYPESCRIPT.has(extension)) {
+    loader = typeScriptLoader(extension, typeScriptSupport());
+    if (loader === undefined) {
+      throw new CliError(
+        `module ${file} is TypeScript, which Node ${process.version} cannot load by itself; install tsx: npm install --save-dev tsx`,
+      );
+    }
+  }
+
   let ns: Record<string, unknown>;
   try {
-    ns = TYPESCRIPT.has(extname(file))
-      ? await importTypeScript(file)
-      : await importJavaScript(file);
+    ns = loader === "tsx" ? await importTypeScript(file) : await importJavaScript(file);
   } catch (err) {
     throw new CliError(`module ${file} failed to load: ${oneLine(err)}`, { cause: err });
   }

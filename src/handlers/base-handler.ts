@@ -23,6 +23,7 @@ import type {
   ErrorStream,
   FileWrapperClass,
   InputStream,
+  PartialEnvironment,
   StartResponse,
   WriteCallable,
   WSGIApplication,
@@ -163,7 +164,7 @@ export class BaseHandler {
    * Empty by default, where Python copies the process environment: that would
    * hand every secret in it to any application that prints its environ.
    */
-  osEnviron: WSGIEnvironment = {};
+  osEnviron: PartialEnvironment = {};
   /** `wsgi.file_wrapper`; `undefined` to offer none. */
   wsgiFileWrapper: FileWrapperClass | undefined = FileWrapper;
   /** The class wrapping the application's header list (must be `Headers`-like). */
@@ -193,7 +194,7 @@ export class BaseHandler {
   /** Body bytes written so far. */
   bytesSent = 0;
   /** The environ of the current request, built by `setupEnviron()`. */
-  environ: WSGIEnvironment | undefined = undefined;
+  environ: PartialEnvironment | undefined = undefined;
 
   // The result whose close() was called: guards against a second call when an
   // error is handled after the body was already closed.
@@ -240,6 +241,8 @@ export class BaseHandler {
     }
     try {
       this.setupEnviron();
+      // Complete as WSGIEnvironment promises when the CGI variables were (the
+      // request's, or setupTestingDefaults()'s in a test): setupEnviron() adds the rest.
       let result = application(this.environ as WSGIEnvironment, this.#startResponse);
       if (isThenable(result)) {
         result = await result;
@@ -256,8 +259,8 @@ export class BaseHandler {
 
   /**
    * Build `environ` for one request: a copy of `osEnviron`, the CGI variables
-   * (`addCgiVars`), then the `wsgi.*` keys and, for an origin server, a default
-   * `SERVER_SOFTWARE`.
+   * (`addCgiVars`), `SCRIPT_NAME` and `PATH_INFO` as `""` where they are missing,
+   * then the `wsgi.*` keys and, for an origin server, a default `SERVER_SOFTWARE`.
    *
    * @see Python's `BaseHandler.setup_environ`
    */
@@ -265,7 +268,11 @@ export class BaseHandler {
     this.environ = { ...this.osEnviron };
     this.addCgiVars();
     // Read back: an addCgiVars() may put an environ of its own in place.
-    const env = this.environ as WSGIEnvironment;
+    const env = this.environ as PartialEnvironment;
+    // PEP 3333 lets a gateway leave these out when empty (a CGI server at the
+    // script's own URL omits PATH_INFO); applications are promised both.
+    if (!("SCRIPT_NAME" in env)) env.SCRIPT_NAME = "";
+    if (!("PATH_INFO" in env)) env.PATH_INFO = "";
     env["wsgi.input"] = this.getStdin();
     env["wsgi.errors"] = this.getStderr();
     env["wsgi.version"] = [this.wsgiVersion[0], this.wsgiVersion[1]];
@@ -613,7 +620,7 @@ export class BaseHandler {
    * @see Python's `BaseHandler.error_output`
    */
   errorOutput(
-    _environ: WSGIEnvironment,
+    _environ: PartialEnvironment,
     startResponse: StartResponse,
     err?: unknown,
   ): WSGIBody | Promise<WSGIBody> {

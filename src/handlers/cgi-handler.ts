@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { FdErrors, FdInput, FdOutput } from "../internal/fd-io.js";
 import { isLatin1, latin1String } from "../internal/latin1.js";
-import type { WSGIEnvironment } from "../types.js";
+import type { PartialEnvironment } from "../types.js";
 import { SimpleHandler } from "./simple-handler.js";
 
 /** CGI variables that carry request data, as Python's `_is_request`. */
@@ -177,7 +177,7 @@ export class BaseCGIHandler extends SimpleHandler {
 export class CGIHandler extends BaseCGIHandler {
   override wsgiRunOnce = true;
   /** Empty, so nothing leaks from one request's process environment to another's. */
-  override osEnviron: WSGIEnvironment = {};
+  override osEnviron: PartialEnvironment = {};
 
   constructor() {
     const environ = readEnviron();
@@ -206,7 +206,7 @@ export class CGIHandler extends BaseCGIHandler {
 export class IISCGIHandler extends BaseCGIHandler {
   override wsgiRunOnce = true;
   /** Empty, as `CGIHandler`'s. */
-  override osEnviron: WSGIEnvironment = {};
+  override osEnviron: PartialEnvironment = {};
 
   constructor() {
     const environ = readEnviron();

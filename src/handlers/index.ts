@@ -1,6 +1,8 @@
 /**
  * `wsgiref/handlers`: the gateway engine (port of Python's `wsgiref.handlers`),
  * one class family per file.
+ *
+ * @module wsgiref/handlers
  */
 
 export type { HeadersClass } from "./base-handler.js";

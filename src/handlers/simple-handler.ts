@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { expectBoolean, expectMethod, expectObject, show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { isThenable } from "../internal/thenable.js";
-import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.js";
+import type { ErrorStream, InputStream, PartialEnvironment } from "../types.js";
 import { BaseHandler } from "./base-handler.js";
 
 /**
@@ -23,10 +23,12 @@ import { BaseHandler } from "./base-handler.js";
  * means "write the rest again"), a boolean (a Node `Writable`: `false` means
  * "wait for `drain`"), or a promise of either.
  *
- * @see Python's `SimpleHandler.stdout` (a raw or buffered binary stream); SPEC.md §6
+ * @see Python's `SimpleHandler.stdout` (a raw or buffered binary stream)
  */
 export interface OutputStream {
+  /** Write `data`: a Node `Writable`'s boolean, a count of bytes taken, or a promise of either. */
   write(data: Uint8Array): unknown;
+  /** Push out what is buffered; called after each write when present. */
   flush?(): unknown;
 }
 
@@ -112,7 +114,7 @@ export class SimpleHandler extends BaseHandler {
   /** The error stream (`wsgi.errors`). */
   stderr: ErrorStream;
   /** The CGI variables merged into each request's environ. */
-  baseEnv: WSGIEnvironment;
+  baseEnv: PartialEnvironment;
 
   #warnedPartial = false;
   // stdout's kind, computed once per stdout object.
@@ -132,7 +134,7 @@ export class SimpleHandler extends BaseHandler {
     stdin: InputStream,
     stdout: OutputStream,
     stderr: ErrorStream,
-    environ: WSGIEnvironment,
+    environ: PartialEnvironment,
     multithread = true,
     multiprocess = false,
   ) {
@@ -165,7 +167,7 @@ export class SimpleHandler extends BaseHandler {
 
   /** Merge `baseEnv` into `environ`. @see Python's `SimpleHandler.add_cgi_vars` */
   override addCgiVars(): void {
-    Object.assign(this.environ as WSGIEnvironment, this.baseEnv);
+    Object.assign(this.environ as PartialEnvironment, this.baseEnv);
   }
 
   /**

@@ -105,7 +105,7 @@ export class FdInput implements InputStream {
   }
 
   /** Hand out the first `n` buffered bytes as a chunk of their own (not a view of Node's pool). */
-  #take(n: number): Buffer {
+  #take(n: number): Buffer<ArrayBuffer> {
     const flat = this.#flat();
     const out = Buffer.allocUnsafeSlow(n);
     flat.copy(out, 0, 0, n);
@@ -115,7 +115,7 @@ export class FdInput implements InputStream {
   }
 
   /** Read `size` bytes (fewer only at end of input); all that remain when `size` is omitted or negative. */
-  read(size?: number): Uint8Array {
+  read(size?: number): Uint8Array<ArrayBuffer> {
     if (size !== undefined) expectInteger(size, "size");
     const want = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
     while (this.#length < want && this.#fill()) {
@@ -125,7 +125,7 @@ export class FdInput implements InputStream {
   }
 
   /** Read one line, `\n` included, or at most `size` bytes of it. */
-  readline(size?: number): Uint8Array {
+  readline(size?: number): Uint8Array<ArrayBuffer> {
     if (size !== undefined) expectInteger(size, "size");
     const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
     let searched = 0;
@@ -139,9 +139,9 @@ export class FdInput implements InputStream {
   }
 
   /** Read lines until their total length reaches `hint` (all lines when omitted or ≤ 0). */
-  readlines(hint?: number): Uint8Array[] {
+  readlines(hint?: number): Uint8Array<ArrayBuffer>[] {
     if (hint !== undefined) expectInteger(hint, "hint");
-    const lines: Uint8Array[] = [];
+    const lines: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     for (;;) {
       const line = this.readline();
@@ -153,7 +153,7 @@ export class FdInput implements InputStream {
   }
 
   /** Iterate over the remaining lines. */
-  *[Symbol.iterator](): Iterator<Uint8Array> {
+  *[Symbol.iterator](): Iterator<Uint8Array<ArrayBuffer>> {
     for (;;) {
       const line = this.readline();
       if (line.length === 0) return;

@@ -14,10 +14,15 @@ import { formatDateTime } from "../internal/http-date.js";
 
 /** A length of time, as Python's `datetime.timedelta`: the fields are added up. */
 export interface Duration {
+  /** Whole or fractional days. */
   days?: number;
+  /** Hours, added to the rest. */
   hours?: number;
+  /** Minutes, added to the rest. */
   minutes?: number;
+  /** Seconds, added to the rest. */
   seconds?: number;
+  /** Milliseconds, added to the rest. */
   milliseconds?: number;
 }
 

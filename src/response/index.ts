@@ -4,6 +4,8 @@
  *
  * Port of wptserve's `Request`, `Response`, `ResponseHeaders` and
  * `ResponseWriter` (web-platform-tests); docs/response.md maps their Python names.
+ *
+ * @module wsgiref/response
  */
 
 export type { CookieOptions, Duration } from "./cookies.js";

@@ -124,7 +124,7 @@ export class MultiDict<V> implements Iterable<[string, V]> {
  * case (`content-type`).
  *
  * Built from the environ, where the server has already joined repeated fields
- * with `,` (SPEC.md §7): such a field is one value here, as the environ holds it.
+ * with `,` (RFC 3875 §4.1.18): such a field is one value here, as the environ holds it.
  *
  * @see wptserve's `wptserve.request.RequestHeaders`
  */

@@ -136,6 +136,7 @@ export class ResponseWriter {
     return this.#output.fileChunkSize;
   }
 
+  /** Set how many bytes a file is read at a time. */
   set fileChunkSize(size: number) {
     if (!Number.isInteger(size) || size <= 0) {
       throw new TypeError(`fileChunkSize must be a positive integer: ${show(size)}`);

@@ -172,6 +172,7 @@ export class Response {
     return [code, message ?? reasonPhrase(code)];
   }
 
+  /** Set the status: a code (its standard reason phrase follows) or `[code, message]`. */
   set status(value: StatusInit) {
     if (typeof value === "number") {
       this.#status = [checkCode(value), undefined];

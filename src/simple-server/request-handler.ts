@@ -24,19 +24,27 @@ import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { ownEnviron, ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
 
 /** What a request handler needs from its server (a `WSGIServer`). */
 export interface RequestHandlerServer {
-  readonly baseEnviron: WSGIEnvironment;
+  /** The server's part of every environ (`SERVER_NAME`, `SERVER_PORT`, …). */
+  readonly baseEnviron: PartialEnvironment;
+  /** `wsgi.multiprocess` of every request. */
   readonly wsgiMultiprocess: boolean;
+  /** The limits a request handler applies. */
   readonly options: {
+    /** The largest request body accepted, in bytes. */
     readonly maxBodySize: number;
+    /** Bodies larger than this many bytes are spooled to a temporary file. */
     readonly spoolThreshold: number;
+    /** The most header fields a request may have. */
     readonly maxHeaders: number;
+    /** Whether the access log is off. */
     readonly quiet: boolean;
   };
+  /** The application to call, or `undefined` when none is set. */
   getApp(): WSGIApplication | undefined;
   /**
    * Whether responses are ended after the other requests of their turn of the
@@ -124,6 +132,7 @@ export class WSGIRequestHandler {
     return this.#requestline ?? `${this.command} ${this.path} ${this.requestVersion}`;
   }
 
+  /** Set the request line the access log shows (the server does, for a request it could not parse). */
   set requestline(line: string) {
     this.#requestline = line;
   }
@@ -218,7 +227,7 @@ export class WSGIRequestHandler {
    *
    * @see Python's `WSGIRequestHandler.get_environ`
    */
-  getEnviron(): WSGIEnvironment {
+  getEnviron(): PartialEnvironment {
     const env = requestEnviron(this.request, this.server.baseEnviron);
     env.SERVER_SOFTWARE = this.serverVersion;
     // A chunked body's length is known once it is received.

@@ -20,8 +20,8 @@ import type {
   ErrorStream,
   FileWrapper,
   InputStream,
+  PartialEnvironment,
   WriteCallable,
-  WSGIEnvironment,
 } from "../types.js";
 import { endAfterTurn, releaseAfterTurn } from "./end-batch.js";
 
@@ -48,13 +48,14 @@ export const CONNECTION_KEY = "wsgiref.connection";
  * Whether `env` has no key (`osEnviron` is empty by default). Symbol keys are
  * not looked for: the request handler's ServerHandler has its own new `{}`.
  */
-function isEmpty(env: WSGIEnvironment): boolean {
+function isEmpty(env: PartialEnvironment): boolean {
   for (const _ in env) return false;
   return true;
 }
 
 /** Who `ServerHandler` reports each finished request to (a `WSGIRequestHandler`). */
 export interface RequestLogger {
+  /** Log one finished request: its status code and the body bytes sent. */
   logRequest(code?: number | string, size?: number | string): void;
 }
 
@@ -161,7 +162,7 @@ export class ServerHandler extends SimpleHandler {
     stdin: InputStream,
     response: ServerResponse,
     stderr: ErrorStream,
-    environ: WSGIEnvironment,
+    environ: PartialEnvironment,
     multithread = true,
     multiprocess = false,
   ) {
@@ -190,7 +191,7 @@ export class ServerHandler extends SimpleHandler {
    * request handler's own environ, make it the environ: the same keys, no copy.
    */
   override addCgiVars(): void {
-    if (this.#ownsBaseEnv && isEmpty(this.environ as WSGIEnvironment)) {
+    if (this.#ownsBaseEnv && isEmpty(this.environ as PartialEnvironment)) {
       this.#ownsBaseEnv = false;
       this.environ = this.baseEnv;
       return;
@@ -204,7 +205,7 @@ export class ServerHandler extends SimpleHandler {
     // A literal key, not CONNECTION_KEY: V8 stores a computed key as "keyed",
     // and one keyed store on an object this large turns it into a hash table
     // (slower to build and to read, some 2 µs per request). A test pins the two equal.
-    (this.environ as WSGIEnvironment)["wsgiref.connection"] = new Connection(this);
+    (this.environ as PartialEnvironment)["wsgiref.connection"] = new Connection(this);
   }
 
   /**

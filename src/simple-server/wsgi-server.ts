@@ -20,7 +20,7 @@ import { failReceiving, whenAssigned } from "../adapters/node-http.js";
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
-import type { WSGIApplication, WSGIEnvironment } from "../types.js";
+import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { clientErrorStatus, refuseConnection, refusedRequestLine } from "./client-errors.js";
 import { endQueued } from "./end-batch.js";
 import {
@@ -131,7 +131,7 @@ export class WSGIServer {
   /** The application served. */
   application: WSGIApplication | undefined = undefined;
   /** The environ every request's starts from, built by `setupEnviron()`. */
-  baseEnviron: WSGIEnvironment = {};
+  baseEnviron: PartialEnvironment = {};
 
   #mode = IDLE;
   /** Requests waiting for serveForever() or handleRequest(): request, response, … */

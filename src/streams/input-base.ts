@@ -80,7 +80,7 @@ export abstract class InputBase implements InputStream {
    *
    * An empty result means the end of the input (or `size` 0).
    */
-  read(size?: number): Uint8Array {
+  read(size?: number): Uint8Array<ArrayBuffer> {
     const limit = sizeArgument(size, "size");
     const source = this.source();
     const remaining = source.length - this.#position;
@@ -94,7 +94,7 @@ export abstract class InputBase implements InputStream {
    * next call goes on from there. The last line may lack its `\n`. An empty
    * result means the end of the input.
    */
-  readline(size?: number): Uint8Array {
+  readline(size?: number): Uint8Array<ArrayBuffer> {
     const limit = sizeArgument(size, "size");
     const source = this.source();
     const start = this.#position;
@@ -110,9 +110,9 @@ export abstract class InputBase implements InputStream {
    * `"a\nbb\n"` gives `["a\n"]`, `readlines(3)` gives both). A missing, zero or
    * negative `hint` reads every line.
    */
-  readlines(hint?: number): Uint8Array[] {
+  readlines(hint?: number): Uint8Array<ArrayBuffer>[] {
     const limit = sizeArgument(hint, "hint");
-    const lines: Uint8Array[] = [];
+    const lines: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     for (let line = this.readline(); line.length > 0; line = this.readline()) {
       lines.push(line);
@@ -127,14 +127,14 @@ export abstract class InputBase implements InputStream {
    *
    * The iterator shares the stream's position with the other methods.
    */
-  *[Symbol.iterator](): Iterator<Uint8Array> {
+  *[Symbol.iterator](): Iterator<Uint8Array<ArrayBuffer>> {
     for (let line = this.readline(); line.length > 0; line = this.readline()) {
       yield line;
     }
   }
 
   /** Copy the next `count` bytes into a chunk of their own and move past them. */
-  #take(source: ByteSource, count: number): Buffer {
+  #take(source: ByteSource, count: number): Buffer<ArrayBuffer> {
     // allocUnsafeSlow: not a slice of Node's shared pool, so `chunk.buffer` is the chunk.
     const chunk = Buffer.allocUnsafeSlow(count);
     if (count > 0) source.readAt(this.#position, chunk);

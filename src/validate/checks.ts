@@ -133,7 +133,7 @@ export const CHECKS = {
       "close() was called twice on the application's iterable; a server calls it exactly once",
     raises: "AssertionError",
     origin: "added",
-    note: "SPEC.md §2: every body's `close()` is called exactly once.",
+    note: "This package promises every body's `close()` is called exactly once.",
   },
   "body-not-closed": {
     section: "Specification Details",
@@ -546,7 +546,7 @@ export const CHECKS = {
     message: "excInfo must be the caught error itself, not {kind}: {value}",
     raises: "AssertionError",
     origin: "adapted",
-    note: "Python requires `None` or a `sys.exc_info()` tuple; in TypeScript `excInfo` is the thrown value (SPEC.md §1), which may be anything thrown, so only the ported shapes are refused. `null` counts as absent.",
+    note: "Python requires `None` or a `sys.exc_info()` tuple; in TypeScript `excInfo` is the thrown value itself, which may be anything thrown, so only the ported shapes are refused. `null` counts as absent.",
   },
   "start-response-twice": {
     section: "The start_response() Callable",

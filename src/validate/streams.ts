@@ -24,7 +24,7 @@ export class InputWrapper implements InputStream {
   }
 
   /** Check the call and the result of `read()`. */
-  read(...args: Array<number | undefined>): Uint8Array {
+  read(...args: Array<number | undefined>): Uint8Array<ArrayBuffer> {
     const count = args.length;
     // Input and Error Streams: read(size) takes the size (Python's validator insists on it)
     if (this.#readRequiresSize) {
@@ -34,7 +34,7 @@ export class InputWrapper implements InputStream {
     } else if (count > 1) {
       fail("input-arguments", { method: "read", count });
     }
-    const data: unknown = count === 0 ? this.#input.read() : this.#input.read(args[0]);
+    const data = count === 0 ? this.#input.read() : this.#input.read(args[0]);
     // Input and Error Streams: what is read is a bytestring
     if (!(data instanceof Uint8Array)) {
       fail("input-result", { method: "read", value: repr(data) });
@@ -43,13 +43,13 @@ export class InputWrapper implements InputStream {
   }
 
   /** Check the call and the result of `readline()`. */
-  readline(...args: Array<number | undefined>): Uint8Array {
+  readline(...args: Array<number | undefined>): Uint8Array<ArrayBuffer> {
     const count = args.length;
     // Input and Error Streams: readline() takes at most the optional size
     if (count > 1) {
       fail("input-arguments", { method: "readline", count });
     }
-    const line: unknown = count === 0 ? this.#input.readline() : this.#input.readline(args[0]);
+    const line = count === 0 ? this.#input.readline() : this.#input.readline(args[0]);
     // Input and Error Streams: what is read is a bytestring
     if (!(line instanceof Uint8Array)) {
       fail("input-result", { method: "readline", value: repr(line) });
@@ -58,13 +58,13 @@ export class InputWrapper implements InputStream {
   }
 
   /** Check the call and the result of `readlines()`. */
-  readlines(...args: Array<number | undefined>): Uint8Array[] {
+  readlines(...args: Array<number | undefined>): Uint8Array<ArrayBuffer>[] {
     const count = args.length;
     // Input and Error Streams: readlines() takes at most the optional hint
     if (count > 1) {
       fail("input-arguments", { method: "readlines", count });
     }
-    const lines: unknown = count === 0 ? this.#input.readlines() : this.#input.readlines(args[0]);
+    const lines = count === 0 ? this.#input.readlines() : this.#input.readlines(args[0]);
     // Input and Error Streams: what is read is a list of bytestrings
     if (!Array.isArray(lines) || !lines.every((line) => line instanceof Uint8Array)) {
       fail("input-readlines-result", { value: repr(lines) });
@@ -73,7 +73,7 @@ export class InputWrapper implements InputStream {
   }
 
   /** Iterate over lines through the checked `readline()`, as Python's `__iter__` does. */
-  *[Symbol.iterator](): Iterator<Uint8Array> {
+  *[Symbol.iterator](): Iterator<Uint8Array<ArrayBuffer>> {
     for (let line = this.readline(); line.length > 0; line = this.readline()) {
       yield line;
     }

@@ -4,7 +4,6 @@
  */
 
 import { isLatin1 } from "../internal/latin1.js";
-import type { WSGIEnvironment } from "../types.js";
 
 const WHITESPACE = /\s+/;
 
@@ -14,7 +13,7 @@ const WHITESPACE = /\s+/;
  * faster than `in` with a variable key. (A key missing here and not from the
  * list would go unreported: the tests remove each required key in turn.)
  */
-export function hasRequiredKeys(environ: WSGIEnvironment): boolean {
+export function hasRequiredKeys(environ: Record<string, unknown>): boolean {
   return (
     "REQUEST_METHOD" in environ &&
     "SERVER_NAME" in environ &&

@@ -21,7 +21,7 @@ import {
   unquotePath,
 } from "../../src/adapters/node-http.js";
 import { WSGIServer } from "../../src/simple-server.js";
-import type { FileLike, WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import type { FileLike, PartialEnvironment, WSGIApplication } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
 import {
@@ -73,7 +73,7 @@ describe("requestEnviron over a base", () => {
       rawHeaders,
     } as unknown as IncomingMessage;
   }
-  const serverBase = (): WSGIEnvironment => ({
+  const serverBase = (): PartialEnvironment => ({
     SERVER_NAME: "h",
     GATEWAY_INTERFACE: "CGI/1.1",
     SERVER_PORT: "80",
@@ -127,7 +127,7 @@ describe("requestEnviron over a base", () => {
   it("copies any other base as it is: its order, extra keys, symbols, a value changed", () => {
     const tag = Symbol("tag");
     const reordered = { SCRIPT_NAME: "/r", ...serverBase() };
-    const base: WSGIEnvironment = Object.assign(reordered, { [tag]: 1 });
+    const base: PartialEnvironment = Object.assign(reordered, { [tag]: 1 });
     const env = requestEnviron(target([]), base);
     assert.equal(Object.keys(env)[0], "SCRIPT_NAME");
     assert.equal((env as Record<symbol, unknown>)[tag], 1);
@@ -237,7 +237,7 @@ describe("refusalStatus", () => {
 });
 
 describe("requestEnviron", () => {
-  let captured: WSGIEnvironment = {};
+  let captured: PartialEnvironment = {};
   let server: Running;
   const app: WSGIApplication = validator(
     (environ, startResponse) => {
@@ -254,7 +254,7 @@ describe("requestEnviron", () => {
   after(() => server.close());
 
   /** Send `data`; return the environ the application saw. */
-  async function environOf(data: string): Promise<WSGIEnvironment> {
+  async function environOf(data: string): Promise<PartialEnvironment> {
     const [response] = parseResponses(await exchange(server.port, data));
     assert.equal(response?.status, 200);
     return captured;

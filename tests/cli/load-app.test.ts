@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CliError } from "../../src/cli/cli-error.js";
-import { loadApp, parseTarget } from "../../src/cli/load-app.js";
+import {
+  loadApp,
+  parseTarget,
+  typeScriptLoader,
+  typeScriptSupport,
+} from "../../src/cli/load-app.js";
 import { tempDir } from "./cli-process.js";
 
 const loose = tempDir({
@@ -82,5 +87,35 @@ describe("loadApp", () => {
       name: "CliError",
       message: `module ${join(esm.dir, "many.js")} has no export 'app' or 'default'; it exports a, b`,
     });
+  });
+});
+
+describe("typeScriptLoader", () => {
+  const cases: Array<[string, boolean, boolean, "tsx" | "node" | undefined]> = [
+    // [extension, tsx installed, Node strips types, loader]
+    [".ts", true, false, "tsx"],
+    [".ts", true, true, "tsx"],
+    [".tsx", true, true, "tsx"],
+    [".ts", false, true, "node"],
+    [".mts", false, true, "node"],
+    [".cts", false, true, "node"],
+    [".tsx", false, true, undefined],
+    [".ts", false, false, undefined],
+  ];
+  for (const [extension, tsx, nodeStripsTypes, loader] of cases) {
+    it(`loads ${extension} with ${loader ?? "nothing"} when tsx is ${tsx ? "" : "not "}installed and Node ${nodeStripsTypes ? "strips" : "does not strip"} types`, () => {
+      assert.equal(typeScriptLoader(extension, { tsx, nodeStripsTypes }), loader);
+    });
+  }
+});
+
+describe("typeScriptSupport", () => {
+  it("finds tsx, a devDependency here, and reads Node's own support from process.features", () => {
+    const feature: unknown = Reflect.get(process.features, "typescript");
+    const support = typeScriptSupport();
+    assert.equal(support.tsx, true);
+    if (feature !== undefined) assert.equal(support.nodeStripsTypes, Boolean(feature));
+    // Node 20 has neither process.features.typescript nor type stripping.
+    if (process.versions.node.startsWith("20.")) assert.equal(support.nodeStripsTypes, false);
   });
 });

@@ -12,7 +12,13 @@ import { BaseHandler, formatDateTime } from "../../src/handlers/base-handler.js"
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { Headers } from "../../src/headers.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { StartResponse, WSGIApplication, WSGIBody, WSGIEnvironment } from "../../src/types.js";
+import type {
+  PartialEnvironment,
+  StartResponse,
+  WSGIApplication,
+  WSGIBody,
+  WSGIEnvironment,
+} from "../../src/types.js";
 import { FileWrapper } from "../../src/util.js";
 import { ValueError } from "../helpers/handlers-apps.js";
 import {
@@ -90,7 +96,7 @@ describe("BaseHandler", () => {
     });
 
     it("lets addCgiVars() put an environ of its own in place", async () => {
-      const own: WSGIEnvironment = { REQUEST_METHOD: "GET", MINE: "yes" };
+      const own: PartialEnvironment = { REQUEST_METHOD: "GET", MINE: "yes" };
       const handler = new ErrorHandler();
       handler.addCgiVars = () => {
         handler.environ = own;

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { BaseCGIHandler } from "../../src/handlers/cgi-handler.js";
 import { FdErrors, FdInput, FdOutput } from "../../src/internal/fd-io.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment } from "../../src/types.js";
 import { pythonCases } from "../fixtures/cgi/apps.js";
 
 const fixtures = fileURLToPath(new URL("../../../tests/fixtures/cgi/", import.meta.url));
@@ -258,7 +258,7 @@ describe("BaseCGIHandler", () => {
   }
 
   it("keeps SimpleHandler's flags and is not an origin server", async () => {
-    let seen: WSGIEnvironment = {};
+    let seen: PartialEnvironment = {};
     const handler = new BaseCGIHandler(new BytesInput(), new Sink(), new StringErrors(), BASE);
     assert.equal(handler.originServer, false);
     await handler.run((environ, startResponse) => {

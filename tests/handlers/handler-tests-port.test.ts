@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from "node:test";
 import { BaseHandler } from "../../src/handlers/base-handler.js";
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment, WSGIEnvironment } from "../../src/types.js";
 import { FileWrapper, setupTestingDefaults } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
 import { apps, CustomException } from "../helpers/handlers-apps.js";
@@ -52,7 +52,7 @@ function makeWriter(kind: string): BytesSink {
 async function runCase(t: TestContext, c: HandlerCase, validate = false) {
   t.mock.method(Date, "now", () => PINNED_MS);
   const warned = t.mock.method(process, "emitWarning", () => {});
-  const environ: WSGIEnvironment = { ...c.environ };
+  const environ: PartialEnvironment = { ...c.environ };
   if (c.testingDefaults) {
     setupTestingDefaults(environ);
   }
@@ -135,7 +135,7 @@ describe("SimpleHandler", () => {
       assert.equal(handler.wsgiRunOnce, environ["wsgi.run_once"]);
       assert.equal(handler.wsgiFileWrapper, environ["wsgi.file_wrapper"]);
 
-      const expected: WSGIEnvironment = {};
+      const expected: PartialEnvironment = {};
       setupTestingDefaults(expected);
       for (const [key, value] of Object.entries(osEnviron)) {
         if (!(key in expected)) {

@@ -12,12 +12,17 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIApplication, WSGIBody, WSGIEnvironment } from "../../src/types.js";
+import type {
+  PartialEnvironment,
+  WSGIApplication,
+  WSGIBody,
+  WSGIEnvironment,
+} from "../../src/types.js";
 import { apps } from "../helpers/handlers-apps.js";
 import { BytesSink } from "../helpers/handlers-harness.js";
 
 const bytes = (s: string): Buffer => Buffer.from(s, "latin1");
-const CGI_ENV: WSGIEnvironment = { SERVER_PROTOCOL: "HTTP/1.0" };
+const CGI_ENV: PartialEnvironment = { SERVER_PROTOCOL: "HTTP/1.0" };
 
 /** A CGI-style SimpleHandler (no Date header) over `stdout`. */
 function cgiHandler(stdout: ConstructorParameters<typeof SimpleHandler>[1]): {
@@ -151,6 +156,27 @@ describe("SimpleHandler", () => {
       assert.equal(environ.PATH_INFO, "/x");
       assert.equal(environ["wsgi.multithread"], true);
       assert.equal(environ["wsgi.multiprocess"], false);
+    });
+
+    // PEP 3333 lets a gateway omit both when empty (a CGI server does so for
+    // PATH_INFO at the script's own URL); WSGIEnvironment promises them.
+    it("gives the application SCRIPT_NAME and PATH_INFO as '' where the base environ has none, and keeps those it has", async () => {
+      const seen: PartialEnvironment[] = [];
+      const app: WSGIApplication = (environ, startResponse) => {
+        seen.push({ SCRIPT_NAME: environ.SCRIPT_NAME, PATH_INFO: environ.PATH_INFO });
+        startResponse("200 OK", []);
+        return [];
+      };
+      for (const base of [{}, { SCRIPT_NAME: "/app" }, { PATH_INFO: "/x" }]) {
+        const { handler } = cgiHandler(new BytesSink());
+        handler.baseEnv = { ...CGI_ENV, ...base };
+        await handler.run(app);
+      }
+      assert.deepEqual(seen, [
+        { SCRIPT_NAME: "", PATH_INFO: "" },
+        { SCRIPT_NAME: "/app", PATH_INFO: "" },
+        { SCRIPT_NAME: "", PATH_INFO: "/x" },
+      ]);
     });
   });
 

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment } from "../../src/types.js";
 import { setupTestingDefaults } from "../../src/util.js";
 
 /** Collects every chunk written, synchronously, as `io.BytesIO` would. */
@@ -64,7 +64,7 @@ export class ErrorHandler extends SimpleHandler {
   override originServer = false;
   declare stdout: BytesSink;
   declare stderr: StringErrors;
-  constructor(environ: WSGIEnvironment = {}, stdout: BytesSink = new BytesSink()) {
+  constructor(environ: PartialEnvironment = {}, stdout: BytesSink = new BytesSink()) {
     setupTestingDefaults(environ);
     super(new BytesInput(), stdout, new StringErrors(), environ, true, true);
   }

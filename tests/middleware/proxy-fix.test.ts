@@ -9,13 +9,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type ProxyFixOptions, proxyFix } from "wsgiref/middleware";
-import type { WSGIEnvironment } from "wsgiref/types";
+import type { PartialEnvironment, WSGIEnvironment } from "wsgiref/types";
 import { applicationUri, requestUri, setupTestingDefaults } from "wsgiref/util";
 import { validator } from "wsgiref/validate";
 
 /** The environ the wrapped app sees for a request with `headers` (as HTTP_* keys). */
 function seen(headers: Record<string, string>, options?: ProxyFixOptions): WSGIEnvironment {
-  const environ: WSGIEnvironment = {
+  const environ: PartialEnvironment = {
     REMOTE_ADDR: "127.0.0.1",
     SERVER_NAME: "127.0.0.1",
     SERVER_PORT: "8000",
@@ -238,7 +238,7 @@ describe("proxyFix", () => {
       return [Buffer.from(String(environ.REMOTE_ADDR))];
     });
     const app = validator(proxyFix(inner));
-    const environ: WSGIEnvironment = { HTTP_X_FORWARDED_FOR: "192.0.2.1", QUERY_STRING: "" };
+    const environ: PartialEnvironment = { HTTP_X_FORWARDED_FOR: "192.0.2.1", QUERY_STRING: "" };
     setupTestingDefaults(environ);
     const body = app(environ, () => () => undefined) as Iterable<Uint8Array> & { close(): void };
     assert.equal(Buffer.concat([...body]).toString(), "192.0.2.1");

@@ -12,7 +12,7 @@ import { FormError, type Handler, handlerApp } from "../../src/response/index.js
 import { CONNECTION_KEY as RESPONSE_CONNECTION_KEY } from "../../src/response/response-output.js";
 import { CONNECTION_KEY, WSGIRequestHandler } from "../../src/simple-server.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { ErrorStream, WSGIEnvironment } from "../../src/types.js";
+import type { ErrorStream, PartialEnvironment } from "../../src/types.js";
 import { setupTestingDefaults } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
 import {
@@ -180,7 +180,7 @@ describe("handlerApp", () => {
 
 describe("handlerApp under SimpleHandler", () => {
   it("runs a validated handler in process, body and all", async () => {
-    const environ: WSGIEnvironment = { QUERY_STRING: "name=wsgi", REQUEST_METHOD: "GET" };
+    const environ: PartialEnvironment = { QUERY_STRING: "name=wsgi", REQUEST_METHOD: "GET" };
     setupTestingDefaults(environ);
     const chunks: Buffer[] = [];
     const gateway = new SimpleHandler(

@@ -24,7 +24,7 @@ import {
   RequestError,
 } from "../../src/response/index.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { WSGIEnvironment } from "../../src/types.js";
+import type { PartialEnvironment, WSGIEnvironment } from "../../src/types.js";
 import { setupTestingDefaults } from "../../src/util.js";
 import {
   curl,
@@ -484,8 +484,8 @@ function countingInput(data: Uint8Array): BytesInput & { bytesRead: number } {
 }
 
 describe("Request within its limits", () => {
-  function environ(extra: WSGIEnvironment): WSGIEnvironment {
-    const env: WSGIEnvironment = { REQUEST_METHOD: "POST", ...extra };
+  function environ(extra: PartialEnvironment): WSGIEnvironment {
+    const env: PartialEnvironment = { REQUEST_METHOD: "POST", ...extra };
     setupTestingDefaults(env);
     return env;
   }
@@ -609,8 +609,8 @@ describe("Request within its limits", () => {
 });
 
 describe("Request outside a server", () => {
-  function environ(extra: WSGIEnvironment = {}): WSGIEnvironment {
-    const env: WSGIEnvironment = { ...extra };
+  function environ(extra: PartialEnvironment = {}): WSGIEnvironment {
+    const env: PartialEnvironment = { ...extra };
     setupTestingDefaults(env);
     return env;
   }
@@ -621,12 +621,13 @@ describe("Request outside a server", () => {
   });
 
   it("builds url from SERVER_NAME and a non-default port without a Host", () => {
+    // Incomplete on purpose: no REQUEST_METHOD, no wsgi.input.
     const request = new Request({
       REQUEST_URI: "/p\xe9?q",
       SERVER_NAME: "example",
       SERVER_PORT: "8080",
       "wsgi.url_scheme": "https",
-    });
+    } as WSGIEnvironment);
     assert.equal(request.url, "https://example:8080/p%E9?q");
     assert.equal(request.method, "GET");
     assert.deepEqual(request.body, new Uint8Array(0));
@@ -685,11 +686,11 @@ describe("Request outside a server", () => {
 
   it("refuses an environ that is not an object and invalid limits", () => {
     assert.throws(() => new Request(null as unknown as WSGIEnvironment), TypeError);
-    assert.throws(() => new Request({}, { maxParts: -1 }), {
+    assert.throws(() => new Request(environ(), { maxParts: -1 }), {
       name: "TypeError",
       message: "maxParts must be a non-negative integer: -1",
     });
-    assert.throws(() => new Request({}, null as unknown as object), TypeError);
+    assert.throws(() => new Request(environ(), null as unknown as object), TypeError);
   });
 
   it("keeps a FilePart's bytes when sliced as a plain Uint8Array", () => {

@@ -23,7 +23,7 @@ import {
 } from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
-import type { FileLike, WSGIEnvironment } from "../../src/types.js";
+import type { FileLike, PartialEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
 import { validator } from "../../src/validate.js";
 import {
@@ -704,7 +704,7 @@ describe("ResponseWriter under a gateway without a connection", () => {
     handler: Handler,
     validated = true,
   ): Promise<{ output: string; errors: string }> {
-    const environ: WSGIEnvironment = { QUERY_STRING: "" };
+    const environ: PartialEnvironment = { QUERY_STRING: "" };
     setupTestingDefaults(environ);
     const chunks: Uint8Array[] = [];
     const errors = new StringErrors();
@@ -767,7 +767,7 @@ describe("ResponseWriter under a gateway without a connection", () => {
   });
 
   it("sends a HEAD body through the gateway, which has no raw path", async () => {
-    const environ: WSGIEnvironment = { REQUEST_METHOD: "HEAD", QUERY_STRING: "" };
+    const environ: PartialEnvironment = { REQUEST_METHOD: "HEAD", QUERY_STRING: "" };
     setupTestingDefaults(environ);
     const chunks: Uint8Array[] = [];
     const gateway = new SimpleHandler(
@@ -802,7 +802,7 @@ describe("ResponseWriter under a gateway without a connection", () => {
 
 describe("ResponseWriter arguments", () => {
   async function misuse(call: (response: Response) => unknown): Promise<unknown> {
-    const environ: WSGIEnvironment = { QUERY_STRING: "" };
+    const environ: PartialEnvironment = { QUERY_STRING: "" };
     setupTestingDefaults(environ);
     const thrown = signal<unknown>();
     const gateway = new SimpleHandler(
@@ -890,7 +890,7 @@ describe("ResponseWriter arguments", () => {
   }
 
   it("encodes text with the response's encoding and passes bytes through", () => {
-    const environ: WSGIEnvironment = { QUERY_STRING: "" };
+    const environ: PartialEnvironment = { QUERY_STRING: "" };
     setupTestingDefaults(environ);
     const response = new Response(
       new Request(environ),

@@ -20,7 +20,7 @@ import {
   reasonPhrase,
 } from "../../src/response/index.js";
 import { ResponseOutput } from "../../src/response/response-output.js";
-import type { FileLike, WSGIEnvironment } from "../../src/types.js";
+import type { FileLike, PartialEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
 import {
   collect,
@@ -38,7 +38,7 @@ import type { Running } from "../helpers/server-client.js";
 
 /** A Response over a test environ, for what needs no server. */
 function offline(method = "GET"): Response {
-  const environ: WSGIEnvironment = { REQUEST_METHOD: method };
+  const environ: PartialEnvironment = { REQUEST_METHOD: method };
   setupTestingDefaults(environ);
   return new Response(new Request(environ), new ResponseOutput(environ, () => () => undefined));
 }
@@ -329,7 +329,7 @@ describe("Response", () => {
 
 describe("Response arguments", () => {
   it("refuses a request or an output that is not an object, and a status code that is not an integer", () => {
-    const environ: WSGIEnvironment = {};
+    const environ: PartialEnvironment = {};
     setupTestingDefaults(environ);
     const output = new ResponseOutput(environ, () => () => undefined);
     assert.throws(() => new Response(5 as unknown as Request, output), {
@@ -387,7 +387,7 @@ describe("Response outside a server", () => {
         }
       })();
     });
-    const environ: WSGIEnvironment = {};
+    const environ: PartialEnvironment = {};
     setupTestingDefaults(environ);
     const body = app(environ, () => () => undefined) as AsyncIterableIterator<Uint8Array> & {
       close(): Promise<void>;

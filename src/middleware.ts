@@ -31,11 +31,17 @@ const PROXY_FIX_ORIG = "wsgiref.proxy_fix.orig";
 
 /** The environ values `proxyFix` may replace, as they were before it ran. */
 export interface ProxyFixOrig {
+  /** The peer's address: the proxy's. */
   REMOTE_ADDR: unknown;
+  /** The scheme the proxy was reached by. */
   "wsgi.url_scheme": unknown;
+  /** The `Host` the proxy sent. */
   HTTP_HOST: unknown;
+  /** The server's name. */
   SERVER_NAME: unknown;
+  /** The server's port. */
   SERVER_PORT: unknown;
+  /** The mount point before a forwarded prefix. */
   SCRIPT_NAME: unknown;
 }
 

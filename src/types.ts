@@ -64,6 +64,7 @@ export interface FileLike {
   close?(): void;
   /** The file descriptor, when there is one: a server may `sendfile()` from it. */
   readonly fd?: number;
+  /** How many bytes `read()` will still return, when the file is a byte range of `fd`. */
   readonly remaining?: number;
 }
 

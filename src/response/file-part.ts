@@ -48,7 +48,7 @@ export class FilePart extends Uint8Array {
   /** The part's media type (in a parsed form, `text/plain` when the part has none: RFC 7578 §4.4). */
   readonly contentType: string;
 
-  // Views and copies made from a FilePart (subarray, slice, map) are plain Uint8Arrays.
+  /** `Uint8Array`: views and copies made from a FilePart (subarray, slice, map) are plain bytes. */
   static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
   }

@@ -10,6 +10,7 @@ import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { sendFile } from "../adapters/node-http.js";
+import { checkContentLengths } from "../handlers/base-handler.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
 import { Headers } from "../headers.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
@@ -242,13 +243,24 @@ export class ServerHandler extends SimpleHandler {
     let hasDate = false;
     let hasServer = false;
     let length: string | undefined;
+    let lengths = 0;
     for (let i = 0; i < pairs.length; i++) {
       const name = pairs[i]![0];
       if (name.length === 4) hasDate ||= equalsFolded(name, "date");
       else if (name.length === 6) hasServer ||= equalsFolded(name, "server");
       else if (name.length === 14 && equalsFolded(name, "content-length")) {
         length ??= pairs[i]![1];
+        lengths++;
       }
+    }
+    // startResponse() checked them; the application may have edited its list
+    // since. Node would send any value, and a client frame the body by it.
+    if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) {
+      checkContentLengths(pairs);
+      // The same value more than once: send it once.
+      (this.headers as Headers).set("Content-Length", length as string);
+      this.sendHeaders();
+      return;
     }
     // Python's origin server writes Date and Server first; Node's own Date is off.
     const flat: string[] = [];

@@ -14,7 +14,7 @@ import { AssertionError } from "node:assert";
 import { Buffer } from "node:buffer";
 import { Headers } from "../headers.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
-import { show } from "../internal/check.js";
+import { expectMethod, show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
@@ -640,6 +640,10 @@ export class BaseHandler {
    */
   logException(err: unknown): void {
     const stderr = this.getStderr();
+    // Python lets a handler have no error stream until it logs: say which one.
+    if (typeof stderr?.write !== "function") {
+      expectMethod(stderr, "write", "the error stream (getStderr())");
+    }
     stderr.write(formatError(err, this.tracebackLimit));
     stderr.flush();
   }

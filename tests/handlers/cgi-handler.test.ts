@@ -503,6 +503,45 @@ describe("FdInput, FdOutput, FdErrors (internal)", () => {
     });
   });
 
+  it("reads a 32 MiB line touching each byte a bounded number of times, not once per read", (t) => {
+    // No timing: the work is counted. Every byte the input searches (indexOf)
+    // or copies (copy, concat) is counted; searching the whole buffer again
+    // after each 64 KiB read touched some 8 GiB for this line.
+    const size = 32 * 1024 * 1024;
+    const path = join(dir, "long-line");
+    writeFileSync(path, Buffer.alloc(size, 0x61));
+    let touched = 0;
+    const { indexOf, copy } = Buffer.prototype;
+    const concat = Buffer.concat;
+    t.mock.method(Buffer.prototype, "indexOf", function (this: Buffer, ...args: unknown[]) {
+      const from = typeof args[1] === "number" ? args[1] : 0;
+      touched += this.length - Math.max(0, from);
+      return (indexOf as (...a: unknown[]) => number).apply(this, args);
+    });
+    t.mock.method(Buffer.prototype, "copy", function (this: Buffer, ...args: unknown[]) {
+      const copied = (copy as (...a: unknown[]) => number).apply(this, args);
+      touched += copied;
+      return copied;
+    });
+    t.mock.method(Buffer, "concat", (...args: Parameters<typeof Buffer.concat>) => {
+      const joined = concat(...args);
+      touched += joined.length;
+      return joined;
+    });
+    const fd = openSync(path, "r");
+    try {
+      const input = new FdInput(fd);
+      const line = input.readline();
+      t.mock.restoreAll();
+      assert.equal(line.length, size);
+      assert.equal(input.readline().length, 0);
+    } finally {
+      t.mock.restoreAll();
+      closeSync(fd);
+    }
+    assert.ok(touched <= 3 * size, `${touched} bytes touched for a line of ${size}`);
+  });
+
   it("refuses sizes that are not integers", () => {
     withInput("abc", undefined, (input) => {
       assert.throws(() => input.read(1.5), TypeError);

@@ -134,8 +134,9 @@ export class FdInput implements InputStream {
   /**
    * Read one line, `\n` included, or at most `size` bytes of it.
    *
-   * Each chunk is searched once, as it arrives: a line of n bytes costs O(n),
-   * where searching the whole buffer on every read cost O(n²).
+   * Each chunk is searched once, and never past `size`: a line of n bytes costs
+   * O(n) however it is read, where searching the whole buffer on every read
+   * cost O(n²).
    */
   readline(size?: number): Uint8Array {
     if (size !== undefined) expectInteger(size, "size");
@@ -147,8 +148,10 @@ export class FdInput implements InputStream {
     for (;;) {
       for (; next < chunks.length && searched < max; next++) {
         const chunk = chunks[next] as Buffer;
-        const nl = chunk.indexOf(0x0a);
-        if (nl !== -1 && searched + nl < max) return this.#take(searched + nl + 1);
+        // Not past `size`: many small reads of a long line must not each search a chunk.
+        const room = max - searched;
+        const nl = (room < chunk.length ? chunk.subarray(0, room) : chunk).indexOf(0x0a);
+        if (nl !== -1) return this.#take(searched + nl + 1);
         searched += chunk.length;
       }
       if (searched >= max) return this.#take(max);

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BaseCGIHandler } from "../../src/handlers/cgi-handler.js";
 import { FdErrors, FdInput, FdOutput } from "../../src/internal/fd-io.js";
@@ -503,11 +503,11 @@ describe("FdInput, FdOutput, FdErrors (internal)", () => {
     });
   });
 
-  it("reads a 32 MiB line touching each byte a bounded number of times, not once per read", (t) => {
-    // No timing: the work is counted. Every byte the input searches (indexOf)
-    // or copies (copy, concat) is counted; searching the whole buffer again
-    // after each 64 KiB read touched some 8 GiB for this line.
-    const size = 32 * 1024 * 1024;
+  /**
+   * Count the bytes Buffer#indexOf searches, Buffer#copy copies and
+   * Buffer.concat joins while `read` runs over a file of `size` bytes of "a".
+   */
+  function touchedReading(t: TestContext, size: number, read: (input: FdInput) => void): number {
     const path = join(dir, "long-line");
     writeFileSync(path, Buffer.alloc(size, 0x61));
     let touched = 0;
@@ -530,15 +530,36 @@ describe("FdInput, FdOutput, FdErrors (internal)", () => {
     });
     const fd = openSync(path, "r");
     try {
-      const input = new FdInput(fd);
-      const line = input.readline();
-      t.mock.restoreAll();
-      assert.equal(line.length, size);
-      assert.equal(input.readline().length, 0);
+      read(new FdInput(fd));
     } finally {
       t.mock.restoreAll();
       closeSync(fd);
     }
+    return touched;
+  }
+
+  it("reads a 32 MiB line touching each byte a bounded number of times, not once per read", (t) => {
+    // No timing: the work is counted. Searching the whole buffer again after each
+    // 64 KiB read touched some 8 GiB for this line.
+    const size = 32 * 1024 * 1024;
+    const touched = touchedReading(t, size, (input) => {
+      assert.equal(input.readline().length, size);
+      assert.equal(input.readline().length, 0);
+    });
+    assert.ok(touched <= 3 * size, `${touched} bytes touched for a line of ${size}`);
+  });
+
+  it("reads a long line in small pieces searching no more than each piece", (t) => {
+    // readline(100) over a 1 MiB line: each call searched a whole 64 KiB chunk.
+    const size = 1024 * 1024;
+    const touched = touchedReading(t, size, (input) => {
+      let total = 0;
+      for (let piece = input.readline(100); piece.length > 0; piece = input.readline(100)) {
+        assert.ok(piece.length <= 100);
+        total += piece.length;
+      }
+      assert.equal(total, size);
+    });
     assert.ok(touched <= 3 * size, `${touched} bytes touched for a line of ${size}`);
   });
 

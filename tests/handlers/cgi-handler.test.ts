@@ -307,6 +307,25 @@ describe("CGIHandler", () => {
     );
   });
 
+  it("drops HTTP_PROXY, a request's Proxy: header, from process.env and the environ (httpoxy)", async () => {
+    for (const kind of ["cgi", "iis"]) {
+      const seen = json(
+        await runCgi(
+          "proxy",
+          { ...BASE, HTTP_PROXY: "http://attacker.example:8080", http_proxy: "http://admin:3128" },
+          { kind },
+        ),
+      );
+      assert.deepEqual(seen, { environ: null, env: null, lower: "http://admin:3128" }, kind);
+    }
+  });
+
+  it("keeps HTTP_PROXY outside a CGI request (no REQUEST_METHOD)", async () => {
+    const { REQUEST_METHOD: _m, ...notCgi } = BASE;
+    const seen = json(await runCgi("proxy", { ...notCgi, HTTP_PROXY: "http://proxy:3128" }));
+    assert.deepEqual(seen, { environ: "http://proxy:3128", env: "http://proxy:3128", lower: null });
+  });
+
   it("sees HTTPS=on as the https scheme", async () => {
     const environ = json(await runCgi("environ", { ...BASE, HTTPS: "on" }));
     assert.equal(environ["wsgi.url_scheme"], "https");

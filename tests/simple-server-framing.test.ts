@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
 import { softwareVersion, WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication, WSGIBody } from "../src/types.js";
+import type { ErrorStream, WSGIApplication, WSGIBody, WSGIEnvironment } from "../src/types.js";
 import { openFile } from "../src/util.js";
 import {
   collect,
@@ -117,6 +117,12 @@ for (const kernel of kernelSendfileAvailable() ? [true, false] : [false]) {
       override logRequest(code: number | string = "-", size: number | string = "-"): void {
         sizes.push([String(code), String(size)]);
       }
+      override getEnviron(): WSGIEnvironment {
+        const environ = super.getEnviron();
+        const original = environ.HTTP_X_ORIGINAL_URI;
+        if (typeof original === "string") environ.REQUEST_URI = original;
+        return environ;
+      }
     }
     before(async () => {
       server = await serve(app(seen, closes), {}, Handler);
@@ -152,6 +158,23 @@ for (const kernel of kernelSendfileAvailable() ? [true, false] : [false]) {
         assert.deepEqual(sizes.slice(sized), [["200", "5"]]);
       });
     }
+
+    it("escapes control characters of the target in the line it logs", async () => {
+      // llhttp refuses them in a target; a handler that takes REQUEST_URI from a
+      // header (a proxy's X-Original-URI) can let one in: 0x9b, the C1 CSI.
+      const logged = errors.getValue().length;
+      const socket = await open(server.port);
+      const received = collect(socket);
+      socket.end(
+        Buffer.from(request("GET", "/long-list", ["X-Original-URI: /long\x9b2J\\"]), "latin1"),
+      );
+      await received;
+      assert.equal(
+        errors.getValue().slice(logged),
+        "the response body to GET /long\\x9b2J\\\\ is longer than its Content-Length " +
+          "(5 bytes); the rest was not sent and the connection closes after it\n",
+      );
+    });
 
     for (const [path, length, body] of [
       ["/short-list", 10, "01234"],

@@ -16,6 +16,7 @@ import { Headers } from "../headers.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
+import { escapeLogLine } from "../internal/log-text.js";
 import { isThenable } from "../internal/thenable.js";
 import type {
   ErrorStream,
@@ -404,8 +405,9 @@ export class ServerHandler extends SimpleHandler {
     try {
       super.logException(err);
     } catch (logErr) {
+      const reason = logErr instanceof Error ? logErr.message : String(logErr);
       process.stderr.write(
-        `wsgi.errors failed (${logErr instanceof Error ? logErr.message : String(logErr)}) ` +
+        `wsgi.errors failed (${escapeLogLine(reason)}) ` +
           `while logging an application error:\n${formatError(err, this.tracebackLimit)}`,
       );
     }
@@ -511,7 +513,9 @@ export class ServerHandler extends SimpleHandler {
   #logMismatch(what: string): void {
     const env = this.environ;
     const stderr = this.getStderr();
-    stderr.write(`the response body to ${env?.REQUEST_METHOD} ${env?.REQUEST_URI} ${what}\n`);
+    // The target is the client's: escaped, as in the access log.
+    const request = escapeLogLine(`${env?.REQUEST_METHOD} ${env?.REQUEST_URI}`);
+    stderr.write(`the response body to ${request} ${what}\n`);
     stderr.flush();
   }
 

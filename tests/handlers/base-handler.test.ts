@@ -1022,6 +1022,12 @@ describe("BaseHandler", () => {
       assert.equal(flushed, 1);
     });
 
+    it("escapes control characters but line breaks and tabs in what it logs", async () => {
+      // The message carries what a client sent: a path decoded from %1b%5b2J%0d.
+      const log = await failWith(new ValueError("no route for /\x1b[2J\r\tx\x9b"));
+      assert.match(log, /^ValueError: no route for \/\\x1b\[2J\\x0d\tx\\x9b\n {4}at /);
+    });
+
     it("never shows the error to the client", async () => {
       const handler = new ErrorHandler();
       await handler.run(() => {

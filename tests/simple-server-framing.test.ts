@@ -234,6 +234,14 @@ for (const kernel of kernelSendfileAvailable() ? [true, false] : [false]) {
 /** Routes whose status or headers must never reach the wire as the application gave them. */
 const unsendable: WSGIApplication = (environ, startResponse) => {
   const path = environ.PATH_INFO as string;
+  if (path === "/hop-added") {
+    // A framing header added after startResponse() checked the list: with it,
+    // a client reads the body (and the next response) until the connection closes.
+    const list: Array<[string, string]> = [["Content-Type", "text/plain"]];
+    startResponse("200 OK", list);
+    list.push(["Transfer-Encoding", "gzip"]);
+    return [te("hello")];
+  }
   if (path === "/length-edited") {
     // Checked by startResponse(), then changed in the list the headers wrap.
     const list: Array<[string, string]> = [["Content-Length", "5"]];
@@ -321,6 +329,7 @@ describe("ServerHandler and what an application may not send", () => {
       "/length-twice",
       "Content-Length must not be given twice with different values (got '5' and '50')",
     ],
+    ["/hop-added", "Hop-by-hop header, 'Transfer-Encoding: gzip', not allowed"],
     [
       "/length-edited",
       "Content-Length must not be given twice with different values (got '5' and '6')",

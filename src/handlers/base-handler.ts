@@ -566,6 +566,7 @@ export class BaseHandler {
    */
   sendHeaders(): void | Promise<void> {
     this.cleanupHeaders();
+    this.#checkOutgoing();
     this.headersSent = true;
     if (this.originServer && !this.clientIsModern()) {
       return;
@@ -748,6 +749,28 @@ export class BaseHandler {
       });
     }
     return headers;
+  }
+
+  /**
+   * Check the headers again as they go out: startResponse() checked the list,
+   * but the application may have added to it since (before its first write), and
+   * a Transfer-Encoding or Connection sent then frames the body otherwise than
+   * the handler does. Equal Content-Lengths collapse to one, as there.
+   */
+  #checkOutgoing(): void {
+    const headers = this.#headers();
+    let lengths = 0;
+    for (const [name, value] of headers) {
+      if (name.length === 14 && equalsFolded(name, "content-length")) {
+        lengths++;
+      } else if (isHopByHop(name)) {
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
+        });
+      }
+    }
+    if (lengths > 1) headers.set("Content-Length", checkContentLengths(headers.items()) as string);
+    else if (lengths === 1) checkContentLengths(headers.items());
   }
 
   /**

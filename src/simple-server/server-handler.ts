@@ -6,6 +6,7 @@
  * Port of `ServerHandler` from Python's `wsgiref.simple_server`.
  */
 
+import { AssertionError } from "node:assert";
 import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
@@ -25,6 +26,7 @@ import type {
   WriteCallable,
   WSGIEnvironment,
 } from "../types.js";
+import { isHopByHop } from "../util.js";
 import { endAfterTurn, releaseAfterTurn } from "./end-batch.js";
 
 /** The package's version, read through its own name so it is right from `src/` and `build/`. */
@@ -252,6 +254,12 @@ export class ServerHandler extends SimpleHandler {
       else if (name.length === 14 && equalsFolded(name, "content-length")) {
         length ??= pairs[i]![1];
         lengths++;
+      } else if (isHopByHop(name)) {
+        // Added to the list after startResponse() checked it: Node would send
+        // it, and a Transfer-Encoding frame the body otherwise than Node does.
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${pairs[i]![1]}', not allowed`,
+        });
       }
     }
     // startResponse() checked them; the application may have edited its list

@@ -329,6 +329,32 @@ describe("BaseHandler", () => {
       assert.equal(handler.headers?.get("X-A"), "1");
     });
 
+    it("answers 500 for a hop-by-hop header or a second Content-Length added after it", async () => {
+      for (const [added, message] of [
+        [["Transfer-Encoding", "chunked"], "Hop-by-hop header, 'Transfer-Encoding: chunked'"],
+        [["Connection", "close"], "Hop-by-hop header, 'Connection: close'"],
+        [["Content-Length", "40"], "Content-Length must not be given twice with different values"],
+      ] as const) {
+        const handler = new ErrorHandler();
+        await handler.run((_e, s) => {
+          const list: Array<[string, string]> = [["Content-Length", "4"]];
+          s("200 OK", list);
+          list.push([added[0], added[1]]);
+          return [bytes("four")];
+        });
+        assert.equal(handler.stdout.text(), ERROR_PAGE);
+        assert.ok(handler.stderr.getValue().includes(message), handler.stderr.getValue());
+      }
+      const handler = new ErrorHandler();
+      await handler.run((_e, s) => {
+        const list: Array<[string, string]> = [["Content-Length", "4"]];
+        s("200 OK", list);
+        list.push(["content-length", "4"]);
+        return [bytes("four")];
+      });
+      assert.equal(handler.stdout.text(), `${OK_CGI}Content-Length: 4\r\n\r\nfour`);
+    });
+
     it("answers 500 for two different Content-Lengths instead of sending both", async () => {
       const handler = new ErrorHandler();
       await handler.run((_e, s) => {

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
+import { handlerApp } from "../src/response/index.js";
 import { softwareVersion, WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
 import type { ErrorStream, WSGIApplication, WSGIBody, WSGIEnvironment } from "../src/types.js";
@@ -231,9 +232,13 @@ for (const kernel of kernelSendfileAvailable() ? [true, false] : [false]) {
   });
 }
 
+/** The Response API's way to a 1xx: setError(100). */
+const setError100 = handlerApp((_request, response) => response.setError(100, "interim"));
+
 /** Routes whose status or headers must never reach the wire as the application gave them. */
 const unsendable: WSGIApplication = (environ, startResponse) => {
   const path = environ.PATH_INFO as string;
+  if (path === "/set-error-100") return setError100(environ, startResponse);
   if (path === "/hop-added") {
     // A framing header added after startResponse() checked the list: with it,
     // a client reads the body (and the next response) until the connection closes.
@@ -322,6 +327,7 @@ describe("ServerHandler and what an application may not send", () => {
 
   for (const [path, logged] of [
     ["/continue", "Status must be a final response, 200 to 599 (got '100 Continue')"],
+    ["/set-error-100", "Status must be a final response, 200 to 599 (got '100 Continue')"],
     ["/early-hints", "Status must be a final response, 200 to 599 (got '103 Early Hints')"],
     ["/status-999", "Status must be a final response, 200 to 599 (got '999 Beyond')"],
     ["/length-letters", "Content-Length must be a decimal number of bytes (got '5, 5')"],

@@ -204,6 +204,48 @@ describe("ServerOptions", () => {
   });
 });
 
+describe("ServerOptions maxHeaderSize at its default, past one read", () => {
+  // 64 KiB, as much as Node reads at once: the read that overflows it continues a
+  // line begun in the one before, and cannot tell a target from a field alone.
+  let server: Running;
+  before(async () => {
+    server = await serve(recorder([]));
+  });
+  after(() => server.close());
+
+  const big = "c".repeat(128 * 1024);
+
+  it("answers 431 for one 128 KiB header field, never 414", async () => {
+    assert.equal(await statusOf(server.port, request("GET", "/", [`X-Big: ${big}`])), 431);
+    assert.equal(await statusOf(server.port, request("GET", "/", [`X-${big}: 1`])), 431);
+    assert.equal(
+      await statusOf(server.port, request("GET", "/", [`X-${"c".repeat(70_000)}: 1`])),
+      431,
+    );
+  });
+
+  it("answers 431 for a field sent in pieces, and 414 for a target", async () => {
+    for (const [data, status] of [
+      [request("GET", "/", [`X-Big: ${big}`]), 431],
+      [request("GET", `/${big}`), 414],
+    ] as const) {
+      const socket = await open(server.port);
+      const received = collect(socket);
+      for (let i = 0; i < data.length; i += 48 * 1024) {
+        await new Promise<void>((resolve) =>
+          socket.write(data.slice(i, i + 48 * 1024), () => resolve()),
+        );
+      }
+      assert.equal(parseResponses(await received)[0]?.status, status);
+    }
+  });
+
+  it("answers 414 for a 128 KiB target sent at once", async () => {
+    assert.equal(await statusOf(server.port, request("GET", `/${big}`)), 414);
+    assert.equal(await statusOf(server.port, request("GET", `/${big}:`)), 414);
+  });
+});
+
 describe("ServerOptions timeouts", () => {
   const seen: string[] = [];
   let server: Running;

@@ -60,8 +60,17 @@ export interface RequestFacts {
 const VALID_HOST =
   /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
 
-// RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path.
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+// RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path;
+// group 1 is the scheme, group 2 the authority.
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/;
+
+// RFC 9110 §4.2.1, §4.2.4: the authority of an http(s) target, a host (not empty)
+// and an optional port, without userinfo (a recipient treats it as an error).
+const VALID_AUTHORITY =
+  /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/;
+
+// The schemes an HTTP server serves (RFC 9110 §4.2).
+const HTTP_SCHEME = /^https?$/i;
 
 // RFC 9110 §10.1.1, matched as Node matches it before its checkContinue event.
 const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -132,9 +141,14 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
  * llhttp has refused malformed framing already (and no lenient mode is on).
  * Beyond it: any HTTP major version but 1 is 505; too many header fields, 431;
  * no `Host` in HTTP/1.1, two `Host` fields or an invalid one, 400 (RFC 9112
- * §3.2); a `Transfer-Encoding` whose final coding is not `chunked`, or any in an
- * HTTP/1.0 request, 400 (RFC 9112 §6.1); a `Content-Length` above `maxBodySize`, 413;
- * an HTTP/1.1 expectation other than `100-continue`, 417 (RFC 9110 §10.1.1).
+ * §3.2); a target of asterisk-form for a method but `OPTIONS`, or of
+ * absolute-form whose scheme is not `http` or `https` or whose authority is not
+ * a host and port, 400 (RFC 9112 §3.2.2, §3.2.4; RFC 9110 §4.2); a
+ * `Transfer-Encoding` whose final coding is not `chunked`, or any in an HTTP/1.0
+ * request, 400 (RFC 9112 §6.1); another coding before `chunked`, 501 (§6.1: a
+ * coding the server does not understand); a `Content-Length` above
+ * `maxBodySize`, 413; an HTTP/1.1 expectation other than `100-continue`, 417
+ * (RFC 9110 §10.1.1).
  */
 export function refusalStatus(
   req: IncomingMessage,
@@ -148,6 +162,22 @@ export function refusalStatus(
   if (facts.host === undefined ? req.httpVersionMinor >= 1 : !VALID_HOST.test(facts.host)) {
     return 400;
   }
+  const target = req.url;
+  // Origin-form, the usual case, starts with "/"; llhttp refused what is no target.
+  if (target !== undefined && target.charCodeAt(0) !== 0x2f) {
+    if (target === "*") {
+      if (req.method !== "OPTIONS") return 400;
+    } else {
+      const absolute = ABSOLUTE_FORM.exec(target);
+      if (
+        absolute === null ||
+        !HTTP_SCHEME.test(absolute[1] as string) ||
+        !VALID_AUTHORITY.test(absolute[2] as string)
+      ) {
+        return 400;
+      }
+    }
+  }
   const te = facts.transferEncoding;
   // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding MUST be treated as
   // having faulty framing, and the connection closed after it. Refused, as nginx
@@ -156,6 +186,10 @@ export function refusalStatus(
   // either, and SPEC §7 answers faulty framing 400 and closes. llhttp alone
   // de-chunks it and keeps the connection when asked (Connection: keep-alive).
   if (te !== undefined && (req.httpVersionMinor === 0 || !isChunkedLast(te))) return 400;
+  // Every element is a coding and chunked is only the last (a comma in a quoted
+  // parameter failed above): any comma is another coding before it, which would
+  // reach the application still applied (gzip, chunked: a compressed body).
+  if (te?.includes(",")) return 501;
   const length = facts.contentLength;
   if (length !== undefined && Number(length) > limits.maxBodySize) return 413;
   // Refused here, so that it closes the connection as every refusal does: Node's
@@ -252,6 +286,8 @@ function cgiName(name: string): readonly [string, string] {
  * `HTTP_*` key per header field name, repeated fields joined with `,`. As in
  * Python, a field whose CGI name is already a key (`Content-Type`,
  * `Content-Length`) is skipped; unlike Python, a name containing `_` is dropped.
+ * For an absolute-form target, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`
+ * (when it has a port) are its authority's, whatever `Host` says.
  */
 export function requestEnviron(req: IncomingMessage, base: PartialEnvironment): PartialEnvironment {
   const target = req.url ?? "/";
@@ -315,7 +351,27 @@ export function requestEnviron(req: IncomingMessage, base: PartialEnvironment): 
     }
   }
   if (contentType !== undefined) env.CONTENT_TYPE = contentType;
+  if (target.charCodeAt(0) !== 0x2f) {
+    const absolute = ABSOLUTE_FORM.exec(target);
+    if (absolute !== null) useAuthority(env, absolute[2] as string);
+  }
   return env;
+}
+
+/**
+ * RFC 9112 §3.2.2: a server that gets an absolute-form target uses its authority
+ * and ignores the `Host` field; so `HTTP_HOST` and `SERVER_NAME` are the
+ * authority's, and `SERVER_PORT` its port when it has one (Werkzeug does the
+ * same), or an application would build its URLs from the `Host` a client could
+ * set apart from the target.
+ */
+function useAuthority(env: PartialEnvironment, authority: string): void {
+  env.HTTP_HOST = authority;
+  // The port follows the last ":" outside an IP literal's brackets.
+  const colon = authority.lastIndexOf(":");
+  const hasPort = colon > authority.lastIndexOf("]");
+  env.SERVER_NAME = hasPort ? authority.slice(0, colon) : authority;
+  if (hasPort && colon < authority.length - 1) env.SERVER_PORT = authority.slice(colon + 1);
 }
 
 /** The keys of `WSGIServer`'s own `baseEnviron`, in its order. */

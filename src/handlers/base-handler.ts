@@ -13,7 +13,8 @@
 import { AssertionError } from "node:assert";
 import { Buffer } from "node:buffer";
 import { Headers } from "../headers.js";
-import { show } from "../internal/check.js";
+import { equalsFolded } from "../internal/ascii-fold.js";
+import { expectMethod, show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
@@ -87,11 +88,54 @@ function checkStatus(status: unknown): void {
   if (status[3] !== " ") {
     throw new AssertionError({ message: "Status message must have a space after code" });
   }
+  // RFC 9110 §15: a final response is 200 to 599. A 1xx goes out as an interim
+  // response (the client then takes the next response on the connection for
+  // this one's); a code outside 100-599 is no HTTP status. Python sends either.
+  const code = (c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48);
+  if (code < 200 || code > 599) {
+    throw new AssertionError({
+      message: `Status must be a final response, 200 to 599 (got ${show(status)})`,
+    });
+  }
   if (STATUS_CONTROL.test(status)) {
     throw new AssertionError({
       message: `Status must not contain control characters (got ${show(status)})`,
     });
   }
+}
+
+// RFC 9110 §8.6: Content-Length = 1*DIGIT.
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * Check the application's Content-Length fields: each a decimal number, all the
+ * same (RFC 9110 §8.6; RFC 9112 §6.3 has a recipient refuse anything else, and a
+ * client would frame the body by one of them). Returns their value. Not
+ * exported from the package.
+ */
+export function checkContentLengths(
+  headers: ReadonlyArray<readonly [string, string]>,
+): string | undefined {
+  let first: string | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const name = pair[0];
+    if (name.length !== 14 || !equalsFolded(name, "content-length")) continue;
+    const value = pair[1];
+    if (!DIGITS.test(value)) {
+      throw new AssertionError({
+        message: `Content-Length must be a decimal number of bytes (got ${show(value)})`,
+      });
+    }
+    if (first === undefined) {
+      first = value;
+    } else if (value !== first) {
+      throw new AssertionError({
+        message: `Content-Length must not be given twice with different values (got ${show(first)} and ${show(value)})`,
+      });
+    }
+  }
+  return first;
 }
 
 function isDigit(code: number): boolean {
@@ -338,13 +382,13 @@ export class BaseHandler {
 
   /**
    * Set `Content-Length` when the body is a one-element array: its only chunk
-   * is all there is.
+   * is all there is. Not for an origin server's 204 or 304 (see `cleanupHeaders`).
    *
    * @see Python's `BaseHandler.set_content_length`
    */
   setContentLength(): void {
     const result = this.result;
-    if (Array.isArray(result) && result.length === 1) {
+    if (Array.isArray(result) && result.length === 1 && !this.#lengthless()) {
       this.#headers().set("Content-Length", String(this.bytesSent));
     }
   }
@@ -353,10 +397,18 @@ export class BaseHandler {
    * Make last changes to the headers before they are sent: by default, add a
    * `Content-Length` when it can be known.
    *
+   * An origin server's 204 loses any `Content-Length`, the application's too: RFC
+   * 9110 §8.6 forbids one there, and the body is never sent. A 304 keeps the
+   * application's (the length a 200 would have, as §8.6 allows) but gets none
+   * added. A CGI response is left to the server in front, as Python leaves it.
+   *
    * @see Python's `BaseHandler.cleanup_headers`
    */
   cleanupHeaders(): void {
-    if (!this.#headers().has("Content-Length")) {
+    const headers = this.#headers();
+    if (this.originServer && this.#statusIs("204")) {
+      headers.delete("Content-Length");
+    } else if (!headers.has("Content-Length")) {
       this.setContentLength();
     }
   }
@@ -388,14 +440,22 @@ export class BaseHandler {
     this.status = status;
     this.headers = new this.headersClass(headers);
     checkStatus(status);
+    let lengths = 0;
     for (let i = 0; i < headers.length; i++) {
       const name = headers[i]![0];
-      if (isHopByHop(name)) {
+      if (name.length === 14 && equalsFolded(name, "content-length")) {
+        lengths++;
+      } else if (isHopByHop(name)) {
         const value = headers[i]![1];
         throw new AssertionError({
           message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
         });
       }
+    }
+    if (lengths !== 0) {
+      const length = checkContentLengths(headers) as string;
+      // The same value twice says one thing: send it once.
+      if (lengths > 1) this.headers.set("Content-Length", length);
     }
     return this.#write;
   }
@@ -457,7 +517,8 @@ export class BaseHandler {
 
   /**
    * Make sure the headers went out: for a body with no bytes, send them with
-   * `Content-Length: 0` unless the application set one (a response to HEAD).
+   * `Content-Length: 0` unless the application set one (a response to HEAD), or
+   * the response is an origin server's 204 or 304 (see `cleanupHeaders`).
    *
    * Unlike Python, flushes after sending them.
    *
@@ -467,7 +528,9 @@ export class BaseHandler {
     if (this.headersSent) {
       return;
     }
-    this.#headers().setDefault("Content-Length", "0");
+    if (!this.#lengthless()) {
+      this.#headers().setDefault("Content-Length", "0");
+    }
     const pending = this.sendHeaders();
     if (isThenable(pending)) {
       return pending.then(() => this._flush());
@@ -510,6 +573,7 @@ export class BaseHandler {
    */
   sendHeaders(): void | Promise<void> {
     this.cleanupHeaders();
+    this.#checkOutgoing();
     this.headersSent = true;
     if (this.originServer && !this.clientIsModern()) {
       return;
@@ -584,6 +648,10 @@ export class BaseHandler {
    */
   logException(err: unknown): void {
     const stderr = this.getStderr();
+    // Python lets a handler have no error stream until it logs: say which one.
+    if (typeof stderr?.write !== "function") {
+      expectMethod(stderr, "write", "the error stream (getStderr())");
+    }
     stderr.write(formatError(err, this.tracebackLimit));
     stderr.flush();
   }
@@ -688,6 +756,42 @@ export class BaseHandler {
       });
     }
     return headers;
+  }
+
+  /**
+   * Check the headers again as they go out: startResponse() checked the list,
+   * but the application may have added to it since (before its first write), and
+   * a Transfer-Encoding or Connection sent then frames the body otherwise than
+   * the handler does. Equal Content-Lengths collapse to one, as there.
+   */
+  #checkOutgoing(): void {
+    const headers = this.#headers();
+    let lengths = 0;
+    for (const [name, value] of headers) {
+      if (name.length === 14 && equalsFolded(name, "content-length")) {
+        lengths++;
+      } else if (isHopByHop(name)) {
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
+        });
+      }
+    }
+    if (lengths > 1) headers.set("Content-Length", checkContentLengths(headers.items()) as string);
+    else if (lengths === 1) checkContentLengths(headers.items());
+  }
+
+  /**
+   * Whether this is an origin server's 204 or 304, whose `Content-Length` the
+   * handler never computes: there is no body to measure (RFC 9110 §8.6).
+   */
+  #lengthless(): boolean {
+    return this.originServer && (this.#statusIs("204") || this.#statusIs("304"));
+  }
+
+  /** Whether the status (a string once checked) has the code `code`. */
+  #statusIs(code: string): boolean {
+    const status: unknown = this.status;
+    return typeof status === "string" && status.startsWith(code);
   }
 
   /** The status line, Date and Server of an origin server, or the CGI Status line. */

@@ -136,6 +136,19 @@ export function readEnviron(): Record<string, string> {
 }
 
 /**
+ * Drop `HTTP_PROXY` from this process's environment when it runs as a CGI
+ * script (`REQUEST_METHOD` is set): a CGI server makes it from a request's
+ * `Proxy:` header, and HTTP clients take it for the proxy to send their own
+ * requests through, so any client could have the application's outgoing
+ * requests go through its server ("httpoxy", CVE-2016-5385). Python's urllib
+ * and Go's net/http ignore it in CGI for the same reason. The lower-case
+ * `http_proxy` a server administrator may set is kept: no header becomes it.
+ */
+function dropRequestProxy(): void {
+  if (process.env.REQUEST_METHOD !== undefined) delete process.env.HTTP_PROXY;
+}
+
+/**
  * How many bytes of request body a CGI script may read: `CONTENT_LENGTH` when it
  * is a decimal number, else `undefined` (read to end of file, as Apache delivers
  * a chunked request body: no `CONTENT_LENGTH`, then end of file).
@@ -172,6 +185,11 @@ export class BaseCGIHandler extends SimpleHandler {
  * process exits right after; `wsgi.errors` (and the stack of an application error)
  * goes to fd 2, which CGI servers send to their error log.
  *
+ * Constructing it in a CGI process removes `HTTP_PROXY` from `process.env` (and
+ * so from the environ): it comes from the request's `Proxy:` header, and HTTP
+ * clients would send the application's own requests through it (httpoxy,
+ * CVE-2016-5385). Python's handler keeps it; its urllib ignores it instead.
+ *
  * @see Python's `wsgiref.handlers.CGIHandler`
  */
 export class CGIHandler extends BaseCGIHandler {
@@ -180,6 +198,7 @@ export class CGIHandler extends BaseCGIHandler {
   override osEnviron: PartialEnvironment = {};
 
   constructor() {
+    dropRequestProxy();
     const environ = readEnviron();
     super(
       new FdInput(0, contentLength(environ)),
@@ -199,7 +218,7 @@ export class CGIHandler extends BaseCGIHandler {
  * The prefix is removed only where it ends at a segment boundary (`/app` from
  * `/app/x` or `/app`, never from `/apple`). The environ is not checked for IIS:
  * a CGI script cannot tell whether the option is set, so choosing this class is
- * the switch.
+ * the switch. Drops `HTTP_PROXY` as `CGIHandler` does.
  *
  * @see Python's `wsgiref.handlers.IISCGIHandler`
  */
@@ -209,6 +228,7 @@ export class IISCGIHandler extends BaseCGIHandler {
   override osEnviron: PartialEnvironment = {};
 
   constructor() {
+    dropRequestProxy();
     const environ = readEnviron();
     const path = environ.PATH_INFO ?? "";
     const script = environ.SCRIPT_NAME ?? "";

@@ -117,23 +117,27 @@ export class SimpleHandler extends BaseHandler {
   baseEnv: PartialEnvironment;
 
   #warnedPartial = false;
-  // stdout's kind, computed once per stdout object.
-  #kindOf: unknown = undefined;
+  // stdout's kind, computed once per stdout object (the handler itself: none yet).
+  #kindOf: unknown = this;
   #isStream = false;
 
   /**
    * Handle requests over the given streams.
    *
-   * Throws a `TypeError` when `stdin` has no `read()` method, `stdout` or
-   * `stderr` no `write()` method, `environ` is not an object, or a flag is not a
-   * boolean: found here rather than as `undefined is not a function` mid-request.
+   * A stream may be absent (`null` or `undefined`), as Python takes `None` for
+   * one: it then goes into the environ as it is, and the handler's own use of
+   * it (writing the response to `stdout`, an error to `stderr`) throws a
+   * `TypeError` naming it. Throws a `TypeError` at once when `stdin` has no
+   * `read()` method, `stdout` or `stderr` no `write()` method, `environ` is not
+   * an object, or a flag is not a boolean: found here rather than as
+   * `undefined is not a function` mid-request.
    *
    * @see Python's `SimpleHandler.__init__`
    */
   constructor(
-    stdin: InputStream,
-    stdout: OutputStream,
-    stderr: ErrorStream,
+    stdin: InputStream | null | undefined,
+    stdout: OutputStream | null | undefined,
+    stderr: ErrorStream | null | undefined,
     environ: PartialEnvironment,
     multithread = true,
     multiprocess = false,
@@ -141,15 +145,21 @@ export class SimpleHandler extends BaseHandler {
     super();
     // Named reads first: they cost next to nothing per request, where
     // expectMethod's computed one does not. It words the error.
-    if (typeof stdin?.read !== "function") expectMethod(stdin, "read", "stdin");
-    if (typeof stdout?.write !== "function") expectMethod(stdout, "write", "stdout");
-    if (typeof stderr?.write !== "function") expectMethod(stderr, "write", "stderr");
+    if (typeof stdin?.read !== "function" && stdin != null) expectMethod(stdin, "read", "stdin");
+    if (typeof stdout?.write !== "function" && stdout != null) {
+      expectMethod(stdout, "write", "stdout");
+    }
+    if (typeof stderr?.write !== "function" && stderr != null) {
+      expectMethod(stderr, "write", "stderr");
+    }
     expectObject(environ, "environ");
     expectBoolean(multithread, "multithread");
     expectBoolean(multiprocess, "multiprocess");
-    this.stdin = stdin;
-    this.stdout = stdout;
-    this.stderr = stderr;
+    // Typed as streams all the same: an absent one is the rare case of
+    // test_wsgiref's testCGIEnviron, and every use of it is checked.
+    this.stdin = stdin as InputStream;
+    this.stdout = stdout as OutputStream;
+    this.stderr = stderr as ErrorStream;
     this.baseEnv = environ;
     this.wsgiMultithread = multithread;
     this.wsgiMultiprocess = multiprocess;
@@ -230,6 +240,9 @@ export class SimpleHandler extends BaseHandler {
 
   #streamOf(out: OutputStream): out is OutputStream & WritableLike {
     if (out !== this.#kindOf) {
+      // Absent (as Python allows at construction) or replaced by something else:
+      // say which stream, rather than fail on a property of null.
+      if (typeof out?.write !== "function") expectMethod(out, "write", "stdout");
       this.#kindOf = out;
       this.#isStream = isWritableLike(out);
     }

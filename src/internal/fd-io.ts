@@ -72,7 +72,7 @@ export function writeAllSync(fd: number, data: Uint8Array): void {
 export class FdInput implements InputStream {
   readonly fd: number;
   #remaining: number;
-  /** Bytes read from the descriptor but not yet returned, in order. */
+  /** Bytes read from the descriptor but not yet returned, in order, each chunk kept as read. */
   #chunks: Buffer[] = [];
   #length = 0;
   #eof = false;
@@ -98,18 +98,25 @@ export class FdInput implements InputStream {
     return true;
   }
 
-  /** The buffered bytes as one buffer (concatenated once, not on every fill). */
-  #flat(): Buffer {
-    if (this.#chunks.length !== 1) this.#chunks = [Buffer.concat(this.#chunks, this.#length)];
-    return this.#chunks[0] as Buffer;
-  }
-
-  /** Hand out the first `n` buffered bytes as a chunk of their own (not a view of Node's pool). */
+  /**
+   * Hand out the first `n` buffered bytes as a chunk of their own (not a view of
+   * Node's pool), copying each byte once: the chunks stay apart until then, so a
+   * long line is not joined again on every read.
+   */
   #take(n: number): Buffer<ArrayBuffer> {
-    const flat = this.#flat();
     const out = Buffer.allocUnsafeSlow(n);
-    flat.copy(out, 0, 0, n);
-    this.#chunks = [flat.subarray(n)];
+    const chunks = this.#chunks;
+    let copied = 0;
+    let used = 0;
+    while (copied < n) {
+      const chunk = chunks[used] as Buffer;
+      const count = Math.min(chunk.length, n - copied);
+      chunk.copy(out, copied, 0, count);
+      copied += count;
+      if (count === chunk.length) used++;
+      else chunks[used] = chunk.subarray(count);
+    }
+    if (used > 0) chunks.splice(0, used);
     this.#length -= n;
     return out;
   }
@@ -124,16 +131,30 @@ export class FdInput implements InputStream {
     return this.#take(Math.min(want, this.#length));
   }
 
-  /** Read one line, `\n` included, or at most `size` bytes of it. */
+  /**
+   * Read one line, `\n` included, or at most `size` bytes of it.
+   *
+   * Each chunk is searched once, and never past `size`: a line of n bytes costs
+   * O(n) however it is read, where searching the whole buffer on every read
+   * cost O(n²).
+   */
   readline(size?: number): Uint8Array<ArrayBuffer> {
     if (size !== undefined) expectInteger(size, "size");
     const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
+    const chunks = this.#chunks;
+    // Bytes before chunks[next], all searched.
     let searched = 0;
+    let next = 0;
     for (;;) {
-      const nl = this.#flat().indexOf(0x0a, searched);
-      if (nl !== -1 && nl < max) return this.#take(nl + 1);
-      if (this.#length >= max) return this.#take(max);
-      searched = this.#length;
+      for (; next < chunks.length && searched < max; next++) {
+        const chunk = chunks[next] as Buffer;
+        // Not past `size`: many small reads of a long line must not each search a chunk.
+        const room = max - searched;
+        const nl = (room < chunk.length ? chunk.subarray(0, room) : chunk).indexOf(0x0a);
+        if (nl !== -1) return this.#take(searched + nl + 1);
+        searched += chunk.length;
+      }
+      if (searched >= max) return this.#take(max);
       if (!this.#fill()) return this.#take(this.#length);
     }
   }

@@ -6,13 +6,16 @@
  */
 
 import { inspect } from "node:util";
+import { escapeLogBlock } from "./log-text.js";
 
 // A V8 stack frame line, at any indentation (causes are indented), or inspect's
 // "... 4 lines matching cause stack trace ..." that stands for frames.
 const FRAME = /^\s+(?:at |\.\.\. \d+ lines? matching)/;
 
 /**
- * Render `err` as text ending in a newline.
+ * Render `err` as text ending in a newline, control characters other than LF
+ * and HTAB escaped (`\x1b`): a message may carry what a client sent (a path
+ * decoded from `%1b%5b2J`), and must not drive the terminal showing the log.
  *
  * With `limit` set, each stack in the text keeps at most `limit` frames: the
  * `limit` nearest the throw when it is ≥ 0, the `-limit` nearest the entry point
@@ -20,7 +23,7 @@ const FRAME = /^\s+(?:at |\.\.\. \d+ lines? matching)/;
  * Message lines are always kept.
  */
 export function formatError(err: unknown, limit?: number | null): string {
-  const text = inspect(err, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
+  const text = escapeLogBlock(inspect(err, { depth: 2, breakLength: Number.POSITIVE_INFINITY }));
   if (limit === undefined || limit === null) {
     return text.endsWith("\n") ? text : `${text}\n`;
   }

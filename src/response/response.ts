@@ -7,6 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { expectObject, show } from "../internal/check.js";
+import { escapeLogLine } from "../internal/log-text.js";
 import type { ErrorStream, FileLike } from "../types.js";
 import { type CookieOptions, formatSetCookie, setCookieName } from "./cookies.js";
 import type { Request } from "./request.js";
@@ -260,7 +261,8 @@ export class Response {
     this.content = data;
     if (code === 500) {
       const errors = this.request.environ["wsgi.errors"] as ErrorStream | undefined;
-      errors?.write(`${message}\n`);
+      // One log line, whatever the message holds (a client's input, often).
+      errors?.write(`${escapeLogLine(message)}\n`);
     }
   }
 

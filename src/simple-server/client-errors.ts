@@ -16,25 +16,56 @@ const WELL_FORMED_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.\d
 // A method token and the space after it (RFC 9110 §5.6.2), at the start of a request.
 const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
 
+/** How far into what llhttp was parsing the request line is looked for. */
+const LOG_LINE_MAX = 8192;
+
+// What follows a request-target: a space and the HTTP version (RFC 9112 §3).
+const VERSION_AFTER = /^ HTTP\/\d\.\d\r\n/;
+
+// What follows a method at the start of a request that is still in its target:
+// one space, then no space or line end (a target has neither).
+const LINE_STILL_IN_TARGET = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]*$/;
+
 /**
- * The status for a request Node could not parse, by llhttp's error code.
+ * The status of a header section past `maxHeaderSize`, from the read that
+ * overflowed it (`packet`) and where in it llhttp stopped (`at`): 414 when the
+ * request line alone is too long, 431 when a header field made it so; 0 when
+ * this read cannot tell (see `whenClientErrorStatus`).
  *
- * A header section past `maxHeaderSize` is 414 when the request line alone is
- * too long: llhttp stops at the end of the part that overflowed, which for the
- * target is the space before the version; when it stops at the end of what has
- * arrived, the request line is still going on if no line ended in it.
+ * Node counts the target and every field name and value, and llhttp stops
+ * where the part that overflowed ends: at the space before the version for the
+ * target, just after the colon for a field name, at the CR for a value; or at
+ * the end of the read, when the part goes on. Then a line end in the read means
+ * a field is going on; a read that starts a request line and has no line end,
+ * the target; a read with neither continues a line begun in an earlier read,
+ * which only the rest of that line can name.
+ */
+function overflowStatus(packet: unknown, at: unknown): number {
+  if (!Buffer.isBuffer(packet) || typeof at !== "number") return 431;
+  if (at < packet.length) {
+    if (packet[at] !== 0x20) return 431;
+    // A space after a colon follows a field name (`X-Big: 1`), unless the
+    // version follows it: a target may end in a colon.
+    if (at === 0 || packet[at - 1] !== 0x3a) return 414;
+    return VERSION_AFTER.test(packet.toString("latin1", at, at + 12)) ? 414 : 431;
+  }
+  if (packet.includes(0x0a)) return 431;
+  return LINE_STILL_IN_TARGET.test(packet.toString("latin1", 0, Math.min(at, LOG_LINE_MAX)))
+    ? 414
+    : 0;
+}
+
+/**
+ * The status for a request Node could not parse, by llhttp's error code; 0 for
+ * a header section past `maxHeaderSize` when the read does not tell the request
+ * line from a header field (see `overflowStatus`).
  */
 export function clientErrorStatus(
   err: NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: unknown },
 ): number {
   switch (err.code) {
-    case "HPE_HEADER_OVERFLOW": {
-      const packet = err.rawPacket;
-      const at = err.bytesParsed;
-      if (!Buffer.isBuffer(packet) || typeof at !== "number") return 431;
-      if (at < packet.length) return packet[at] === 0x20 ? 414 : 431;
-      return packet.subarray(0, at).includes(0x0a) ? 431 : 414;
-    }
+    case "HPE_HEADER_OVERFLOW":
+      return overflowStatus(err.rawPacket, err.bytesParsed);
     case "ERR_HTTP_REQUEST_TIMEOUT":
       return 408;
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
@@ -63,8 +94,60 @@ export function clientErrorStatus(
   }
 }
 
-/** How far into what llhttp was parsing the request line is looked for, for the log. */
-const LOG_LINE_MAX = 8192;
+/** How long the end of an overflowing line is waited for before answering 431. */
+const LINE_END_WAIT_MS = 1000;
+
+// The end of a request line: a space and the HTTP version (RFC 9112 §3), before CR.
+const VERSION_AT_END = / HTTP\/\d\.\d\r?$/;
+
+/** How many of a line's last bytes are kept to find the version at its end. */
+const TAIL = 16;
+
+/**
+ * Call `answer` with the status for a request Node could not parse: at once,
+ * or, when the read that overflowed `maxHeaderSize` continues a line begun in
+ * an earlier one (`clientErrorStatus` gives 0), once that line has ended:
+ * ending in an HTTP version it is the request line (414), else a header field
+ * (431). A line that has not ended within a second, or a client that stops
+ * sending, gets 431. What arrives meanwhile is read and dropped, as after any
+ * refusal; only the last bytes are kept.
+ */
+export function whenClientErrorStatus(
+  err: NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: unknown },
+  socket: Duplex,
+  answer: (status: number) => void,
+): void {
+  const status = clientErrorStatus(err);
+  if (status !== 0) {
+    answer(status);
+    return;
+  }
+  const packet = err.rawPacket as Buffer;
+  let tail = packet.toString("latin1", Math.max(0, packet.length - TAIL));
+  let decided = false;
+  const decide = (found: number): void => {
+    if (decided) return;
+    decided = true;
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("end", onEnd);
+    socket.off("close", onEnd);
+    answer(found);
+  };
+  const onData = (chunk: Buffer): void => {
+    const lf = chunk.indexOf(0x0a);
+    const end = lf === -1 ? chunk.length : lf;
+    tail = (tail + chunk.toString("latin1", Math.max(0, end - TAIL), end)).slice(-TAIL);
+    if (lf !== -1) decide(VERSION_AT_END.test(tail) ? 414 : 431);
+  };
+  const onEnd = (): void => decide(431);
+  const timer = setTimeout(onEnd, LINE_END_WAIT_MS);
+  // Listening for data takes the socket from Node's parser, which has stopped at
+  // the overflow: what comes next is only looked at here.
+  socket.on("data", onData);
+  socket.once("end", onEnd);
+  socket.once("close", onEnd);
+}
 
 /**
  * The request line of a request Node could not parse, for the log: the first

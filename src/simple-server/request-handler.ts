@@ -22,6 +22,7 @@ import {
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
+import { escapeLogLine } from "../internal/log-text.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
@@ -53,10 +54,6 @@ export interface RequestHandlerServer {
   readonly deferEnds?: boolean;
 }
 
-// Python's BaseHTTPRequestHandler._control_char_table: C0, DEL and C1 as \xNN,
-// and the backslash doubled, so a log line cannot be forged by a request.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const LOG_UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/g;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 let sharedStderr: StreamErrors | undefined;
@@ -65,10 +62,6 @@ let logDate = "";
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
-}
-
-function escapeLog(c: string): string {
-  return c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
 }
 
 /**
@@ -307,7 +300,7 @@ export class WSGIRequestHandler {
    * @see Python's `BaseHTTPRequestHandler.log_message`
    */
   logMessage(template: string, ...args: unknown[]): void {
-    const message = format(template, ...args).replace(LOG_UNSAFE, escapeLog);
+    const message = escapeLogLine(format(template, ...args));
     process.stderr.write(`${this.addressString()} - - [${this.logDateTimeString()}] ${message}\n`);
   }
 

@@ -6,15 +6,18 @@
  * Port of `ServerHandler` from Python's `wsgiref.simple_server`.
  */
 
+import { AssertionError } from "node:assert";
 import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { sendFile } from "../adapters/node-http.js";
+import { checkContentLengths } from "../handlers/base-handler.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
 import { Headers } from "../headers.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
+import { escapeLogLine } from "../internal/log-text.js";
 import { isThenable } from "../internal/thenable.js";
 import type {
   ErrorStream,
@@ -23,6 +26,7 @@ import type {
   PartialEnvironment,
   WriteCallable,
 } from "../types.js";
+import { isHopByHop } from "../util.js";
 import { endAfterTurn, releaseAfterTurn } from "./end-batch.js";
 
 /** The package's version, read through its own name so it is right from `src/` and `build/`. */
@@ -243,13 +247,30 @@ export class ServerHandler extends SimpleHandler {
     let hasDate = false;
     let hasServer = false;
     let length: string | undefined;
+    let lengths = 0;
     for (let i = 0; i < pairs.length; i++) {
       const name = pairs[i]![0];
       if (name.length === 4) hasDate ||= equalsFolded(name, "date");
       else if (name.length === 6) hasServer ||= equalsFolded(name, "server");
       else if (name.length === 14 && equalsFolded(name, "content-length")) {
         length ??= pairs[i]![1];
+        lengths++;
+      } else if (isHopByHop(name)) {
+        // Added to the list after startResponse() checked it: Node would send
+        // it, and a Transfer-Encoding frame the body otherwise than Node does.
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${pairs[i]![1]}', not allowed`,
+        });
       }
+    }
+    // startResponse() checked them; the application may have edited its list
+    // since. Node would send any value, and a client frame the body by it.
+    if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) {
+      checkContentLengths(pairs);
+      // The same value more than once: send it once.
+      (this.headers as Headers).set("Content-Length", length as string);
+      this.sendHeaders();
+      return;
     }
     // Python's origin server writes Date and Server first; Node's own Date is off.
     const flat: string[] = [];
@@ -397,8 +418,9 @@ export class ServerHandler extends SimpleHandler {
     try {
       super.logException(err);
     } catch (logErr) {
+      const reason = logErr instanceof Error ? logErr.message : String(logErr);
       process.stderr.write(
-        `wsgi.errors failed (${logErr instanceof Error ? logErr.message : String(logErr)}) ` +
+        `wsgi.errors failed (${escapeLogLine(reason)}) ` +
           `while logging an application error:\n${formatError(err, this.tracebackLimit)}`,
       );
     }
@@ -504,7 +526,9 @@ export class ServerHandler extends SimpleHandler {
   #logMismatch(what: string): void {
     const env = this.environ;
     const stderr = this.getStderr();
-    stderr.write(`the response body to ${env?.REQUEST_METHOD} ${env?.REQUEST_URI} ${what}\n`);
+    // The target is the client's: escaped, as in the access log.
+    const request = escapeLogLine(`${env?.REQUEST_METHOD} ${env?.REQUEST_URI}`);
+    stderr.write(`the response body to ${request} ${what}\n`);
     stderr.flush();
   }
 

@@ -21,7 +21,7 @@ import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
-import { clientErrorStatus, refuseConnection, refusedRequestLine } from "./client-errors.js";
+import { refuseConnection, refusedRequestLine, whenClientErrorStatus } from "./client-errors.js";
 import { endQueued } from "./end-batch.js";
 import {
   checkingInterval,
@@ -486,12 +486,13 @@ export class WSGIServer {
       socket.destroy();
       return;
     }
-    const status = clientErrorStatus(err);
-    // An error in a request body: its handler answers through its response.
-    if (failReceiving(socket as Socket, status, err.message)) return;
-    refuseAfterCurrent(state, () => {
-      refuseConnection(socket, status);
-      this.#logRefusal(socket, status, refusedRequestLine(err, status));
+    whenClientErrorStatus(err, socket, (status) => {
+      // An error in a request body: its handler answers through its response.
+      if (failReceiving(socket as Socket, status, err.message)) return;
+      refuseAfterCurrent(state, () => {
+        refuseConnection(socket, status);
+        this.#logRefusal(socket, status, refusedRequestLine(err, status));
+      });
     });
   };
 

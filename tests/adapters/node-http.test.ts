@@ -210,7 +210,9 @@ describe("refusalStatus", () => {
     assert.equal(status(["Host", "a", "Host", "a"]), 400);
     assert.equal(status(["Host", "a b"]), 400);
     assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip"]), 400);
-    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip, chunked"]), 0);
+    // RFC 9112 §6.1: a coding the server does not understand is 501 (it reached
+    // the application still applied: a gzip body as the body).
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip, chunked"]), 501);
     // Every coding is checked: chunked only once and last, each a token (found by
     // the network fuzzer: these were served, and a request pipelined after them).
     assert.equal(
@@ -222,10 +224,42 @@ describe("refusalStatus", () => {
     assert.equal(status(["Host", "a", "Transfer-Encoding", "chunked;q=1, chunked"]), 400);
     assert.equal(status(["Host", "a", "Transfer-Encoding", "a: chunked, chunked"]), 400);
     assert.equal(status(["Host", "a", "Transfer-Encoding", ", chunked"]), 400);
-    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip;level=1 , chunked"]), 0);
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "gzip;level=1 , chunked"]), 501);
+    assert.equal(
+      status(["Host", "a", "Transfer-Encoding", "gzip", "Transfer-Encoding", "chunked"]),
+      501,
+    );
+    assert.equal(status(["Host", "a", "Transfer-Encoding", "Chunked"]), 0);
+    assert.equal(status(["Transfer-Encoding", "gzip, chunked"], "1.0"), 400);
     assert.equal(status(["Host", "a", "Content-Length", "11"]), 413);
     assert.equal(status(["Host", "a", "Content-Length", "10"]), 0);
     assert.equal(status(["Host", "a", "B", "1", "C", "2", "D", "3"]), 431);
+  });
+
+  it("refuses a target that is no URI of this server: asterisk-form but for OPTIONS, bad absolute-form", () => {
+    const targeted = (method: string, url: string, headers = ["Host", "b.example"]): number => {
+      const req = Object.assign(fakeRequest(headers), { method, url });
+      return refusalStatus(req, requestFacts(req), limits);
+    };
+    assert.equal(targeted("GET", "/x"), 0);
+    assert.equal(targeted("OPTIONS", "*"), 0);
+    assert.equal(targeted("GET", "*"), 400);
+    assert.equal(targeted("POST", "*"), 400);
+    assert.equal(targeted("GET", "http://a.example/x"), 0);
+    assert.equal(targeted("GET", "HTTPS://a.example:8443"), 0);
+    assert.equal(targeted("GET", "http://[::1]:8080/x"), 0);
+    assert.equal(targeted("GET", "http://a.example:/x"), 0);
+    // RFC 9110 §4.2.1: no host; §4.2.4: userinfo is an error; §4.2: not http(s).
+    assert.equal(targeted("GET", "http:///x"), 400);
+    assert.equal(targeted("GET", "http://:80/x"), 400);
+    assert.equal(targeted("GET", "http://user@a.example/x"), 400);
+    assert.equal(targeted("GET", "http://user:pw@a.example/x"), 400);
+    assert.equal(targeted("GET", "http://a.example:8o/x"), 400);
+    assert.equal(targeted("GET", "http://[::1/x"), 400);
+    assert.equal(targeted("GET", "ftp://a.example/x"), 400);
+    assert.equal(targeted("GET", "a:b"), 400);
+    // Host is still required in HTTP/1.1 (RFC 9112 §3.2), whatever the target says.
+    assert.equal(targeted("GET", "http://a.example/x", []), 400);
   });
 
   it("refuses an HTTP/1.1 expectation other than 100-continue with 417, and ignores HTTP/1.0's", () => {
@@ -315,6 +349,63 @@ describe("requestEnviron", () => {
     assert.equal(env.PATH_INFO, "/p/q r");
     assert.equal(env.QUERY_STRING, "x=1");
     assert.equal(env.REQUEST_URI, "http://example.com:8080/p/q%20r?x=1");
+  });
+
+  it("takes HTTP_HOST, SERVER_NAME and SERVER_PORT from an absolute-form target, not Host", async () => {
+    // RFC 9112 §3.2.2: the target's authority wins over the Host field.
+    const raw = "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n";
+    let env = await environOf(raw);
+    assert.equal(env.HTTP_HOST, "a.example");
+    assert.equal(env.SERVER_NAME, "a.example");
+    assert.equal(env.SERVER_PORT, String(server.port), "no port in the target: the server's");
+    assert.equal(env.PATH_INFO, "/x");
+    env = await environOf(
+      "GET http://[::1]:8080/y HTTP/1.1\r\nHost: b.example:9\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(env.HTTP_HOST, "[::1]:8080");
+    assert.equal(env.SERVER_NAME, "[::1]");
+    assert.equal(env.SERVER_PORT, "8080");
+    // HTTP/1.0 needs no Host: the target gives it.
+    env = await environOf("GET https://c.example:8443 HTTP/1.0\r\n\r\n");
+    assert.equal(env.HTTP_HOST, "c.example:8443");
+    assert.equal(env.SERVER_NAME, "c.example");
+    assert.equal(env.SERVER_PORT, "8443");
+    assert.equal(env.PATH_INFO, "/");
+  });
+
+  it("answers 400 to an absolute-form target with userinfo or no host, and serves nothing after it", async () => {
+    for (const target of ["http://user@a.example/x", "http:///x", "ftp://a.example/x"]) {
+      const before = captured;
+      const received = await exchange(
+        server.port,
+        `GET ${target} HTTP/1.1\r\nHost: b.example\r\n\r\n${request("GET", "/after")}`,
+      );
+      assert.deepEqual(
+        parseResponses(received).map((r) => r.status),
+        [400],
+        target,
+      );
+      assert.equal(captured, before, "the application saw nothing");
+    }
+  });
+
+  it("answers 501 to a transfer coding other than chunked, and serves nothing after it", async () => {
+    const before = captured;
+    const received = await exchange(
+      server.port,
+      request(
+        "POST",
+        "/gzip",
+        ["Transfer-Encoding: gzip, chunked"],
+        `3\r\nabc\r\n0\r\n\r\n${request("GET", "/after")}`,
+      ),
+    );
+    const responses = parseResponses(received);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [501],
+    );
+    assert.equal(captured, before, "the application saw nothing");
   });
 
   it("joins repeated headers with a comma and drops names with an underscore", async () => {

@@ -22,6 +22,15 @@ const modules = tempDir({
     "",
   ].join("\n"),
   "fails.js": 'exports.app = () => { throw new Error("database down"); };\n',
+  // What an HTTP client set up when the module loads would take for its proxy.
+  "proxy.js": [
+    'const atLoad = process.env.HTTP_PROXY ?? "none";',
+    "exports.app = (environ, startResponse) => {",
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    '  return [Buffer.from(atLoad + " " + (environ.HTTP_PROXY ?? "none"))];',
+    "};",
+    "",
+  ].join("\n"),
 });
 
 /** A CGI host's environment for a request, without this test's own variables leaking in. */
@@ -60,6 +69,15 @@ describe("wsgiref cgi", { concurrency: true }, () => {
     assert.ok(lines.includes("Content-Type: text/plain"));
     assert.ok(lines.includes("X-Path: /items"));
     assert.equal(body, "POST t0k run_once=true hello, body");
+  });
+
+  it("drops HTTP_PROXY, made from a request's Proxy: header, before the app is loaded (httpoxy)", async () => {
+    const outcome = await runCli(["cgi", "proxy.js"], {
+      cwd: modules.dir,
+      env: cgiEnv({ REQUEST_METHOD: "GET", PATH_INFO: "/", HTTP_PROXY: "http://attacker:8080" }),
+    });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout.split("\r\n\r\n")[1], "none none");
   });
 
   it("answers 500 when the app throws, with the stack on stderr", async () => {

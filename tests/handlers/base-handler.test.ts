@@ -8,6 +8,7 @@
 import { AssertionError } from "node:assert";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { inspect } from "node:util";
 import { BaseHandler, formatDateTime } from "../../src/handlers/base-handler.js";
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { Headers } from "../../src/headers.js";
@@ -256,6 +257,121 @@ describe("BaseHandler", () => {
         });
       });
     }
+
+    // RFC 9110 §15: 1xx is interim (the client would take the next response for
+    // this one's), and nothing outside 100-599 is an HTTP status.
+    for (const status of ["100 Continue", "101 Switching Protocols", "199 X", "000 X", "099 X"]) {
+      it(`refuses the status ${JSON.stringify(status)}, which is no final response`, () => {
+        assert.throws(() => started().startResponse(status, []), {
+          name: "AssertionError",
+          message: `Status must be a final response, 200 to 599 (got '${status}')`,
+        });
+      });
+    }
+    for (const status of ["600 X", "999 X"]) {
+      it(`refuses the status ${JSON.stringify(status)}, above 599`, () => {
+        assert.throws(() => started().startResponse(status, []), {
+          name: "AssertionError",
+          message: `Status must be a final response, 200 to 599 (got '${status}')`,
+        });
+      });
+    }
+
+    it("accepts 200 and 599, the ends of the final range", () => {
+      for (const status of ["200 OK", "599 Network Connect Timeout Error"]) {
+        const handler = started();
+        handler.startResponse(status, []);
+        assert.equal(handler.status, status);
+      }
+    });
+
+    it("answers 500 for an application's 1xx, on an origin server and behind CGI alike", async () => {
+      const cgi = new ErrorHandler();
+      await cgi.run((_e, s) => {
+        s("100 Continue", [["Content-Type", "text/plain"]]);
+        return [bytes("x")];
+      });
+      assert.equal(cgi.stdout.text(), ERROR_PAGE);
+      assert.match(cgi.stderr.getValue(), /Status must be a final response, 200 to 599/);
+      const origin = new ErrorHandler();
+      origin.originServer = true;
+      await origin.run((_e, s) => {
+        s("103 Early Hints", [["Link", "</a>; rel=preload"]]);
+        return [bytes("x")];
+      });
+      assert.match(origin.stdout.text(), /^HTTP\/1\.0 500 Internal Server Error\r\n/);
+      assert.doesNotMatch(origin.stdout.text(), /103|Link/);
+    });
+
+    it("refuses a Content-Length that is not a decimal number", () => {
+      for (const value of ["5x", "", " 5", "-1", "0x10", "5, 5", "٥"]) {
+        assert.throws(() => started().startResponse("200 OK", [["Content-Length", value]]), {
+          name: "AssertionError",
+          message: `Content-Length must be a decimal number of bytes (got ${inspect(value)})`,
+        });
+      }
+    });
+
+    it("refuses two different Content-Lengths and keeps one of two equal ones", () => {
+      assert.throws(
+        () =>
+          started().startResponse("200 OK", [
+            ["Content-Length", "5"],
+            ["content-length", "6"],
+          ]),
+        {
+          name: "AssertionError",
+          message: "Content-Length must not be given twice with different values (got '5' and '6')",
+        },
+      );
+      const handler = started();
+      const list: Array<[string, string]> = [
+        ["Content-Length", "5"],
+        ["X-A", "1"],
+        ["CONTENT-LENGTH", "5"],
+      ];
+      handler.startResponse("200 OK", list);
+      assert.deepEqual(handler.headers?.getAll("content-length"), ["5"]);
+      assert.equal(handler.headers?.get("X-A"), "1");
+    });
+
+    it("answers 500 for a hop-by-hop header or a second Content-Length added after it", async () => {
+      for (const [added, message] of [
+        [["Transfer-Encoding", "chunked"], "Hop-by-hop header, 'Transfer-Encoding: chunked'"],
+        [["Connection", "close"], "Hop-by-hop header, 'Connection: close'"],
+        [["Content-Length", "40"], "Content-Length must not be given twice with different values"],
+      ] as const) {
+        const handler = new ErrorHandler();
+        await handler.run((_e, s) => {
+          const list: Array<[string, string]> = [["Content-Length", "4"]];
+          s("200 OK", list);
+          list.push([added[0], added[1]]);
+          return [bytes("four")];
+        });
+        assert.equal(handler.stdout.text(), ERROR_PAGE);
+        assert.ok(handler.stderr.getValue().includes(message), handler.stderr.getValue());
+      }
+      const handler = new ErrorHandler();
+      await handler.run((_e, s) => {
+        const list: Array<[string, string]> = [["Content-Length", "4"]];
+        s("200 OK", list);
+        list.push(["content-length", "4"]);
+        return [bytes("four")];
+      });
+      assert.equal(handler.stdout.text(), `${OK_CGI}Content-Length: 4\r\n\r\nfour`);
+    });
+
+    it("answers 500 for two different Content-Lengths instead of sending both", async () => {
+      const handler = new ErrorHandler();
+      await handler.run((_e, s) => {
+        s("200 OK", [
+          ["Content-Length", "4"],
+          ["Content-Length", "40"],
+        ]);
+        return [bytes("four")];
+      });
+      assert.equal(handler.stdout.text(), ERROR_PAGE);
+    });
 
     it("refuses a status that is not a string", () => {
       assert.throws(() => started().startResponse(200 as unknown as string, []), {
@@ -857,6 +973,52 @@ describe("BaseHandler", () => {
       assert.equal(out, `${OK_CGI}content-length: 4\r\n\r\nfour`);
     });
 
+    it("is never sent with an origin server's 204, not even the application's", async () => {
+      for (const [headers, body] of [
+        [[], []],
+        [[], [bytes("")]],
+        [[["Content-Length", "5"]], [bytes("hello")]],
+      ] as Array<[Array<[string, string]>, Uint8Array[]]>) {
+        const handler = new ErrorHandler();
+        handler.originServer = true;
+        await handler.run((_e, s) => {
+          s("204 No Content", headers.slice());
+          return body;
+        });
+        const out = handler.stdout.text();
+        assert.match(out, /^HTTP\/1\.0 204 No Content\r\nDate: [^\r]+\r\n\r\n/);
+        assert.doesNotMatch(out, /content-length/i);
+      }
+    });
+
+    it("is not added to an origin server's 304, but the application's is kept", async () => {
+      const run = async (headers: Array<[string, string]>, body: Uint8Array[]) => {
+        const handler = new ErrorHandler();
+        handler.originServer = true;
+        await handler.run((_e, s) => {
+          s("304 Not Modified", headers);
+          return body;
+        });
+        return handler.stdout.text();
+      };
+      assert.doesNotMatch(await run([], []), /Content-Length/);
+      assert.doesNotMatch(await run([], [bytes("")]), /Content-Length/);
+      assert.match(await run([["Content-Length", "1234"]], []), /\r\nContent-Length: 1234\r\n/);
+    });
+
+    it("is left as Python writes it behind CGI, for 204 and 304 too", async () => {
+      const out204 = await lengthOf((_e, s) => {
+        s("204 No Content", []);
+        return [];
+      });
+      assert.equal(out204, "Status: 204 No Content\r\nContent-Length: 0\r\n\r\n");
+      const out304 = await lengthOf((_e, s) => {
+        s("304 Not Modified", []);
+        return [bytes("")];
+      });
+      assert.equal(out304, "Status: 304 Not Modified\r\nContent-Length: 0\r\n\r\n");
+    });
+
     it("is not set when the write callable was used", async () => {
       const out = await lengthOf((_e, s) => {
         s("200 OK", [])(bytes("wr"));
@@ -890,6 +1052,12 @@ describe("BaseHandler", () => {
       assert.match(log, /^ValueError: logged\n {4}at failingApp /);
       assert.ok(log.endsWith("\n"));
       assert.equal(flushed, 1);
+    });
+
+    it("escapes control characters but line breaks and tabs in what it logs", async () => {
+      // The message carries what a client sent: a path decoded from %1b%5b2J%0d.
+      const log = await failWith(new ValueError("no route for /\x1b[2J\r\tx\x9b"));
+      assert.match(log, /^ValueError: no route for \/\\x1b\[2J\\x0d\tx\\x9b\n {4}at /);
     });
 
     it("never shows the error to the client", async () => {

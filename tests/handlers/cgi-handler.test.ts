@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BaseCGIHandler } from "../../src/handlers/cgi-handler.js";
 import { FdErrors, FdInput, FdOutput } from "../../src/internal/fd-io.js";
@@ -307,6 +307,25 @@ describe("CGIHandler", () => {
     );
   });
 
+  it("drops HTTP_PROXY, a request's Proxy: header, from process.env and the environ (httpoxy)", async () => {
+    for (const kind of ["cgi", "iis"]) {
+      const seen = json(
+        await runCgi(
+          "proxy",
+          { ...BASE, HTTP_PROXY: "http://attacker.example:8080", http_proxy: "http://admin:3128" },
+          { kind },
+        ),
+      );
+      assert.deepEqual(seen, { environ: null, env: null, lower: "http://admin:3128" }, kind);
+    }
+  });
+
+  it("keeps HTTP_PROXY outside a CGI request (no REQUEST_METHOD)", async () => {
+    const { REQUEST_METHOD: _m, ...notCgi } = BASE;
+    const seen = json(await runCgi("proxy", { ...notCgi, HTTP_PROXY: "http://proxy:3128" }));
+    assert.deepEqual(seen, { environ: "http://proxy:3128", env: "http://proxy:3128", lower: null });
+  });
+
   it("sees HTTPS=on as the https scheme", async () => {
     const environ = json(await runCgi("environ", { ...BASE, HTTPS: "on" }));
     assert.equal(environ["wsgi.url_scheme"], "https");
@@ -501,6 +520,66 @@ describe("FdInput, FdOutput, FdErrors (internal)", () => {
       assert.equal(input.readline().length, big.length + 1);
       assert.equal(str(input.read(10)), "end");
     });
+  });
+
+  /**
+   * Count the bytes Buffer#indexOf searches, Buffer#copy copies and
+   * Buffer.concat joins while `read` runs over a file of `size` bytes of "a".
+   */
+  function touchedReading(t: TestContext, size: number, read: (input: FdInput) => void): number {
+    const path = join(dir, "long-line");
+    writeFileSync(path, Buffer.alloc(size, 0x61));
+    let touched = 0;
+    const { indexOf, copy } = Buffer.prototype;
+    const concat = Buffer.concat;
+    t.mock.method(Buffer.prototype, "indexOf", function (this: Buffer, ...args: unknown[]) {
+      const from = typeof args[1] === "number" ? args[1] : 0;
+      touched += this.length - Math.max(0, from);
+      return (indexOf as (...a: unknown[]) => number).apply(this, args);
+    });
+    t.mock.method(Buffer.prototype, "copy", function (this: Buffer, ...args: unknown[]) {
+      const copied = (copy as (...a: unknown[]) => number).apply(this, args);
+      touched += copied;
+      return copied;
+    });
+    t.mock.method(Buffer, "concat", (...args: Parameters<typeof Buffer.concat>) => {
+      const joined = concat(...args);
+      touched += joined.length;
+      return joined;
+    });
+    const fd = openSync(path, "r");
+    try {
+      read(new FdInput(fd));
+    } finally {
+      t.mock.restoreAll();
+      closeSync(fd);
+    }
+    return touched;
+  }
+
+  it("reads a 32 MiB line touching each byte a bounded number of times, not once per read", (t) => {
+    // No timing: the work is counted. Searching the whole buffer again after each
+    // 64 KiB read touched some 8 GiB for this line.
+    const size = 32 * 1024 * 1024;
+    const touched = touchedReading(t, size, (input) => {
+      assert.equal(input.readline().length, size);
+      assert.equal(input.readline().length, 0);
+    });
+    assert.ok(touched <= 3 * size, `${touched} bytes touched for a line of ${size}`);
+  });
+
+  it("reads a long line in small pieces searching no more than each piece", (t) => {
+    // readline(100) over a 1 MiB line: each call searched a whole 64 KiB chunk.
+    const size = 1024 * 1024;
+    const touched = touchedReading(t, size, (input) => {
+      let total = 0;
+      for (let piece = input.readline(100); piece.length > 0; piece = input.readline(100)) {
+        assert.ok(piece.length <= 100);
+        total += piece.length;
+      }
+      assert.equal(total, size);
+    });
+    assert.ok(touched <= 3 * size, `${touched} bytes touched for a line of ${size}`);
   });
 
   it("refuses sizes that are not integers", () => {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { BaseHandler } from "../../src/handlers/base-handler.js";
+import { BaseCGIHandler } from "../../src/handlers/cgi-handler.js";
 import { SimpleHandler } from "../../src/handlers/simple-handler.js";
 import { BytesInput, StringErrors } from "../../src/streams.js";
 import type { PartialEnvironment, WSGIEnvironment } from "../../src/types.js";
@@ -159,9 +160,9 @@ describe("SimpleHandler", () => {
       assert.deepEqual(handler.environ, expected);
     });
 
-    // testCGIEnviron
+    // testCGIEnviron: BaseCGIHandler(None, None, None, {}), streams absent.
     it("sets wsgi.url_scheme, wsgi.input and wsgi.errors for a CGI handler", () => {
-      const handler = new ErrorHandler({});
+      const handler = new BaseCGIHandler(null, null, null, {});
       handler.setupEnviron();
       for (const key of ["wsgi.url_scheme", "wsgi.input", "wsgi.errors"]) {
         assert.ok(key in (handler.environ as WSGIEnvironment), key);

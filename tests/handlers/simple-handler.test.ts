@@ -101,9 +101,9 @@ describe("SimpleHandler", () => {
           new StringErrors(),
           environ as WSGIEnvironment,
         );
-      assert.throws(() => make(null, {}), {
+      assert.throws(() => make(5, {}), {
         name: "TypeError",
-        message: "stdout must have a write() method: null",
+        message: "stdout must have a write() method: 5",
       });
       assert.throws(() => make({}, {}), { name: "TypeError" });
       assert.throws(() => make(new BytesSink(), "env"), {
@@ -128,9 +128,9 @@ describe("SimpleHandler", () => {
           multithread as boolean,
           multiprocess as boolean,
         );
-      assert.throws(() => make(null, new StringErrors()), {
+      assert.throws(() => make({ readline() {} }, new StringErrors()), {
         name: "TypeError",
-        message: "stdin must have a read() method: null",
+        message: "stdin must have a read() method: { readline: [Function: readline] }",
       });
       assert.throws(() => make(new BytesInput(), 5), {
         name: "TypeError",
@@ -143,6 +143,49 @@ describe("SimpleHandler", () => {
       assert.throws(() => make(new BytesInput(), new StringErrors(), true, 1), {
         name: "TypeError",
         message: "multiprocess must be a boolean: 1",
+      });
+    });
+
+    it("accepts absent streams, as Python's None, and names the one it then needs", async () => {
+      for (const absent of [null, undefined]) {
+        const handler = new SimpleHandler(absent, absent, absent, { ...CGI_ENV });
+        handler.setupEnviron();
+        assert.equal(handler.environ?.["wsgi.input"], absent);
+        assert.equal(handler.environ?.["wsgi.errors"], absent);
+        // Writing the response needs stdout; logging that failure needs stderr.
+        await assert.rejects(
+          handler.run((_e, s) => {
+            s("200 OK", []);
+            return [Buffer.from("x")];
+          }),
+          {
+            name: "TypeError",
+            message: `the error stream (getStderr()) must have a write() method: ${absent}`,
+          },
+        );
+        const errors = new StringErrors();
+        const logging = new SimpleHandler(absent, absent, errors, { ...CGI_ENV });
+        await logging.run((_e, s) => {
+          s("200 OK", []);
+          return [Buffer.from("x")];
+        });
+        assert.match(
+          errors.getValue(),
+          new RegExp(`^TypeError: stdout must have a write\\(\\) method: ${absent}`),
+        );
+      }
+    });
+
+    it("names stdout when it is taken away after construction", () => {
+      const handler = new SimpleHandler(new BytesInput(), new BytesSink(), new StringErrors(), {});
+      (handler as { stdout: unknown }).stdout = null;
+      assert.throws(() => handler._write(Buffer.from("x")), {
+        name: "TypeError",
+        message: "stdout must have a write() method: null",
+      });
+      assert.throws(() => handler._flush(), {
+        name: "TypeError",
+        message: "stdout must have a write() method: null",
       });
     });
 

@@ -490,5 +490,11 @@ describe("Response outside a server", () => {
     const errors = response.request.environ["wsgi.errors"] as unknown as { getValue(): string };
     assert.equal(errors.getValue(), "it broke\n");
     assert.throws(() => response.setError(400, 1 as unknown as string), TypeError);
+    // A message (often a client's input) cannot add a line to the log or drive its terminal.
+    response.setError(500, 'bad\r\n127.0.0.1 - - "GET /admin HTTP/1.1" 200 0\x1b[2J');
+    assert.equal(
+      errors.getValue(),
+      'it broke\nbad\\x0d\\x0a127.0.0.1 - - "GET /admin HTTP/1.1" 200 0\\x1b[2J\n',
+    );
   });
 });

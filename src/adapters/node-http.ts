@@ -486,6 +486,8 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
 export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (res.socket !== null) return Promise.resolve(true);
   const socket = req.socket;
+  // Closed already: its "close" is not coming again.
+  if (socket.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onSocket = (): void => {
       socket.off("close", onClose);

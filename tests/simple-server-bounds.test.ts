@@ -1,0 +1,245 @@
+/**
+ * What one connection may hold of the server (issue 13): pipelined requests
+ * waiting behind a slow one, and a turn of the event loop. Each test holds a
+ * bound by what the server did (bytes it read, calls it made, connections it
+ * closed), not by timing memory.
+ */
+
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import type { Socket } from "node:net";
+import { describe, it } from "node:test";
+import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../src/simple-server/wsgi-server.js";
+import { makeServer } from "../src/simple-server.js";
+import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import {
+  collect,
+  open,
+  parseResponses,
+  type Running,
+  request,
+  serve,
+} from "./helpers/server-client.js";
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** `promise`, or a rejection naming `what` once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The value of `read()` once it has stayed the same for `quietMs` (at most `maxMs` in all). */
+async function settled(read: () => number, quietMs = 250, maxMs = 5000): Promise<number> {
+  const started = Date.now();
+  let last = read();
+  let since = Date.now();
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      break;
+    }
+  }
+  return last;
+}
+
+/**
+ * An application that records each PATH_INFO and answers it as its body; the
+ * request for `/0` waits for `held` first.
+ */
+function recorder(seen: string[], held: Promise<void>): WSGIApplication {
+  return async (environ: WSGIEnvironment, startResponse) => {
+    const path = environ.PATH_INFO as string;
+    seen.push(path);
+    if (path === "/0") await held;
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [Buffer.from(path)];
+  };
+}
+
+/** The server's side of the next connection made to `server`. */
+function nextConnection(server: Running): Promise<Socket> {
+  return once(server.httpd.httpServer, "connection").then(([socket]) => socket as Socket);
+}
+
+/** `count` pipelined GETs of `/0` … `/<count - 1>`, the last one closing the connection. */
+function pipelined(count: number, headers: string[] = []): string {
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    const last = i === count - 1 ? ["Connection: close"] : [];
+    text += request("GET", `/${i}`, [...headers, ...last]);
+  }
+  return text;
+}
+
+describe("WSGIServer and pipelined requests", () => {
+  it("stops reading a connection while its queue is full, then serves every request in order", async () => {
+    const seen: string[] = [];
+    const held = gate();
+    const server = await serve(recorder(seen, held.opened));
+    try {
+      const accepted = nextConnection(server);
+      const client = await open(server.port);
+      client.pause();
+      // 1,000 requests of about 1 KiB: 1 MiB that fits the kernel's buffers, so
+      // the server could read all of it at once if it did not stop.
+      const flood = pipelined(1000, [`X-Pad: ${"p".repeat(1000)}`]);
+      client.write(flood);
+      const connection = await accepted;
+      const read = await settled(() => connection.bytesRead);
+      // The request being handled, the queue, and what Node parsed of its last
+      // read (64 KiB) before it could be paused.
+      const bound = (PIPELINE_DEPTH + 1) * 1100 + 64 * 1024;
+      assert.ok(read <= bound, `the server read ${read} of ${flood.length} bytes (bound ${bound})`);
+      assert.deepEqual(seen, ["/0"]);
+      held.open();
+      const received = collect(client);
+      client.resume();
+      const responses = parseResponses(await within(received, 20_000, "every response"));
+      assert.equal(responses.length, 1000);
+      assert.deepEqual(
+        responses.map((r) => r.body.toString()),
+        Array.from({ length: 1000 }, (_, i) => `/${i}`),
+      );
+    } finally {
+      held.open();
+      await server.close();
+    }
+  });
+
+  it("holds one request per connection before serving starts, and stops reading the rest", async () => {
+    const seen: string[] = [];
+    const httpd = await makeServer(
+      "127.0.0.1",
+      0,
+      recorder(seen, Promise.resolve()),
+      undefined,
+      undefined,
+      {
+        quiet: true,
+      },
+    );
+    try {
+      const accepted = once(httpd.httpServer, "connection");
+      const client = await open(httpd.serverAddress[1]);
+      client.pause();
+      const flood = pipelined(1000, [`X-Pad: ${"p".repeat(1000)}`]);
+      client.write(flood);
+      const [connection] = (await accepted) as [Socket];
+      const read = await settled(() => connection.bytesRead);
+      const bound = (PIPELINE_DEPTH + 1) * 1100 + 64 * 1024;
+      assert.ok(read <= bound, `the server read ${read} of ${flood.length} bytes (bound ${bound})`);
+      const served = httpd.serveForever();
+      const received = collect(client);
+      client.resume();
+      const responses = parseResponses(await within(received, 20_000, "every response"));
+      assert.equal(responses.length, 1000);
+      assert.equal(responses.at(-1)?.body.toString(), "/999");
+      await httpd.shutdown();
+      await served;
+    } finally {
+      await httpd.serverClose();
+    }
+  });
+
+  it(`closes a connection with more than ${PIPELINE_LIMIT} requests waiting, and serves the others`, async () => {
+    const seen: string[] = [];
+    const held = gate();
+    const server = await serve(recorder(seen, held.opened));
+    try {
+      const client = await open(server.port);
+      client.pause();
+      const closed = once(client, "close");
+      client.on("error", () => undefined);
+      // 1,000 minimal requests arrive in one read: Node parses them all.
+      client.write(pipelined(1000));
+      await within(closed, 5000, "the flooding connection closed");
+      assert.deepEqual(seen, ["/0"]);
+      held.open();
+      const other = await open(server.port);
+      const answer = collect(other);
+      other.end(request("GET", "/other", ["Connection: close"]));
+      const [response] = parseResponses(await within(answer, 5000, "the other client's answer"));
+      assert.equal(response?.body.toString(), "/other");
+    } finally {
+      held.open();
+      await server.close();
+    }
+  });
+
+  it("drops what a client left waiting once it is gone, and closes without waiting for it", async () => {
+    const seen: string[] = [];
+    const held = gate();
+    const server = await serve(recorder(seen, held.opened));
+    let closedServer = false;
+    try {
+      const accepted = nextConnection(server);
+      const client = await open(server.port);
+      client.write(pipelined(100));
+      const connection = await accepted;
+      while (seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      // Gone for good (a reset; a half-close would still be answered). The server
+      // reads nothing more of it, so it learns this when it writes the answer.
+      client.resetAndDestroy();
+      held.open();
+      const gone = new Promise((resolve) => connection.once("close", resolve));
+      await within(gone, 5000, "the connection closed");
+      await within(server.close(), 5000, "serverClose()");
+      closedServer = true;
+      // The answer to /0 may reach the kernel before the reset does, and /1 start
+      // then; nothing after it does.
+      assert.ok(seen.length <= 2, `served ${seen.length} of the 100 requests`);
+    } finally {
+      held.open();
+      if (!closedServer) void server.close();
+    }
+  });
+
+  it(`serves at most ${PIPELINE_DEPTH} of one connection's requests in a turn of the event loop`, async () => {
+    const seen: string[] = [];
+    let inFirstTurn = -1;
+    const app: WSGIApplication = (environ, startResponse) => {
+      if (seen.length === 0) {
+        // Runs once the turn that served the first request has ended.
+        setImmediate(() => {
+          inFirstTurn = seen.length;
+        });
+      }
+      seen.push(environ.PATH_INFO as string);
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [Buffer.from("ok")];
+    };
+    const server = await serve(app);
+    try {
+      const client = await open(server.port);
+      const received = collect(client);
+      client.write(pipelined(64));
+      const responses = parseResponses(await within(received, 10_000, "every response"));
+      assert.equal(responses.length, 64);
+      assert.ok(
+        inFirstTurn >= 1 && inFirstTurn <= PIPELINE_DEPTH,
+        `${inFirstTurn} requests served in the first turn`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

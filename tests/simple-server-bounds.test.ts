@@ -1,17 +1,23 @@
 /**
  * What one connection may hold of the server (issue 13): pipelined requests
- * waiting behind a slow one, and a turn of the event loop. Each test holds a
- * bound by what the server did (bytes it read, calls it made, connections it
- * closed), not by timing memory.
+ * waiting behind a slow one, a turn of the event loop, responses to a client
+ * that reads nothing. Each test holds a bound
+ * by what the server did (bytes it read, calls it made, connections it closed),
+ * not by timing memory.
  */
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from "node:fs";
 import type { Socket } from "node:net";
-import { describe, it } from "node:test";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
 import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../src/simple-server/wsgi-server.js";
 import { makeServer } from "../src/simple-server.js";
 import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
+import { FileWrapper, openFile } from "../src/util.js";
 import {
   collect,
   open,
@@ -239,6 +245,156 @@ describe("WSGIServer and pipelined requests", () => {
         `${inFirstTurn} requests served in the first turn`,
       );
     } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Resolves when `socket` closes, whatever error came before. */
+function closed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve();
+    socket.on("error", () => undefined);
+    socket.once("close", () => resolve());
+  });
+}
+
+describe("WSGIServer and clients that stop reading", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wsgiref-bounds-"));
+  // Sparse: 256 MiB of zeros that take no disk.
+  const big = join(dir, "big.bin");
+  const bigSize = 256 * 1024 * 1024;
+  closeSync(openSync(big, "w"));
+  truncateSync(big, bigSize);
+  let closes = 0;
+  const app: WSGIApplication = (environ, startResponse) => {
+    if (environ.PATH_INFO === "/generated") {
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return (function* () {
+        try {
+          for (let i = 0; i < 4096; i++) yield Buffer.alloc(64 * 1024, 1);
+        } finally {
+          closes += 1;
+        }
+      })();
+    }
+    const file = openFile(big);
+    const counted = {
+      fd: file.fd,
+      read: (size?: number) => file.read(size),
+      close() {
+        closes += 1;
+        file.close();
+      },
+    };
+    // A Content-Length: the response sendfile(2) may send (a chunked one it declines).
+    startResponse("200 OK", [
+      ["Content-Type", "application/octet-stream"],
+      ["Content-Length", String(bigSize)],
+    ]);
+    return new FileWrapper(counted);
+  };
+  after(() => {
+    useKernelSendfile(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A client that sends `path`'s request, reads the first bytes of the answer, then nothing. */
+  async function stalled(server: Running, path: string): Promise<[Socket, Socket]> {
+    const accepted = nextConnection(server);
+    const client = await open(server.port);
+    client.write(request("GET", path));
+    await once(client, "data");
+    client.pause();
+    return [client, await accepted];
+  }
+
+  for (const byKernel of [false, true]) {
+    const route = byKernel ? "by sendfile(2)" : "streamed";
+    it(`closes a connection whose client takes nothing of a file (${route}) for sendTimeout`, {
+      skip: byKernel && !kernelSendfileAvailable(),
+    }, async () => {
+      useKernelSendfile(byKernel);
+      closes = 0;
+      const server = await serve(app, { sendTimeout: 300 });
+      try {
+        const [client, connection] = await stalled(server, "/big");
+        await within(closed(connection), 10_000, "the stalled connection closed");
+        client.destroy();
+        while (closes < 1) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(closes, 1);
+        // And the next client is served.
+        const [again] = await stalled(server, "/big");
+        again.destroy();
+      } finally {
+        useKernelSendfile(true);
+        await server.close();
+      }
+    });
+  }
+
+  it("closes a connection whose client takes nothing of a generated body for sendTimeout", async () => {
+    closes = 0;
+    const server = await serve(app, { sendTimeout: 300 });
+    try {
+      const [client, connection] = await stalled(server, "/generated");
+      await settled(() => connection.bytesWritten);
+      // The handler waits for the socket to drain: one chunk past its buffer.
+      assert.ok(
+        connection.writableLength <= 128 * 1024,
+        `${connection.writableLength} bytes wait in the socket`,
+      );
+      await within(closed(connection), 10_000, "the stalled connection closed");
+      client.destroy();
+      while (closes < 1) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(closes, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("holds one 64 KiB block of a streamed file for a client that stops reading", async () => {
+    useKernelSendfile(false);
+    const server = await serve(app);
+    let client: Socket | undefined;
+    try {
+      const [stalledClient, connection] = await stalled(server, "/big");
+      client = stalledClient;
+      await settled(() => connection.bytesWritten);
+      assert.ok(
+        connection.writableLength <= 64 * 1024,
+        `${connection.writableLength} bytes wait in the socket`,
+      );
+    } finally {
+      // Before closing: a close waits for the response, up to sendTimeout.
+      client?.destroy();
+      useKernelSendfile(true);
+      await server.close();
+    }
+  });
+
+  it("never closes a slow client that keeps taking bytes", async () => {
+    useKernelSendfile(false);
+    const server = await serve(app, { sendTimeout: 300 });
+    try {
+      const [client, connection] = await stalled(server, "/big");
+      let received = 0;
+      client.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      // 2 s of a client that reads for a moment every 150 ms: stalls, each shorter
+      // than sendTimeout, that add up to far more.
+      for (let i = 0; i < 13; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        client.resume();
+        await new Promise((resolve) => setImmediate(resolve));
+        client.pause();
+      }
+      assert.equal(connection.destroyed, false);
+      assert.ok(received > 0);
+      client.destroy();
+    } finally {
+      useKernelSendfile(true);
       await server.close();
     }
   });

@@ -69,6 +69,20 @@ const NO_LIMIT = 2 ** 53;
 
 const EMPTY = Buffer.alloc(0);
 
+// How long a send on a socket may go without progress, set by the server.
+const kSendTimeout = Symbol("wsgiref.sendTimeout");
+type TimedSocket = { [kSendTimeout]?: number };
+
+/**
+ * Set how long a kernel send on `socket` may go without the client taking a
+ * byte before the connection is closed (0, the default: no limit). The server's
+ * `sendTimeout`: the kernel's bytes bypass the socket's own buffer, where the
+ * server watches the other routes stall, so this route enforces it itself.
+ */
+export function setSendTimeout(socket: object, ms: number): void {
+  (socket as TimedSocket)[kSendTimeout] = ms;
+}
+
 /** Whether the sendfile(2) addon is loaded. */
 export function kernelSendfileAvailable(): boolean {
   return addon !== undefined;
@@ -142,8 +156,10 @@ const DISCONNECTS = new Set(["EPIPE", "ECONNRESET", "ENOTCONN", "ESHUTDOWN"]);
  * Resolves `undefined`, having sent nothing, when the kernel route does not apply:
  * no addon, every slot busy, not a regular file, a chunked or TLS response, or a
  * sendfile(2) that refuses the pair outright (EINVAL). The caller then streams.
- * Rejects with a disconnect error when the client goes away, and with the errno
- * otherwise; both descriptors are the caller's again when it settles.
+ * Rejects with a disconnect error when the client goes away, or takes nothing
+ * for the socket's send timeout (`setSendTimeout`; the connection is closed
+ * then), and with the errno otherwise; both descriptors are the caller's again
+ * when it settles, and the slot is free.
  */
 export async function sendFileByKernel(
   fd: number,
@@ -173,8 +189,9 @@ export async function sendFileByKernel(
       closeSync(outCopy);
       throw err;
     }
+    const stallMax = (socket as TimedSocket)[kSendTimeout] ?? 0;
     try {
-      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT));
+      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT), stallMax);
     } finally {
       closeSync(outCopy);
       closeSync(fileCopy);
@@ -189,8 +206,11 @@ async function sendAll(
   file: number,
   res: ServerResponse,
   limit: number,
+  stallMax: number,
 ): Promise<KernelSent | undefined> {
   let sent = 0;
+  // When the client last took a byte.
+  let progress = performance.now();
   for (;;) {
     const result = await step(out, file, limit - sent);
     sent += result.sent;
@@ -204,5 +224,13 @@ async function sendAll(
     }
     if (result.eof || sent >= limit) return { sent, ended: result.eof };
     if (res.destroyed) throw streamDestroyedError("the client connection");
+    const now = performance.now();
+    if (result.sent > 0) {
+      progress = now;
+    } else if (stallMax > 0 && now - progress >= stallMax) {
+      // A client that takes nothing gives the slot (and its pool thread) back.
+      res.socket?.destroy();
+      throw streamDestroyedError("the client connection");
+    }
   }
 }

@@ -22,6 +22,12 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** Time for a client to send its whole request (300 000): 408 and close past it. */
   requestTimeout?: number;
+  /**
+   * Time a response may go without the client taking a byte of it (60 000, as
+   * nginx's `send_timeout`): its connection is closed past it; 0 for none. Only
+   * a stall counts, never a slow but steady client.
+   */
+  sendTimeout?: number;
   /** How long an idle kept-alive connection stays open (5 000). */
   keepAliveTimeout?: number;
   /** No access log (false). */
@@ -43,6 +49,7 @@ const DEFAULTS: ResolvedServerOptions = {
   maxHeaders: 100,
   headersTimeout: 20_000,
   requestTimeout: 300_000,
+  sendTimeout: 60_000,
   keepAliveTimeout: 5_000,
   quiet: false,
   workers: 1,

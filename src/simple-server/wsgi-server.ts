@@ -16,6 +16,7 @@ import {
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
+import { setSendTimeout } from "../adapters/kernel-sendfile.js";
 import { failReceiving, whenAssigned } from "../adapters/node-http.js";
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
@@ -82,6 +83,10 @@ class ConnectionState {
   readonly queue: Array<IncomingMessage | ServerResponse> = [];
   /** The response being written. */
   current: ServerResponse | undefined = undefined;
+  /** Bytes the socket had handed to the kernel at the last look (see `sendStalled`). */
+  sentMark = 0;
+  /** Since when (ms) the socket has had bytes waiting and handed none on; -1: none wait. */
+  stalledSince = -1;
   readonly socket: Socket | Duplex;
 
   constructor(socket: Socket | Duplex) {
@@ -112,6 +117,28 @@ class ConnectionState {
       this.socket.pause();
     }
     return true;
+  }
+
+  /**
+   * Whether the socket has had bytes waiting for `max` ms (at `now`) without
+   * handing any of them on: its client reads nothing. Called at intervals; a
+   * slow client that takes a little between two looks is never stalled.
+   */
+  sendStalled(now: number, max: number): boolean {
+    const socket = this.socket as Socket;
+    const waiting = socket.writableLength;
+    if (!(waiting > 0)) {
+      this.stalledSince = -1;
+      return false;
+    }
+    // What the socket has handed to the kernel: all it was given, less what waits.
+    const handed = socket.bytesWritten - waiting;
+    if (this.stalledSince < 0 || handed !== this.sentMark) {
+      this.sentMark = handed;
+      this.stalledSince = now;
+      return false;
+    }
+    return now - this.stalledSince >= max;
   }
 
   /** The next queued request and its response; reading goes on once half the queue is free. */
@@ -196,6 +223,9 @@ export class WSGIServer {
   baseEnviron: WSGIEnvironment = {};
 
   #mode = IDLE;
+  /** Every open connection that has sent a request, for the send watch. */
+  readonly #connections = new Set<ConnectionState>();
+  #sendWatch: NodeJS.Timeout | undefined;
   /** Requests waiting for serveForever() or handleRequest(): request, response, … */
   #pending: Array<IncomingMessage | ServerResponse> = [];
   #active = 0;
@@ -419,8 +449,33 @@ export class WSGIServer {
     if (state === undefined) {
       state = new ConnectionState(socket);
       socket[kState] = state;
+      const sendTimeout = this.options.sendTimeout;
+      if (sendTimeout > 0) {
+        setSendTimeout(socket, sendTimeout);
+        const connections = this.#connections;
+        connections.add(state);
+        const watched = state;
+        socket.once("close", () => connections.delete(watched));
+        if (this.#sendWatch === undefined) {
+          this.#sendWatch = setInterval(() => this.#watchSends(), watchInterval(sendTimeout));
+          this.#sendWatch.unref();
+        }
+      }
     }
     return state;
+  }
+
+  /** Close every connection whose client has taken nothing for `sendTimeout`. */
+  #watchSends(): void {
+    const now = performance.now();
+    const max = this.options.sendTimeout;
+    for (const state of this.#connections) {
+      if (state.sendStalled(now, max)) {
+        this.#connections.delete(state);
+        stopServing(state);
+        state.socket.destroy();
+      }
+    }
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -567,6 +622,9 @@ export class WSGIServer {
     this.#endServing();
     server.closeAllConnections();
     await closed;
+    // Only now: a response to a client that reads nothing holds the close up until
+    // the watch drops it.
+    clearInterval(this.#sendWatch);
   }
 
   readonly #onClientError = (err: Error, socket: Duplex): void => {
@@ -634,6 +692,11 @@ export class WSGIServer {
     // After listening, only accept() fails (EMFILE, …); Node retries. Say so once per error.
     process.stderr.write(`WSGIServer: ${formatError(err)}`);
   };
+}
+
+/** How often the send watch looks: a quarter of `sendTimeout`, 10 ms to 1 s. */
+function watchInterval(sendTimeout: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(sendTimeout / 4)));
 }
 
 /** Throw a `TypeError` unless `address` is `[host, port]` with a port Node can bind. */

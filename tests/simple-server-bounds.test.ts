@@ -333,6 +333,26 @@ describe("WSGIServer and clients that stop reading", () => {
     });
   }
 
+  it("closes the connection of a client that half-closed, then left during a sendfile(2)", {
+    skip: !kernelSendfileAvailable(),
+  }, async () => {
+    const server = await serve(app);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [client, connection] = await stalled(server, "/big");
+        const ended = new Promise((resolve) => connection.once("end", resolve));
+        // A half-close first: the server, which answers half-closed clients, reads
+        // no more. Then gone for good: only the next send learns of it.
+        client.end();
+        await within(ended, 5000, "the client's half-close");
+        client.destroy();
+        await within(closed(connection), 5000, `connection ${i} closed`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it("closes a connection whose client takes nothing of a generated body for sendTimeout", async () => {
     closes = 0;
     const server = await serve(app, { sendTimeout: 300 });

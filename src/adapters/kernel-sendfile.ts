@@ -218,6 +218,10 @@ async function sendAll(
       const code = getSystemErrorName(-result.errno);
       if (sent === 0 && (code === "EINVAL" || code === "ENOSYS")) return undefined;
       if (DISCONNECTS.has(code) || res.destroyed) {
+        // Node learns of it only from its own reads and writes: after a client's
+        // half-close it reads no more, and this write went round it, so the socket
+        // would stay open for good (found by the hostile-clients run).
+        res.socket?.destroy();
         throw streamDestroyedError("the client connection");
       }
       throw errnoError(result.errno, "sendfile");

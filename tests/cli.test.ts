@@ -97,8 +97,12 @@ describe("wsgiref --help", { concurrency: 4 }, () => {
 });
 
 describe("wsgiref serve --help and the timeouts of issue 13", () => {
-  it("documents --send-timeout", async () => {
+  it("documents --body-timeout and --send-timeout", async () => {
     const { stdout } = await runCli(["serve", "--help"]);
+    assert.match(
+      stdout,
+      /\n {2}--body-timeout MS {7}time a request body may send nothing; past it 408 \(default 30000\)\n/,
+    );
     assert.match(
       stdout,
       /\n {2}--send-timeout MS {7}time a client may take nothing of a response;/,

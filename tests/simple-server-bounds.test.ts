@@ -1,7 +1,7 @@
 /**
  * What one connection may hold of the server (issue 13): pipelined requests
  * waiting behind a slow one, a turn of the event loop, responses to a client
- * that reads nothing. Each test holds a bound
+ * that reads nothing, a request body that stops coming. Each test holds a bound
  * by what the server did (bytes it read, calls it made, connections it closed),
  * not by timing memory.
  */
@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from "node:fs"
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
 import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../src/simple-server/wsgi-server.js";
 import { makeServer } from "../src/simple-server.js";
@@ -417,5 +417,42 @@ describe("WSGIServer and clients that stop reading", () => {
       useKernelSendfile(true);
       await server.close();
     }
+  });
+});
+
+describe("WSGIServer and request bodies that stop coming", () => {
+  let server: Running;
+  const seen: string[] = [];
+  before(async () => {
+    const app: WSGIApplication = (environ, startResponse) => {
+      const body = environ["wsgi.input"]?.read() ?? Buffer.alloc(0);
+      seen.push(`${environ.PATH_INFO} ${body.length}`);
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [Buffer.from(String(body.length))];
+    };
+    server = await serve(app, { bodyTimeout: 300 });
+  });
+  after(() => server.close());
+
+  it("answers 408 and closes when no byte of the body comes for bodyTimeout", async () => {
+    const client = await open(server.port);
+    const received = collect(client);
+    client.write(request("POST", "/stopped", ["Content-Length: 1000"], "x".repeat(10)));
+    const [response] = parseResponses(await within(received, 5000, "the answer"));
+    assert.equal(response?.status, 408);
+    assert.ok(!seen.some((line) => line.startsWith("/stopped")));
+  });
+
+  it("waits as long as the body keeps coming, even when it takes longer than bodyTimeout", async () => {
+    const client = await open(server.port);
+    const received = collect(client);
+    client.write(request("POST", "/trickle", ["Content-Length: 8", "Connection: close"]));
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      client.write("y");
+    }
+    const [response] = parseResponses(await within(received, 5000, "the answer"));
+    assert.equal(response?.status, 200);
+    assert.equal(response?.body.toString(), "8");
   });
 });

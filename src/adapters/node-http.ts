@@ -28,6 +28,8 @@ export interface RequestLimits {
   readonly spoolThreshold: number;
   /** Most header fields accepted; past it, 431. */
   readonly maxHeaders: number;
+  /** How long a body may go without a byte, in milliseconds; past it, 408 (absent or 0: no limit). */
+  readonly bodyTimeout?: number;
 }
 
 /**
@@ -403,8 +405,9 @@ const UNWRITTEN_MAX = 2 * 1024 * 1024;
  * Receive the whole request body into a `SpooledInput`, de-chunked by Node.
  *
  * Rejects with a `BodyError` (413) as soon as the body grows past `maxBodySize`,
- * with the `BodyError` given to `failReceiving`, or with a disconnect error when
- * the client goes away; the input is closed then. While the body goes to the
+ * with a `BodyError` (408) when no byte of it came for `bodyTimeout`, with the
+ * `BodyError` given to `failReceiving`, or with a disconnect error when the
+ * client goes away; the input is closed then. While the body goes to the
  * temporary file, the request is paused whenever more than `UNWRITTEN_MAX`
  * bytes wait to be written, so a fast client cannot fill memory.
  */
@@ -412,10 +415,15 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
   const input = new SpooledInput(limits.spoolThreshold);
   const socket = req.socket as ReceivingSocket;
   const max = limits.maxBodySize;
+  const idleMax = limits.bodyTimeout ?? 0;
   return new Promise<SpooledInput>((resolve, reject) => {
     let settled = false;
+    // Restarted by every chunk, and while the request is paused for the disk
+    // (the server's wait, not the client's).
+    let idle: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
       settled = true;
+      clearTimeout(idle);
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", fail);
@@ -430,7 +438,9 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
       reject(err);
     };
     const resume = (): void => {
-      if (!settled) req.resume();
+      if (settled) return;
+      idle?.refresh();
+      req.resume();
     };
     // Bytes handed to the spool's file and not yet written: past UNWRITTEN_MAX
     // the request is paused until they are, so a fast client cannot fill the
@@ -439,6 +449,7 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     let unwritten = 0;
     let paused = false;
     const onData = (chunk: Buffer): void => {
+      idle?.refresh();
       if (input.length + chunk.length > max) {
         fail(new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`));
         return;
@@ -471,6 +482,12 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     const onClose = (): void => {
       if (!req.complete) fail(streamDestroyedError("the request"));
     };
+    if (idleMax > 0) {
+      idle = setTimeout(() => {
+        if (paused) idle?.refresh();
+        else fail(new BodyError(408, `the request body stalled past bodyTimeout (${idleMax} ms)`));
+      }, idleMax);
+    }
     socket[kReceiving] = fail;
     req.on("data", onData);
     req.once("end", onEnd);

@@ -35,6 +35,8 @@ export interface RequestHandlerServer {
     readonly maxBodySize: number;
     readonly spoolThreshold: number;
     readonly maxHeaders: number;
+    /** How long a request body may send nothing (ms); absent or 0: no limit. */
+    readonly bodyTimeout?: number;
     readonly quiet: boolean;
   };
   getApp(): WSGIApplication | undefined;

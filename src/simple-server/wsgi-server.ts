@@ -83,10 +83,8 @@ class ConnectionState {
   readonly queue: Array<IncomingMessage | ServerResponse> = [];
   /** The response being written. */
   current: ServerResponse | undefined = undefined;
-  /** Bytes the socket had handed to the kernel at the last look (see `sendStalled`). */
-  sentMark = 0;
-  /** Since when (ms) the socket has had bytes waiting and handed none on; -1: none wait. */
-  stalledSince = -1;
+  /** Whether the socket's own timeout is the server's sendTimeout (see `watchSend`). */
+  sendArmed = false;
   readonly socket: Socket | Duplex;
 
   constructor(socket: Socket | Duplex) {
@@ -120,25 +118,38 @@ class ConnectionState {
   }
 
   /**
-   * Whether the socket has had bytes waiting for `max` ms (at `now`) without
-   * handing any of them on: its client reads nothing. Called at intervals; a
-   * slow client that takes a little between two looks is never stalled.
+   * While bytes wait to be sent, make the socket's own inactivity timeout
+   * `sendTimeout`; in the middle of a request once none wait, take it off.
+   * Node counts a write that moves only part of its bytes as activity, so only
+   * a client that takes nothing at all times out (then "timeout" closes the
+   * socket); Node's keep-alive timeout takes the timer over between requests.
    */
-  sendStalled(now: number, max: number): boolean {
+  watchSend(sendTimeout: number): void {
     const socket = this.socket as Socket;
-    const waiting = socket.writableLength;
-    if (!(waiting > 0)) {
-      this.stalledSince = -1;
-      return false;
+    if (typeof socket.setTimeout !== "function") return;
+    if (socket.writableLength > 0) {
+      // Once only: setting it again would restart the count.
+      if (!this.sendArmed || socket.timeout !== sendTimeout) {
+        this.sendArmed = true;
+        socket.setTimeout(sendTimeout);
+      }
+    } else if (this.sendArmed) {
+      this.sendArmed = false;
+      // An application still at work on its answer, with nothing to send now.
+      if (this.busy && socket.timeout === sendTimeout) socket.setTimeout(0);
     }
-    // What the socket has handed to the kernel: all it was given, less what waits.
-    const handed = socket.bytesWritten - waiting;
-    if (this.stalledSince < 0 || handed !== this.sentMark) {
-      this.sentMark = handed;
-      this.stalledSince = now;
-      return false;
-    }
-    return now - this.stalledSince >= max;
+  }
+
+  /**
+   * The socket's timeout fired: if it was `sendTimeout`, close the connection.
+   * Node closes a socket whose timeout nobody handles; this makes sure of it
+   * whoever else listens.
+   */
+  sendTimedOut(sendTimeout: number): void {
+    const socket = this.socket as Socket;
+    if (!this.sendArmed || socket.timeout !== sendTimeout) return;
+    stopServing(this);
+    socket.destroy();
   }
 
   /** The next queued request and its response; reading goes on once half the queue is free. */
@@ -456,6 +467,7 @@ export class WSGIServer {
         connections.add(state);
         const watched = state;
         socket.once("close", () => connections.delete(watched));
+        socket.on("timeout", () => watched.sendTimedOut(sendTimeout));
         if (this.#sendWatch === undefined) {
           this.#sendWatch = setInterval(() => this.#watchSends(), watchInterval(sendTimeout));
           this.#sendWatch.unref();
@@ -465,17 +477,10 @@ export class WSGIServer {
     return state;
   }
 
-  /** Close every connection whose client has taken nothing for `sendTimeout`. */
+  /** Put the socket of every connection with bytes waiting under `sendTimeout`. */
   #watchSends(): void {
-    const now = performance.now();
-    const max = this.options.sendTimeout;
-    for (const state of this.#connections) {
-      if (state.sendStalled(now, max)) {
-        this.#connections.delete(state);
-        stopServing(state);
-        state.socket.destroy();
-      }
-    }
+    const sendTimeout = this.options.sendTimeout;
+    for (const state of this.#connections) state.watchSend(sendTimeout);
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -694,7 +699,7 @@ export class WSGIServer {
   };
 }
 
-/** How often the send watch looks: a quarter of `sendTimeout`, 10 ms to 1 s. */
+/** How often the send watch looks for bytes waiting: a quarter of `sendTimeout`, 10 ms to 1 s. */
 function watchInterval(sendTimeout: number): number {
   return Math.max(10, Math.min(1000, Math.floor(sendTimeout / 4)));
 }

@@ -115,11 +115,14 @@ function options(): { short: boolean; write: boolean; command: string } {
 /**
  * One 64 KiB read of minimal requests parsed (Node parses a read whole: some
  * 2,400 requests of about 1.5 KiB each, 3.6 MiB) before the connection is
- * closed, and the room V8 leaves above what is live before it collects (the
- * old space grows to some 50 MB between mark-compacts that leave 10 MB, under
- * 20 such connections). The unbounded queue this replaced grew 220 MiB a second.
+ * closed, times the room V8 leaves above what is live before it collects: the
+ * old space grew to some 50 MB between mark-compacts that left 10 MB under 20
+ * such connections, and the peak per connection measured 3 to 8 MiB with the
+ * machine more or less busy (the faster the server, the more reconnections a
+ * second). Loose on purpose: what it must catch is an unbounded queue, which
+ * grew a connection by 220 MiB a second.
  */
-const PIPELINE_PER_CONNECTION = 10 * MIB;
+const PIPELINE_PER_CONNECTION = 32 * MIB;
 /** A 64 KiB block, the socket and the request of one stalled download. */
 const DOWNLOAD_PER_CONNECTION = 256 * 1024;
 

@@ -148,7 +148,7 @@ async function main(): Promise<number> {
     { env: { ...process.env, TMPDIR: temp, FORM_FLOOD_MAX: String(size + MiB) } },
   );
   try {
-    const port = Number((await server.waitFor(/Serving HTTP on \S+ port (\d+) \.\.\./, 15_000))[1]);
+    const port = Number((await server.waitFor(/Serving HTTP on \S+ port (\d+) \(/, 15_000))[1]);
     const idle: number[] = [];
     for (let i = 0; i < 20; i++) idle.push((await ping(port)).ms);
     idle.sort((a, b) => a - b);

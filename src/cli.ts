@@ -40,6 +40,8 @@ const LIMITS = {
   "max-headers": ["maxHeaders", 1],
   "headers-timeout": ["headersTimeout", 0],
   "request-timeout": ["requestTimeout", 0],
+  "body-timeout": ["bodyTimeout", 0],
+  "send-timeout": ["sendTimeout", 0],
   "keep-alive-timeout": ["keepAliveTimeout", 0],
 } as const;
 const SERVE: Options = { ...LISTEN, workers: string, validate: flag, reload: flag };

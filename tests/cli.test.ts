@@ -96,6 +96,28 @@ describe("wsgiref --help", { concurrency: 4 }, () => {
   });
 });
 
+describe("wsgiref serve --help and the timeouts of issue 13", () => {
+  it("documents --body-timeout and --send-timeout", async () => {
+    const { stdout } = await runCli(["serve", "--help"]);
+    assert.match(
+      stdout,
+      /\n {2}--body-timeout MS {7}time a request body may send nothing; past it 408 \(default 30000\)\n/,
+    );
+    assert.match(
+      stdout,
+      /\n {2}--send-timeout MS {7}time a client may take nothing of a response;/,
+    );
+  });
+
+  it("refuses a timeout that is not a whole number of milliseconds", async () => {
+    await fails(
+      ["serve", "--send-timeout", "1.5"],
+      "wsgiref: --send-timeout must be an integer of at least 0: '1.5'",
+      2,
+    );
+  });
+});
+
 describe("wsgiref usage errors", { concurrency: 4 }, () => {
   const cases: Array<[string[], string]> = [
     [[], "wsgiref: missing command; see 'wsgiref --help'"],

@@ -142,6 +142,8 @@ describe("makeServer", () => {
       maxHeaders: 100,
       headersTimeout: 20000,
       requestTimeout: 300000,
+      bodyTimeout: 30000,
+      sendTimeout: 60000,
       keepAliveTimeout: 5000,
       quiet: false,
       workers: 1,

@@ -71,6 +71,20 @@ const NO_LIMIT = 2 ** 53;
 
 const EMPTY = Buffer.alloc(0);
 
+// How long a send on a socket may go without progress, set by the server.
+const kSendTimeout = Symbol("wsgiref.sendTimeout");
+type TimedSocket = { [kSendTimeout]?: number };
+
+/**
+ * Set how long a kernel send on `socket` may go without the client taking a
+ * byte before the connection is closed (0, the default: no limit). The server's
+ * `sendTimeout`: the kernel's bytes bypass the socket's own buffer, where the
+ * server watches the other routes stall, so this route enforces it itself.
+ */
+export function setSendTimeout(socket: object, ms: number): void {
+  (socket as TimedSocket)[kSendTimeout] = ms;
+}
+
 /** Whether the sendfile(2) addon is loaded. */
 export function kernelSendfileAvailable(): boolean {
   return addon !== undefined;
@@ -154,8 +168,10 @@ const DISCONNECTS = new Set(["EPIPE", "ECONNRESET", "ENOTCONN", "ESHUTDOWN"]);
  * Resolves `undefined`, having sent nothing, when the kernel route does not apply:
  * no addon, every slot busy, not a regular file, a chunked or TLS response, or a
  * sendfile(2) that refuses the pair outright (EINVAL). The caller then streams.
- * Rejects with a disconnect error when the client goes away, and with the errno
- * otherwise; both descriptors are the caller's again when it settles.
+ * Rejects with a disconnect error when the client goes away, or takes nothing
+ * for the socket's send timeout (`setSendTimeout`; the connection is closed
+ * then), and with the errno otherwise; both descriptors are the caller's again
+ * when it settles, and the slot is free.
  */
 export async function sendFileByKernel(
   fd: number,
@@ -185,8 +201,9 @@ export async function sendFileByKernel(
       closeSync(outCopy);
       throw err;
     }
+    const stallMax = (socket as TimedSocket)[kSendTimeout] ?? 0;
     try {
-      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT));
+      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT), stallMax);
     } finally {
       closeSync(outCopy);
       closeSync(fileCopy);
@@ -201,8 +218,11 @@ async function sendAll(
   file: number,
   res: ServerResponse,
   limit: number,
+  stallMax: number,
 ): Promise<KernelSent | undefined> {
   let sent = 0;
+  // When the client last took a byte.
+  let progress = performance.now();
   for (;;) {
     const result = await step(out, file, limit - sent);
     sent += result.sent;
@@ -210,11 +230,23 @@ async function sendAll(
       const code = getSystemErrorName(-result.errno);
       if (sent === 0 && (code === "EINVAL" || code === "ENOSYS")) return undefined;
       if (DISCONNECTS.has(code) || res.destroyed) {
+        // Node learns of it only from its own reads and writes: after a client's
+        // half-close it reads no more, and this write went round it, so the socket
+        // would stay open for good (found by the hostile-clients run).
+        res.socket?.destroy();
         throw streamDestroyedError("the client connection");
       }
       throw errnoError(result.errno, "sendfile");
     }
     if (result.eof || sent >= limit) return { sent, ended: result.eof };
     if (res.destroyed) throw streamDestroyedError("the client connection");
+    const now = performance.now();
+    if (result.sent > 0) {
+      progress = now;
+    } else if (stallMax > 0 && now - progress >= stallMax) {
+      // A client that takes nothing gives the slot (and its pool thread) back.
+      res.socket?.destroy();
+      throw streamDestroyedError("the client connection");
+    }
   }
 }

@@ -28,6 +28,8 @@ export interface RequestLimits {
   readonly spoolThreshold: number;
   /** Most header fields accepted; past it, 431. */
   readonly maxHeaders: number;
+  /** How long a body may go without a byte, in milliseconds; past it, 408 (absent or 0: no limit). */
+  readonly bodyTimeout?: number;
 }
 
 /**
@@ -459,8 +461,9 @@ const UNWRITTEN_MAX = 2 * 1024 * 1024;
  * Receive the whole request body into a `SpooledInput`, de-chunked by Node.
  *
  * Rejects with a `BodyError` (413) as soon as the body grows past `maxBodySize`,
- * with the `BodyError` given to `failReceiving`, or with a disconnect error when
- * the client goes away; the input is closed then. While the body goes to the
+ * with a `BodyError` (408) when no byte of it came for `bodyTimeout`, with the
+ * `BodyError` given to `failReceiving`, or with a disconnect error when the
+ * client goes away; the input is closed then. While the body goes to the
  * temporary file, the request is paused whenever more than `UNWRITTEN_MAX`
  * bytes wait to be written, so a fast client cannot fill memory.
  */
@@ -468,10 +471,15 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
   const input = new SpooledInput(limits.spoolThreshold);
   const socket = req.socket as ReceivingSocket;
   const max = limits.maxBodySize;
+  const idleMax = limits.bodyTimeout ?? 0;
   return new Promise<SpooledInput>((resolve, reject) => {
     let settled = false;
+    // Restarted by every chunk, and while the request is paused for the disk
+    // (the server's wait, not the client's).
+    let idle: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
       settled = true;
+      clearTimeout(idle);
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", fail);
@@ -486,7 +494,9 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
       reject(err);
     };
     const resume = (): void => {
-      if (!settled) req.resume();
+      if (settled) return;
+      idle?.refresh();
+      req.resume();
     };
     // Bytes handed to the spool's file and not yet written: past UNWRITTEN_MAX
     // the request is paused until they are, so a fast client cannot fill the
@@ -495,6 +505,7 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     let unwritten = 0;
     let paused = false;
     const onData = (chunk: Buffer): void => {
+      idle?.refresh();
       if (input.length + chunk.length > max) {
         fail(new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`));
         return;
@@ -527,6 +538,12 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     const onClose = (): void => {
       if (!req.complete) fail(streamDestroyedError("the request"));
     };
+    if (idleMax > 0) {
+      idle = setTimeout(() => {
+        if (paused) idle?.refresh();
+        else fail(new BodyError(408, `the request body stalled past bodyTimeout (${idleMax} ms)`));
+      }, idleMax);
+    }
     socket[kReceiving] = fail;
     req.on("data", onData);
     req.once("end", onEnd);
@@ -542,6 +559,8 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
 export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (res.socket !== null) return Promise.resolve(true);
   const socket = req.socket;
+  // Closed already: its "close" is not coming again.
+  if (socket.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onSocket = (): void => {
       socket.off("close", onClose);
@@ -556,8 +575,12 @@ export function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise
   });
 }
 
-/** How much of a file one read brings in; two blocks are in use at a time. */
-const FILE_BLOCK = 1024 * 1024;
+/**
+ * How much of a file one read brings in. One block at a time per response, read
+ * only once the socket has taken the one before: a client that stops reading
+ * holds this much, however many such clients there are.
+ */
+const FILE_BLOCK = 64 * 1024;
 
 function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -567,10 +590,6 @@ function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
       else resolve(bytesRead);
     });
   });
-}
-
-function ignore(): void {
-  // See the caller: the outcome of the read is not needed.
 }
 
 /** Wait for `res` to drain; reject with a disconnect error if it closes first. */
@@ -598,13 +617,13 @@ export interface SentFile {
 /**
  * Send the file open on `fd` from its current position to its end as the body of
  * `res` (whose headers are set): by sendfile(2) when the kernel route applies
- * (`kernel-sendfile.ts`), else in blocks of 1 MiB, reading the next block while
- * the last one is written.
+ * (`kernel-sendfile.ts`), else in blocks of 64 KiB, one at a time: the next is
+ * read once the socket has taken the last.
  *
  * Never sends more than `limit` bytes (the response's Content-Length): a file
  * longer than that is sent up to it and `excess` set. No read is in flight when
  * the promise settles, so the caller may close `fd` then. Rejects with a
- * disconnect error when the client goes away.
+ * disconnect error when the client goes away (or is dropped for not reading).
  */
 export async function sendFile(
   fd: number,
@@ -619,40 +638,28 @@ export async function sendFile(
     return { sent: byKernel.sent, excess: more > 0 };
   }
   let sent = 0;
-  let current: Buffer = Buffer.allocUnsafeSlow(FILE_BLOCK);
-  let spare: Buffer | undefined = Buffer.allocUnsafeSlow(FILE_BLOCK);
-  // Each read asks for one byte more than the limit leaves: getting it tells a
-  // file longer than the limit without reading further.
-  let count = await readBlock(fd, current, limit + 1);
-  while (count > 0) {
+  // One byte more than the limit leaves: a small file gets a small block.
+  let block: Buffer = Buffer.allocUnsafeSlow(Math.min(FILE_BLOCK, limit + 1));
+  for (;;) {
+    // Each read asks for one byte more than the limit leaves: getting it tells a
+    // file longer than the limit without reading further.
+    const count = await readBlock(fd, block, limit - sent + 1);
+    if (count === 0) return { sent, excess: false };
     if (res.destroyed) throw streamDestroyedError("the client connection");
     if (count > limit - sent) {
       // Past the limit: send what it leaves room for and stop (the caller ends
       // the response, so there is no drain to wait for).
-      if (limit > sent) res.write(current.subarray(0, limit - sent));
+      if (limit > sent) res.write(block.subarray(0, limit - sent));
       return { sent: limit, excess: true };
     }
-    const mustWait = !res.write(count === current.length ? current : current.subarray(0, count));
+    const mustWait = !res.write(count === block.length ? block : block.subarray(0, count));
     sent += count;
-    // A block may be read into again only once the socket has taken it (drain);
-    // a write that did not ask to wait may still hold it, so use a new one.
-    const next: Buffer = spare ?? Buffer.allocUnsafeSlow(FILE_BLOCK);
-    const reading = readBlock(fd, next, limit - sent + 1);
     if (mustWait) {
-      try {
-        await drained(res);
-      } catch (err) {
-        // The client is gone: wait for the read in flight (its result no longer
-        // matters) so that fd is free to close, then report the disconnect.
-        await reading.then(ignore, ignore);
-        throw err;
-      }
-      spare = current;
+      // Once drained, the socket holds none of the block: it may be read into again.
+      await drained(res);
     } else {
-      spare = undefined;
+      // Taken without a wait, it may still be on its way out: use a new one.
+      block = Buffer.allocUnsafeSlow(block.length);
     }
-    current = next;
-    count = await reading;
   }
-  return { sent, excess: false };
 }

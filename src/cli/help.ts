@@ -9,7 +9,11 @@ const SERVER_OPTIONS = `Limits (sizes in bytes, times in milliseconds):
   --max-headers N         most request header fields; past it 431 (default 100)
   --headers-timeout MS    time to receive the headers; past it 408 (default 20000)
   --request-timeout MS    time to receive the whole request; past it 408 (default 300000)
-  --keep-alive-timeout MS an idle kept-alive connection is closed after it (default 5000)`;
+  --body-timeout MS       time a request body may send nothing; past it 408 (default 30000)
+  --send-timeout MS       time a client may take nothing of a response; past it the
+                          connection is closed (default 60000)
+  --keep-alive-timeout MS an idle kept-alive connection is closed after it (default 5000)
+Timeouts of 0 are off.`;
 
 const DEPLOY_OPTIONS = `Deployment:
   --bind unix:PATH        listen on a Unix socket instead (a stale socket file is

@@ -22,6 +22,18 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** Time for a client to send its whole request (300 000): 408 and close past it. */
   requestTimeout?: number;
+  /**
+   * Time a request body may go without a byte (30 000): 408 and close past it;
+   * 0 for none. `requestTimeout` still bounds the whole request; this one frees
+   * the body buffer of a client that stopped sending long before that.
+   */
+  bodyTimeout?: number;
+  /**
+   * Time a response may go without the client taking a byte of it (60 000, as
+   * nginx's `send_timeout`): its connection is closed past it; 0 for none. Only
+   * a stall counts, never a slow but steady client.
+   */
+  sendTimeout?: number;
   /** How long an idle kept-alive connection stays open (5 000). */
   keepAliveTimeout?: number;
   /** No access log (false). */
@@ -43,6 +55,8 @@ const DEFAULTS: ResolvedServerOptions = {
   maxHeaders: 100,
   headersTimeout: 20_000,
   requestTimeout: 300_000,
+  bodyTimeout: 30_000,
+  sendTimeout: 60_000,
   keepAliveTimeout: 5_000,
   quiet: false,
   workers: 1,

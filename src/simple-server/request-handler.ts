@@ -42,6 +42,8 @@ export interface RequestHandlerServer {
     readonly spoolThreshold: number;
     /** The most header fields a request may have. */
     readonly maxHeaders: number;
+    /** How long a request body may send nothing (ms); absent or 0: no limit. */
+    readonly bodyTimeout?: number;
     /** Whether the access log is off. */
     readonly quiet: boolean;
   };

@@ -375,7 +375,7 @@ export class ServerHandler extends SimpleHandler {
    * far as its `remaining`, when it says): by sendfile(2) for a regular file
    * whose bytes go on the wire as they are (a
    * Content-Length or close-delimited response on plain TCP, with the addon
-   * built), else in 1 MiB blocks; return `false` (iterate it instead) when it has
+   * built), else in 64 KiB blocks; return `false` (iterate it instead) when it has
    * no `fd`.
    *
    * Ends the response too (`finishContent`).

@@ -16,6 +16,7 @@ import {
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
+import { setSendTimeout } from "../adapters/kernel-sendfile.js";
 import { failReceiving, whenAssigned } from "../adapters/node-http.js";
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
@@ -47,16 +48,124 @@ export type ServerClass = new (
   options?: ServerOptions,
 ) => WSGIServer;
 
+/**
+ * How many requests of one connection may wait (pipelined) behind the one being
+ * handled before the server stops reading the connection, and how many of them
+ * it serves in one turn of the event loop before the other connections get
+ * theirs. A client that pipelines deeper is slowed down, not refused.
+ */
+export const PIPELINE_DEPTH = 16;
+
+/**
+ * How many requests of one connection may wait at all: past it the connection
+ * is closed at once. Node parses every request of a read (up to 64 KiB, some
+ * 2,400 minimal requests) before it can be paused, and keeps each request and
+ * its response (about 1.5 KiB) until answered or the connection closes; so the
+ * pause alone leaves a connection holding megabytes. A client this far ahead of
+ * its responses is flooding, and one that pipelines must retry what a closed
+ * connection left unanswered (RFC 9112 §9.3.2).
+ */
+export const PIPELINE_LIMIT = 128;
+
 /** What the server keeps about each connection. */
 class ConnectionState {
-  /** A request of this connection is being handled. */
+  /** A request of this connection is being handled (or is about to be). */
   busy = false;
+  /** Its first request waits in the server's pending list (nothing is served yet). */
+  pending = false;
   /** No further request of this connection is ever handled. */
   closed = false;
+  /** The server stopped reading the connection: its queue is full. */
+  paused = false;
+  /** Requests served from the queue in a row, in this turn of the event loop. */
+  streak = 0;
   /** Requests that arrived (pipelined) while one was handled: request, response, … */
   readonly queue: Array<IncomingMessage | ServerResponse> = [];
   /** The response being written. */
   current: ServerResponse | undefined = undefined;
+  /** Whether the socket's own timeout is the server's sendTimeout (see `watchSend`). */
+  sendArmed = false;
+  readonly socket: Socket | Duplex;
+
+  constructor(socket: Socket | Duplex) {
+    this.socket = socket;
+    // Node resumes a socket it did not pause itself whenever a request's body is
+    // read or a response finishes; while the queue is full, pause it again (in
+    // the same tick, so nothing is read in between).
+    socket.on("resume", () => {
+      if (this.paused) socket.pause();
+    });
+    // A client that leaves costs nothing more: its queue is dropped at once.
+    socket.once("close", () => {
+      this.closed = true;
+      this.queue.length = 0;
+    });
+  }
+
+  /**
+   * Queue a pipelined request; stop reading the connection when the queue is
+   * full. Returns false, having queued nothing, past `PIPELINE_LIMIT`.
+   */
+  enqueue(req: IncomingMessage, res: ServerResponse): boolean {
+    const queue = this.queue;
+    if (queue.length >= 2 * PIPELINE_LIMIT) return false;
+    queue.push(req, res);
+    if (!this.paused && queue.length >= 2 * PIPELINE_DEPTH) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    return true;
+  }
+
+  /**
+   * While bytes wait to be sent, make the socket's own inactivity timeout
+   * `sendTimeout`; in the middle of a request once none wait, take it off.
+   * Node counts a write that moves only part of its bytes as activity, so only
+   * a client that takes nothing at all times out (then "timeout" closes the
+   * socket); Node's keep-alive timeout takes the timer over between requests.
+   */
+  watchSend(sendTimeout: number): void {
+    const socket = this.socket as Socket;
+    if (typeof socket.setTimeout !== "function") return;
+    if (socket.writableLength > 0) {
+      // Once only: setting it again would restart the count.
+      if (!this.sendArmed || socket.timeout !== sendTimeout) {
+        this.sendArmed = true;
+        socket.setTimeout(sendTimeout);
+      }
+    } else if (this.sendArmed) {
+      this.sendArmed = false;
+      // An application still at work on its answer, with nothing to send now.
+      if (this.busy && socket.timeout === sendTimeout) socket.setTimeout(0);
+    }
+  }
+
+  /**
+   * The socket's timeout fired: if it was `sendTimeout`, close the connection.
+   * Node closes a socket whose timeout nobody handles; this makes sure of it
+   * whoever else listens.
+   */
+  sendTimedOut(sendTimeout: number): void {
+    const socket = this.socket as Socket;
+    if (!this.sendArmed || socket.timeout !== sendTimeout) return;
+    stopServing(this);
+    socket.destroy();
+  }
+
+  /** The next queued request and its response; reading goes on once half the queue is free. */
+  dequeue(): [IncomingMessage, ServerResponse] | undefined {
+    const queue = this.queue;
+    if (queue.length === 0) return undefined;
+    const next: [IncomingMessage, ServerResponse] = [
+      queue.shift() as IncomingMessage,
+      queue.shift() as ServerResponse,
+    ];
+    if (this.paused && queue.length <= PIPELINE_DEPTH) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return next;
+  }
 }
 
 /**
@@ -87,15 +196,6 @@ function refuseAfterCurrent(state: ConnectionState, refuse: () => void): void {
 
 const kState = Symbol("wsgiref.connection");
 type TrackedSocket = (Socket | Duplex) & { [kState]?: ConnectionState };
-
-function stateOf(socket: TrackedSocket): ConnectionState {
-  let state = socket[kState];
-  if (state === undefined) {
-    state = new ConnectionState();
-    socket[kState] = state;
-  }
-  return state;
-}
 
 // Serving modes: nothing served, one request (handleRequest), every request.
 const IDLE = 0;
@@ -134,6 +234,9 @@ export class WSGIServer {
   baseEnviron: PartialEnvironment = {};
 
   #mode = IDLE;
+  /** Every open connection that has sent a request, for the send watch. */
+  readonly #connections = new Set<ConnectionState>();
+  #sendWatch: NodeJS.Timeout | undefined;
   /** Requests waiting for serveForever() or handleRequest(): request, response, … */
   #pending: Array<IncomingMessage | ServerResponse> = [];
   #active = 0;
@@ -352,6 +455,34 @@ export class WSGIServer {
     return undefined;
   }
 
+  #stateOf(socket: TrackedSocket): ConnectionState {
+    let state = socket[kState];
+    if (state === undefined) {
+      state = new ConnectionState(socket);
+      socket[kState] = state;
+      const sendTimeout = this.options.sendTimeout;
+      if (sendTimeout > 0) {
+        setSendTimeout(socket, sendTimeout);
+        const connections = this.#connections;
+        connections.add(state);
+        const watched = state;
+        socket.once("close", () => connections.delete(watched));
+        socket.on("timeout", () => watched.sendTimedOut(sendTimeout));
+        if (this.#sendWatch === undefined) {
+          this.#sendWatch = setInterval(() => this.#watchSends(), watchInterval(sendTimeout));
+          this.#sendWatch.unref();
+        }
+      }
+    }
+    return state;
+  }
+
+  /** Put the socket of every connection with bytes waiting under `sendTimeout`. */
+  #watchSends(): void {
+    const sendTimeout = this.options.sendTimeout;
+    for (const state of this.#connections) state.watchSend(sendTimeout);
+  }
+
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.#dispatch(req, res);
   };
@@ -361,20 +492,30 @@ export class WSGIServer {
   }
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
-    const state = stateOf(req.socket);
+    const state = this.#stateOf(req.socket);
     // After a refused request, nothing more on the connection is a request.
     if (state.closed) return;
-    if (state.busy) {
-      state.queue.push(req, res);
+    if (state.busy || state.pending) {
+      if (!state.enqueue(req, res)) {
+        // Flooding: what it sent cannot be kept (see PIPELINE_LIMIT).
+        stopServing(state);
+        req.socket.destroy();
+      }
     } else if (!this.#accepting()) {
+      // One request per connection waits here; the rest wait in its queue.
+      state.pending = true;
       this.#pending.push(req, res);
     } else {
-      state.busy = true;
-      state.current = res;
-      this.#active += 1;
-      if (this.#mode === ONE) this.#one = req;
-      void this.#handle(req, res, state);
+      this.#start(req, res, state);
     }
+  }
+
+  #start(req: IncomingMessage, res: ServerResponse, state: ConnectionState): void {
+    state.busy = true;
+    state.current = res;
+    this.#active += 1;
+    if (this.#mode === ONE) this.#one = req;
+    void this.#handle(req, res, state);
   }
 
   /** Start the requests that waited, in order of arrival. */
@@ -382,7 +523,9 @@ export class WSGIServer {
     const pending = this.#pending;
     this.#pending = [];
     for (let i = 0; i < pending.length; i += 2) {
-      this.#dispatch(pending[i] as IncomingMessage, pending[i + 1] as ServerResponse);
+      const req = pending[i] as IncomingMessage;
+      this.#stateOf(req.socket).pending = false;
+      this.#dispatch(req, pending[i + 1] as ServerResponse);
     }
   }
 
@@ -428,12 +571,23 @@ export class WSGIServer {
       this.#oneDone?.();
       this.#oneDone = undefined;
     }
-    const queue = state.queue;
-    if (state.closed) {
-      queue.length = 0;
-    } else if (queue.length > 0) {
-      const next = queue.shift() as IncomingMessage;
-      this.#dispatch(next, queue.shift() as ServerResponse);
+    const next = state.closed ? undefined : state.dequeue();
+    if (next === undefined) {
+      state.queue.length = 0;
+      state.streak = 0;
+    } else if (++state.streak < PIPELINE_DEPTH) {
+      this.#dispatch(next[0], next[1]);
+    } else {
+      // Served back to back (responses, the socket and the promises between
+      // them never wait for I/O), a long queue would hold every other
+      // connection up: the rest waits for the next turn, the connection kept
+      // busy so that nothing overtakes it.
+      state.busy = true;
+      setImmediate(() => {
+        state.busy = false;
+        state.streak = 0;
+        this.#dispatch(next[0], next[1]);
+      });
     }
     if (this.#active === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
@@ -473,10 +627,13 @@ export class WSGIServer {
     this.#endServing();
     server.closeAllConnections();
     await closed;
+    // Only now: a response to a client that reads nothing holds the close up until
+    // the watch drops it.
+    clearInterval(this.#sendWatch);
   }
 
   readonly #onClientError = (err: Error, socket: Duplex): void => {
-    const state = stateOf(socket);
+    const state = this.#stateOf(socket);
     const code = (err as NodeJS.ErrnoException).code;
     // llhttp refuses bytes after a `Connection: close` request: the response in
     // progress is the last one, and Node closes the connection after it.
@@ -498,7 +655,7 @@ export class WSGIServer {
 
   readonly #onConnect = (req: IncomingMessage, socket: Duplex): void => {
     // CONNECT asks for a tunnel; a WSGI server has none to offer (RFC 9110 §15.6.2).
-    const state = stateOf(socket);
+    const state = this.#stateOf(socket);
     const closed = state.closed;
     stopServing(state);
     // After a refusal nothing more is said on the connection (found by the
@@ -541,6 +698,11 @@ export class WSGIServer {
     // After listening, only accept() fails (EMFILE, …); Node retries. Say so once per error.
     process.stderr.write(`WSGIServer: ${formatError(err)}`);
   };
+}
+
+/** How often the send watch looks for bytes waiting: a quarter of `sendTimeout`, 10 ms to 1 s. */
+function watchInterval(sendTimeout: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(sendTimeout / 4)));
 }
 
 /** Throw a `TypeError` unless `address` is `[host, port]` with a port Node can bind. */

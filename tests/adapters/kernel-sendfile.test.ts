@@ -26,6 +26,7 @@ import {
   type KernelSent,
   kernelSendfileAvailable,
   sendFileByKernel,
+  setSendTimeout,
   useKernelSendfile,
 } from "../../src/adapters/kernel-sendfile.js";
 
@@ -290,6 +291,36 @@ describe("kernel sendfile: sendFileByKernel", { skip: !kernelSendfileAvailable()
     assert.match(error.message, /client connection/);
     // The server's own socket may take a moment to close: its fd is not ours.
     assert.ok(openFds() <= before + 1, `${openFds()} fds open, ${before} before`);
+  });
+
+  it("gives up a send its client takes nothing of for the send timeout, and frees its slot", async () => {
+    outcomes = [];
+    const stalling: Route = async (req, res) => {
+      setSendTimeout(req.socket, 200);
+      return sending(big, 64 * MIB)(req, res);
+    };
+    route = stalling;
+    const clients: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      await once(socket, "data");
+      // Reading no more: both hold a slot until they time out.
+      socket.pause();
+      clients.push(socket);
+    }
+    await handlersSettled(2);
+    for (const outcome of outcomes) {
+      assert.match(String((outcome.error as Error | undefined)?.message), /client connection/);
+    }
+    // Both slots are free again: the next file goes by sendfile(2), whole.
+    route = sending(small, content.length);
+    const body = bodyOf(await get());
+    await handlersSettled(3);
+    assert.deepEqual(outcomes[2]?.result, { sent: content.length, ended: false });
+    assert.equal(sha(body), sha(content));
+    for (const socket of clients) socket.destroy();
   });
 
   it("holds at most half the thread pool; past that it declines", async () => {

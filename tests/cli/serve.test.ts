@@ -97,10 +97,26 @@ async function waitUntilRefused(port: number): Promise<void> {
   }
 }
 
+// Reads its body; or, for /endless, answers with 64 KiB chunks until the client goes.
+const timeouts = tempDir({
+  "package.json": '{ "type": "module" }',
+  "timeouts.js": [
+    "export function app(environ, startResponse) {",
+    '  startResponse("200 OK", [["Content-Type", "text/plain"]]);',
+    '  if (environ.PATH_INFO !== "/endless") return [environ["wsgi.input"].read()];',
+    "  return (function* () {",
+    "    for (;;) yield new Uint8Array(65536);",
+    "  })();",
+    "}",
+    "",
+  ].join("\n"),
+});
+
 after(() => {
   killAll();
   loose.rm();
   esm.rm();
+  timeouts.rm();
 });
 
 describe("wsgiref serve", { concurrency: 2 }, () => {
@@ -162,6 +178,36 @@ describe("wsgiref serve", { concurrency: 2 }, () => {
       (await fetchRaw(port, "/", { method: "POST", body: Buffer.alloc(11) })).status,
       413,
     );
+    child.process.kill("SIGTERM");
+    assert.equal((await child.outcome).code, 0);
+  });
+
+  it("passes --body-timeout and --send-timeout to the server", async () => {
+    const { child, port } = await serveCli(
+      ["serve", "timeouts.js", "--port", "0", "--body-timeout", "200", "--send-timeout", "200"],
+      { cwd: timeouts.dir },
+    );
+    // A body that stops after 2 of its 10 bytes: 408 once bodyTimeout has passed.
+    const stopped = connect(port, "127.0.0.1");
+    let answer = "";
+    stopped.on("data", (chunk: Buffer) => {
+      answer += chunk.toString("latin1");
+    });
+    stopped.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+    await new Promise((resolve) => stopped.once("close", resolve));
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    // A client that reads nothing of an endless body: dropped once sendTimeout has
+    // passed. Paused, it cannot see the close; reading again, it gets what the
+    // kernel holds, then the end (an endless body otherwise).
+    const stalled = connect(port, "127.0.0.1");
+    stalled.on("error", () => undefined);
+    stalled.write("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((resolve) => stalled.once("data", resolve));
+    stalled.pause();
+    await setTimeout(1000);
+    stalled.on("data", () => undefined);
+    stalled.resume();
+    await new Promise((resolve) => stalled.once("close", resolve));
     child.process.kill("SIGTERM");
     assert.equal((await child.outcome).code, 0);
   });

@@ -382,18 +382,17 @@ export class BodyError extends Error {
 
 // A function that stops the body being received on a socket, set while one is.
 const kReceiving = Symbol("wsgiref.receiving");
-type ReceivingSocket = Socket & { [kReceiving]?: (err: Error) => void };
+type ReceivingSocket = Socket & { [kReceiving]?: (err: Error) => boolean };
 
 /**
- * Stop receiving the body of the request on `socket`, if one is being received,
- * so that its handler answers it with `status` (a framing error or timeout that
- * Node reports on the socket). Returns whether there was one.
+ * Stop receiving the body of the request on `socket`, if one is being received
+ * and Node has not read all of it, so that its handler answers it with `status`
+ * (a framing error or timeout that Node reports on the socket). Returns whether
+ * there was one.
  */
 export function failReceiving(socket: Socket, status: number, message: string): boolean {
   const fail = (socket as ReceivingSocket)[kReceiving];
-  if (fail === undefined) return false;
-  fail(new BodyError(status, message));
-  return true;
+  return fail?.(new BodyError(status, message)) ?? false;
 }
 
 /** How many bytes of a spooled body may wait for the disk before the client is paused. */
@@ -420,7 +419,7 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
       req.off("end", onEnd);
       req.off("error", fail);
       req.off("close", onClose);
-      if (socket[kReceiving] === fail) socket[kReceiving] = undefined;
+      if (socket[kReceiving] === failIncomplete) socket[kReceiving] = undefined;
     };
     const fail = (err: unknown): void => {
       if (settled) return;
@@ -471,7 +470,15 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
     const onClose = (): void => {
       if (!req.complete) fail(streamDestroyedError("the request"));
     };
-    socket[kReceiving] = fail;
+    // An error Node reports once the body is complete is in what follows it (a
+    // request it cannot parse): this request is served, and that error answered
+    // after it.
+    const failIncomplete = (err: Error): boolean => {
+      if (req.complete) return false;
+      fail(err);
+      return true;
+    };
+    socket[kReceiving] = failIncomplete;
     req.on("data", onData);
     req.once("end", onEnd);
     req.once("error", fail);

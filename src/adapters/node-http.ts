@@ -66,6 +66,9 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 // RFC 9110 §10.1.1, matched as Node matches it before its checkContinue event.
 const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
+// A list field value with no element: empty, or commas and OWS only.
+const EMPTY_LIST = /^[ \t,]*$/;
+
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/g;
 
 // RFC 9110 §7.6.1: Connection = #connection-option; "upgrade" among them.
@@ -98,6 +101,8 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
       case 6:
         if (equalsFolded(name, "expect")) {
           const value = raw[i + 1]!;
+          // An empty list asks for nothing (RFC 9110 §5.6.1: Expect = #expectation).
+          if (EMPTY_LIST.test(value)) break;
           facts.expect = facts.expect === undefined ? value : `${facts.expect}, ${value}`;
           facts.expectContinue = EXPECT_CONTINUE.test(facts.expect);
         }

@@ -123,4 +123,19 @@ describe("WSGIServer (found by the network fuzzer)", () => {
     );
     assert.deepEqual(seen, []);
   });
+
+  it("serves a request whose Expect field is an empty list", async () => {
+    // RFC 9110 §10.1.1: 417 is for an expectation other than 100-continue; an
+    // empty list has none. It used to be answered 417.
+    seen.length = 0;
+    const received = await exchange(
+      server.port,
+      "GET /expect-nothing HTTP/1.1\r\nHost: localhost\r\nExpect: \r\nConnection: close\r\n\r\n",
+    );
+    assert.deepEqual(
+      parseResponses(received).map((r) => r.status),
+      [200],
+    );
+    assert.deepEqual(seen, ["/expect-nothing"]);
+  });
 });

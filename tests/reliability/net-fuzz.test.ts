@@ -31,7 +31,7 @@ describe("network fuzzer", () => {
   });
 
   it("frames a pipelined pair and stops at smuggling shapes", () => {
-    const limits = { maxHeaders: 100, maxBodySize: 1000 };
+    const limits = { maxHeaders: 100, maxBodySize: 1000, maxHeaderSize: 16 * 1024 };
     const pair =
       "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
     const framed = frame(pair, limits);

@@ -18,7 +18,7 @@ import { WSGIRequestHandler } from "../../src/simple-server.js";
 import { StringErrors } from "../../src/streams.js";
 import type { ErrorStream } from "../../src/types.js";
 import { collect, open, parseResponses, type Running, serve } from "../helpers/server-client.js";
-import { fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
+import { fetchRaw, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 const run = promisify(execFile);
 
@@ -53,7 +53,7 @@ before(async () => {
 });
 after(async () => {
   await server.close();
-  killAll();
+  await stopAll();
   site.rm();
 });
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Child, fetchRaw, serveCli, stopAll } from "./cli/cli-process.js";
+import { needs } from "./helpers/peers.js";
 import { curl, open, rawGet, readUntil } from "./helpers/response-server.js";
 
 const built = fileURLToPath(new URL("../examples/response/", import.meta.url));
@@ -27,7 +28,9 @@ function json(body: Buffer): unknown {
 }
 
 describe("response examples", { concurrency: true }, () => {
-  it("json-api creates, lists, reads and deletes todos, with JSON errors", async () => {
+  it("json-api creates, lists, reads and deletes todos, with JSON errors", {
+    skip: needs("curl"),
+  }, async () => {
     const [child, port] = await start("json-api");
     const created = await fetchRaw(port, "/todos", {
       method: "POST",
@@ -118,7 +121,9 @@ describe("response examples", { concurrency: true }, () => {
     await child.outcome;
   });
 
-  it("slow-stream sends lines as written and stops when the client leaves", async () => {
+  it("slow-stream sends lines as written and stops when the client leaves", {
+    skip: needs("curl"),
+  }, async () => {
     const [child, port] = await start("slow-stream");
     const all = await curl(["-N", `http://127.0.0.1:${port}/?lines=3&delay=10`]);
     assert.equal(all, "line 1 of 3\nline 2 of 3\nline 3 of 3\n");

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Child, fetchRaw, stopAll } from "./cli/cli-process.js";
+import { Child, fetchRaw, SERVING_LINE, stopAll } from "./cli/cli-process.js";
 import { checkLinks, filesUnder } from "./helpers/links.js";
 
 const run = promisify(execFile);
@@ -294,8 +294,8 @@ describe("npm pack", () => {
       [join(copy, "bin/wsgiref.js"), "serve", "app.ts", "--port", "0", "--quiet"],
       { cwd: withTsx },
     );
-    const match = await child.waitFor(/^Serving HTTP on \S+ port (\d+) \.\.\.$/);
-    const reply = await fetchRaw(Number(match[1]), "/");
+    const match = await child.waitFor(SERVING_LINE);
+    const reply = await fetchRaw(Number(match[2]), "/");
     assert.equal(reply.body.toString(), "typed");
     child.process.kill("SIGTERM");
     assert.equal((await child.outcome).code, 0);

@@ -3,9 +3,12 @@
  * requests, sends each to a live server over a fresh socket and checks the
  * oracle (reliability/net-fuzz/oracle.ts); prints a summary, writes
  * reliability/results/net-fuzz.json, and exits 1 with the reproducing seed and
- * input on any failure.
+ * input on any failure, or when it ran fewer inputs than `--min-inputs` (by
+ * default the iterations asked for, at most 1,000: a run the time limit cuts
+ * that short, or a harness that sends nothing, fails).
  *
  *   npm run fuzz:net -- [--iterations N] [--seconds S] [--seed X] [--only N] [--concurrency C]
+ *     [--min-inputs N]
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     only: { type: "string" },
     concurrency: { type: "string", default: "6" },
+    "min-inputs": { type: "string" },
     out: { type: "string", default: "reliability/results/net-fuzz.json" },
   },
 });
@@ -27,6 +31,22 @@ const seed = values.seed ?? String(Date.now());
 const iterations = Number(values.iterations);
 const seconds = Number(values.seconds);
 const only = values.only === undefined ? undefined : Number(values.only);
+const minInputs =
+  values["min-inputs"] !== undefined
+    ? Number(values["min-inputs"])
+    : only === undefined
+      ? Math.min(iterations, 1000)
+      : 1;
+for (const [flag, n] of [
+  ["--iterations", iterations],
+  ["--seconds", seconds],
+  ["--min-inputs", minInputs],
+] as const) {
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`net-fuzz: ${flag} must be a whole number: ${n}\n`);
+    process.exit(2);
+  }
+}
 
 function show(failure: Failure): string {
   const lines = [`FAIL input ${failure.n} (seed ${JSON.stringify(failure.seed)})`];
@@ -68,7 +88,7 @@ function summary(r: CampaignResult): string {
     `  smuggled requests answered: ${r.smuggled}`,
     `  canaries: ${r.canaries}; fds ${r.fdsBefore} → ${r.fdsAfter}; leaks ${r.leaks}`,
     `  where the reference framer stopped (top reasons):\n${stops}`,
-    `  failures: ${r.failures.length}`,
+    `  failures: ${r.failures.length} (at least ${minInputs} inputs required)`,
   ].join("\n");
 }
 
@@ -78,6 +98,7 @@ const result = await runCampaign({
   seconds,
   only,
   concurrency: Number(values.concurrency),
+  minInputs,
   onFailure: (f) => process.stderr.write(`${show(f)}\n`),
 });
 process.stdout.write(`${summary(result)}\n`);

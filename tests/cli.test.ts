@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Child, killAll, runCli, tempDir } from "./cli/cli-process.js";
+import { Child, runCli, stopAll, tempDir } from "./cli/cli-process.js";
 
 const modules = tempDir({
   "package.json": '{ "type": "module" }',
@@ -30,10 +30,13 @@ before(async () => {
   const address = busy.address();
   busyPort = typeof address === "object" && address !== null ? address.port : 0;
 });
-after(() => {
+after(async () => {
   busy.close();
-  killAll();
-  modules.rm();
+  try {
+    await stopAll();
+  } finally {
+    modules.rm();
+  }
 });
 
 /** Run the command and check it printed exactly `line` on stderr, nothing on stdout, and exited `code`. */

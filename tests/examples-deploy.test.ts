@@ -15,13 +15,13 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Copy, DockerfileParser, type Env, type Instruction } from "dockerfile-ast";
 import { validate } from "dockerfile-utils";
-import { Child, fetchRaw, killAll, SERVING_LINE } from "./cli/cli-process.js";
+import { Child, fetchRaw, SERVING_LINE, stopAll } from "./cli/cli-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEPLOY = join(ROOT, "examples", "deploy");
 const read = (file: string): string => readFileSync(join(DEPLOY, file), "utf8");
 
-after(() => killAll());
+after(() => stopAll());
 
 const dockerfileText = read("Dockerfile");
 const dockerfile = DockerfileParser.parse(dockerfileText);

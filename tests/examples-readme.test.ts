@@ -13,14 +13,14 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Child, fetchRaw, killAll, serveCli } from "./cli/cli-process.js";
+import { Child, fetchRaw, serveCli, stopAll } from "./cli/cli-process.js";
 import { exchange } from "./helpers/server-client.js";
 
 const run = promisify(execFile);
 const source = fileURLToPath(new URL("../../examples/readme/", import.meta.url));
 const built = fileURLToPath(new URL("../examples/readme/", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
-after(() => killAll());
+after(() => stopAll());
 
 /** The ```ts blocks of a Markdown file, as written. */
 async function typeScriptBlocks(file: string): Promise<string[]> {

@@ -8,12 +8,13 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Child, fetchRaw, killAll, serveCli } from "./cli/cli-process.js";
+import { Child, fetchRaw, serveCli, stopAll } from "./cli/cli-process.js";
+import { needs } from "./helpers/peers.js";
 import { curl, open, rawGet, readUntil } from "./helpers/response-server.js";
 
 const built = fileURLToPath(new URL("../examples/response/", import.meta.url));
 const source = fileURLToPath(new URL("../../examples/response/", import.meta.url));
-after(() => killAll());
+after(() => stopAll());
 
 /** Start a built example on a free port; resolves to the child and its port. */
 async function start(name: string): Promise<[Child, number]> {
@@ -27,7 +28,9 @@ function json(body: Buffer): unknown {
 }
 
 describe("response examples", { concurrency: true }, () => {
-  it("json-api creates, lists, reads and deletes todos, with JSON errors", async () => {
+  it("json-api creates, lists, reads and deletes todos, with JSON errors", {
+    skip: needs("curl"),
+  }, async () => {
     const [child, port] = await start("json-api");
     const created = await fetchRaw(port, "/todos", {
       method: "POST",
@@ -118,7 +121,9 @@ describe("response examples", { concurrency: true }, () => {
     await child.outcome;
   });
 
-  it("slow-stream sends lines as written and stops when the client leaves", async () => {
+  it("slow-stream sends lines as written and stops when the client leaves", {
+    skip: needs("curl"),
+  }, async () => {
     const [child, port] = await start("slow-stream");
     const all = await curl(["-N", `http://127.0.0.1:${port}/?lines=3&delay=10`]);
     assert.equal(all, "line 1 of 3\nline 2 of 3\nline 3 of 3\n");

@@ -9,13 +9,16 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Child, fetchRaw, killAll, tempDir } from "./cli/cli-process.js";
+import { Child, fetchRaw, stopAll, tempDir } from "./cli/cli-process.js";
 
 const examples = fileURLToPath(new URL("../examples/", import.meta.url));
 const files = tempDir({ "secret.txt": "the secret" });
-after(() => {
-  killAll();
-  files.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    files.rm();
+  }
 });
 
 /** Start an example and read the port from its serving line. */

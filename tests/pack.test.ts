@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Child, fetchRaw, killAll, SERVING_LINE } from "./cli/cli-process.js";
+import { Child, fetchRaw, SERVING_LINE, stopAll } from "./cli/cli-process.js";
 import { checkLinks, filesUnder } from "./helpers/links.js";
 
 const run = promisify(execFile);
@@ -145,7 +145,7 @@ describe("npm pack", () => {
     installed = await installTarball(join(dir, packed.filename), project);
   });
   after(async () => {
-    killAll();
+    await stopAll();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
 import type { ErrorStream, WSGIApplication } from "../src/types.js";
+import { needs } from "./helpers/peers.js";
 import { type Running, serve } from "./helpers/server-client.js";
 
 const run = promisify(execFile);
@@ -47,7 +48,7 @@ class Quiet extends WSGIRequestHandler {
 
 const sha = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
 
-describe("WSGIServer with curl", () => {
+describe("WSGIServer with curl", { skip: needs("curl") }, () => {
   let server: Running;
   let base = "";
   before(async () => {
@@ -170,7 +171,7 @@ out["head"][1] = out["head"][1].decode()
 print(json.dumps(out))
 `;
 
-describe("WSGIServer with Python's http.client", () => {
+describe("WSGIServer with Python's http.client", { skip: needs("python3") }, () => {
   let server: Running;
   before(async () => {
     server = await serve(echo, {}, Quiet);

@@ -44,7 +44,7 @@ function number(text: string): number {
   return text === "d" ? Number.NaN : Number(text);
 }
 
-function setCookie(input: FuzzInput): void {
+function setCookie(input: FuzzInput, subject: Subject): void {
   const which = input.byte();
   const name = input.string();
   const value = input.string();
@@ -69,7 +69,7 @@ function setCookie(input: FuzzInput): void {
 
   let header: string;
   try {
-    header = formatSetCookie(name, value, options, NOW);
+    header = subject.formatSetCookie(name, value, options, NOW);
   } catch (err) {
     expectDocumented(err, REFUSED);
     const plain = !(which & 0x3f);
@@ -126,7 +126,7 @@ function setCookie(input: FuzzInput): void {
   });
   // What the Response API does with it: a header, which must take it.
   new Headers().set("Set-Cookie", header);
-  const [pair] = parseCookieHeader(parts[0]!);
+  const [pair] = subject.parseCookieHeader(parts[0]!);
   const unquoted = value.length >= 2 && value.startsWith('"') ? value.slice(1, -1) : value;
   check(
     pair !== undefined && pair[0] === name && pair[1] === unquoted,
@@ -134,8 +134,8 @@ function setCookie(input: FuzzInput): void {
   );
 }
 
-function parse(header: string): void {
-  const pairs = parseCookieHeader(header);
+function parse(header: string, subject: Subject): void {
+  const pairs = subject.parseCookieHeader(header);
   for (const [name, value] of pairs) {
     check(
       name !== "" && name === name.trim() && !name.includes(";") && !name.includes("="),
@@ -150,15 +150,24 @@ function parse(header: string): void {
   );
   const joined = valid.map(([name, value]) => `${name}=${value}`).join("; ");
   check(
-    JSON.stringify(parseCookieHeader(joined)) === JSON.stringify(valid),
+    JSON.stringify(subject.parseCookieHeader(joined)) === JSON.stringify(valid),
     () => `${JSON.stringify(joined)} does not read back`,
   );
 }
 
-export function fuzz(data: Uint8Array): void {
+/** What the target checks (broken versions, in the oracle's own tests). */
+export interface Subject {
+  formatSetCookie: typeof formatSetCookie;
+  parseCookieHeader: typeof parseCookieHeader;
+}
+
+export function fuzz(
+  data: Uint8Array,
+  subject: Subject = { formatSetCookie, parseCookieHeader },
+): void {
   const input = new FuzzInput(data);
-  if (input.byte() % 2 === 0) setCookie(input);
-  else parse(input.string());
+  if (input.byte() % 2 === 0) setCookie(input, subject);
+  else parse(input.string(), subject);
 }
 
 /** Seeds, as fields: from tests/response (wptserve's set_cookie cases, curl's jar). */

@@ -38,9 +38,22 @@ const ALLOWED = (status: number): boolean =>
 /** How long a connection may stay open after the client has sent everything. */
 const CLOSE_WITHIN_MS = 3000;
 
-let current = Buffer.alloc(0);
-let problems: string[] = [];
-let served = 0;
+/** A server the target sends its inputs to: where it listens, and how to stop it. */
+export interface FuzzServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Start a server for `app` (the default: a `WSGIServer` with small limits). */
+export type Listen = (app: WSGIApplication) => Promise<FuzzServer>;
+
+/** The descriptors open when the server started and now, and the requests served. */
+export interface LeakReport {
+  fds: number;
+  fdsAfter: number;
+  leaks: number;
+  served: number;
+}
 
 /** The CGI key each header name in `raw` would give, split by whether the name has `_`. */
 function headerKeys(raw: string): { underscored: Set<string>; dashed: Set<string> } {
@@ -56,8 +69,8 @@ function headerKeys(raw: string): { underscored: Set<string>; dashed: Set<string
   return { underscored, dashed };
 }
 
-function checkEnviron(environ: WSGIEnvironment): void {
-  const raw = current.toString("latin1");
+/** What SPEC §7 asks of an environ built from the bytes `raw`; throws an `OracleError`. */
+function checkEnviron(environ: WSGIEnvironment, raw: string): void {
   const uri = environ.REQUEST_URI;
   const path = environ.PATH_INFO;
   check(
@@ -107,60 +120,136 @@ function checkEnviron(environ: WSGIEnvironment): void {
   }
 }
 
-const app: WSGIApplication = (environ, startResponse) => {
-  served += 1;
-  try {
-    checkEnviron(environ);
-  } catch (err) {
-    problems.push(err instanceof Error ? err.message : String(err));
-  }
-  startResponse("200 OK", [["Content-Length", "0"]]);
-  return [];
-};
-
-let server: Promise<WSGIServer> | undefined;
-
-function start(): Promise<WSGIServer> {
-  server ??= makeServer("127.0.0.1", 0, app, undefined, undefined, {
+/** The server the fuzzer runs against: Node's llhttp behind `WSGIServer`, small limits. */
+export async function wsgiServer(app: WSGIApplication): Promise<FuzzServer> {
+  const httpd: WSGIServer = await makeServer("127.0.0.1", 0, app, undefined, undefined, {
     quiet: true,
     // Small, so that fuzzed inputs reach the spooled and the refused paths.
     maxBodySize: 4096,
     spoolThreshold: 512,
     maxHeaders: 20,
     maxHeaderSize: 2048,
-  }).then((httpd) => {
-    // Served for the run, but never what keeps the process alive.
-    httpd.httpServer.unref();
-    const fds = openFds();
-    // When the fuzzer is done, every connection is closed and every spooled body's
-    // temporary file with it: no descriptor may be left over.
-    // Written synchronously: Jazzer.js ends the process with process.exit().
-    process.once("exit", () => {
-      const after = openFds();
-      const report = { fds, fdsAfter: after, leaks: Math.max(0, after - fds), served };
-      writeSync(2, `FUZZ-LEAKS ${JSON.stringify(report)}\n`);
-    });
-    httpd.serveForever().catch((err: unknown) => {
-      process.stderr.write(`serveForever() failed: ${String(err)}\n`);
-    });
-    return httpd;
   });
-  return server;
+  // Served for the run, but never what keeps the process alive.
+  httpd.httpServer.unref();
+  httpd.serveForever().catch((err: unknown) => {
+    process.stderr.write(`serveForever() failed: ${String(err)}\n`);
+  });
+  return { port: httpd.serverAddress[1], close: () => httpd.serverClose() };
+}
+
+/** Open file descriptors of this process. */
+export function openFds(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * The target: one server, started on the first input and kept for the run, and
+ * what the application saw of the input being tried.
+ */
+export class EnvironTarget {
+  readonly #listen: Listen;
+  readonly #closeWithinMs: number;
+  readonly #reportOnExit: boolean;
+  #server: Promise<FuzzServer> | undefined;
+  #fds = 0;
+  #current = "";
+  #problems: string[] = [];
+  #served = 0;
+
+  /**
+   * `listen` starts the server under test; `closeWithinMs` is how long a
+   * connection may stay open after the client's end; `reportOnExit` writes the
+   * `leakReport()` on stderr when the process exits (`FUZZ-LEAKS {...}`, which
+   * run.ts reads: Jazzer.js ends the process with process.exit()).
+   */
+  constructor(options: { listen?: Listen; closeWithinMs?: number; reportOnExit?: boolean } = {}) {
+    this.#listen = options.listen ?? wsgiServer;
+    this.#closeWithinMs = options.closeWithinMs ?? CLOSE_WITHIN_MS;
+    this.#reportOnExit = options.reportOnExit ?? false;
+  }
+
+  readonly #app: WSGIApplication = (environ, startResponse) => {
+    this.#served += 1;
+    try {
+      checkEnviron(environ, this.#current);
+    } catch (err) {
+      this.#problems.push(err instanceof Error ? err.message : String(err));
+    }
+    startResponse("200 OK", [["Content-Length", "0"]]);
+    return [];
+  };
+
+  #start(): Promise<FuzzServer> {
+    this.#server ??= this.#listen(this.#app).then((server) => {
+      this.#fds = openFds();
+      if (this.#reportOnExit) {
+        // Written synchronously: nothing asynchronous runs at exit.
+        process.once("exit", () => {
+          writeSync(2, `FUZZ-LEAKS ${JSON.stringify(this.leakReport())}\n`);
+        });
+      }
+      return server;
+    });
+    return this.#server;
+  }
+
+  /** Try one input; throws an `OracleError` for what the server got wrong. */
+  async fuzz(data: Uint8Array): Promise<void> {
+    const server = await this.#start();
+    const bytes = Buffer.from(data);
+    this.#current = bytes.toString("latin1");
+    this.#problems = [];
+    const response = await exchange(server.port, bytes, this.#closeWithinMs);
+    if (this.#problems.length > 0) throw new OracleError(this.#problems.join("; "));
+    const got = statuses(response);
+    got.forEach((status, i) => {
+      check(ALLOWED(status), () => `status ${status} for bad input (responses: ${got.join(", ")})`);
+      check(
+        status < 400 || i === got.length - 1,
+        () => `a response followed a ${status} on the same connection`,
+      );
+    });
+  }
+
+  /**
+   * Descriptors now against when the server started: once every connection has
+   * closed, and every spooled body's temporary file with it, none may be left.
+   */
+  leakReport(): LeakReport {
+    const fdsAfter = openFds();
+    return {
+      fds: this.#fds,
+      fdsAfter,
+      leaks: Math.max(0, fdsAfter - this.#fds),
+      served: this.#served,
+    };
+  }
+
+  /** How many requests reached the app so far. */
+  get served(): number {
+    return this.#served;
+  }
+
+  /** Stop the server (for tests; a fuzzing run just exits). */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await (await server).close();
+  }
 }
 
 /** Send `data` on a fresh connection; resolve to all the server sent, once it closes. */
-function exchange(port: number, data: Buffer): Promise<Buffer> {
+function exchange(port: number, data: Buffer, closeWithinMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(port, "127.0.0.1");
     const timer = setTimeout(() => {
       socket.destroy();
       reject(
-        new OracleError(
-          `the connection was still open ${CLOSE_WITHIN_MS} ms after the client's end`,
-        ),
+        new OracleError(`the connection was still open ${closeWithinMs} ms after the client's end`),
       );
-    }, CLOSE_WITHIN_MS);
+    }, closeWithinMs);
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     // The server may reset a connection it refused while input was unread.
     socket.on("error", () => {});
@@ -196,36 +285,16 @@ function statuses(bytes: Buffer): number[] {
   return found;
 }
 
-/** Open file descriptors of this process. */
-export function openFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
+/** The target Jazzer.js runs: the real server, its leaks reported at exit. */
+const target = new EnvironTarget({ reportOnExit: true });
 
-export async function fuzz(data: Uint8Array): Promise<void> {
-  const httpd = await start();
-  current = Buffer.from(data);
-  problems = [];
-  const response = await exchange(httpd.serverAddress[1], current);
-  if (problems.length > 0) throw new OracleError(problems.join("; "));
-  const got = statuses(response);
-  got.forEach((status, i) => {
-    check(ALLOWED(status), () => `status ${status} for bad input (responses: ${got.join(", ")})`);
-    check(
-      status < 400 || i === got.length - 1,
-      () => `a response followed a ${status} on the same connection`,
-    );
-  });
+export function fuzz(data: Uint8Array): Promise<void> {
+  return target.fuzz(data);
 }
 
 /** Stop the server (for tests; a fuzzing run just exits). */
-export async function close(): Promise<void> {
-  if (server !== undefined) await (await server).serverClose();
-  server = undefined;
-}
-
-/** How many requests reached the app so far. */
-export function requestsServed(): number {
-  return served;
+export function close(): Promise<void> {
+  return target.close();
 }
 
 /** Seeds: request heads from tests/simple-server*.test.ts and tests/adapters. */

@@ -41,14 +41,18 @@ function size(value: FormValue): number {
   return typeof value === "string" ? value.length : value.byteLength;
 }
 
-function urlencoded(body: Buffer, limits: { maxParts: number; maxPartSize: number }): void {
+function urlencoded(
+  body: Buffer,
+  limits: { maxParts: number; maxPartSize: number },
+  subject: Subject,
+): void {
   const reference = [...new URLSearchParams(body.toString("utf8"))];
   const breaks =
     reference.length > limits.maxParts ||
     reference.some(([, value]) => Buffer.byteLength(value) > limits.maxPartSize);
   let form: Iterable<[string, FormValue]>;
   try {
-    form = parseUrlencoded(body, limits);
+    form = subject.parseUrlencoded(body, limits);
   } catch (err) {
     expectDocumented(err, FORM_ERRORS);
     check((err as FormError).status === 413, "a urlencoded form was refused as malformed");
@@ -67,10 +71,11 @@ async function multipart(
   body: Buffer,
   params: string,
   limits: { maxParts: number; maxPartSize: number },
+  subject: Subject,
 ): Promise<void> {
   let form: Iterable<[string, FormValue]>;
   try {
-    form = await parseMultipart(body, `multipart/form-data; ${params}`, limits);
+    form = await subject.parseMultipart(body, `multipart/form-data; ${params}`, limits);
   } catch (err) {
     expectDocumented(err, FORM_ERRORS);
     const status = (err as FormError).status;
@@ -91,7 +96,16 @@ async function multipart(
   }
 }
 
-export async function fuzz(data: Uint8Array): Promise<void> {
+/** What the target checks (broken versions, in the oracle's own tests). */
+export interface Subject {
+  parseUrlencoded: typeof parseUrlencoded;
+  parseMultipart: typeof parseMultipart;
+}
+
+export async function fuzz(
+  data: Uint8Array,
+  subject: Subject = { parseUrlencoded, parseMultipart },
+): Promise<void> {
   const input = new FuzzInput(data);
   const kind = input.byte();
   const limits = { maxParts: (kind >> 1) & 7, maxPartSize: input.byte() };
@@ -101,8 +115,8 @@ export async function fuzz(data: Uint8Array): Promise<void> {
   const body = Buffer.concat(
     rest.flatMap((part, i) => (i === 0 ? [part] : [Buffer.of(SEPARATOR), part])),
   );
-  if (kind & 1) await multipart(body, params, limits);
-  else urlencoded(body, limits);
+  if (kind & 1) await multipart(body, params, limits, subject);
+  else urlencoded(body, limits, subject);
 }
 
 const CRLF = "\r\n";

@@ -102,11 +102,11 @@ function checkSerialised(headers: Headers, list: Array<[string, string]>): void 
   }
 }
 
-function construct(name: string, value: string): void {
+function construct(H: typeof Headers, name: string, value: string): void {
   const list: Array<[string, string]> = [[name, value]];
   let headers: Headers;
   try {
-    headers = new Headers(list);
+    headers = new H(list);
   } catch (err) {
     check(!(validName(name) && validValue(value)), () => `refused a valid header: ${String(err)}`);
     expectDocumented(err, REFUSED);
@@ -120,9 +120,9 @@ function construct(name: string, value: string): void {
   checkSerialised(headers, list);
 }
 
-function set(name: string, value: string, useDefault: boolean): void {
+function set(H: typeof Headers, name: string, value: string, useDefault: boolean): void {
   const list: Array<[string, string]> = [["X-Seed", "1"]];
-  const headers = new Headers(list);
+  const headers = new H(list);
   try {
     if (useDefault) {
       const got = headers.setDefault(name, value);
@@ -150,12 +150,13 @@ function set(name: string, value: string, useDefault: boolean): void {
 }
 
 function addHeader(
+  H: typeof Headers,
   name: string,
   value: string | null,
   params: Array<[string, string | null]>,
 ): void {
   const list: Array<[string, string]> = [];
-  const headers = new Headers(list);
+  const headers = new H(list);
   const record: Record<string, string | null> = {};
   for (const [key, param] of params) record[key] = param;
   const entries = Object.entries(record);
@@ -200,9 +201,9 @@ function addHeader(
 }
 
 /** Entries pushed into the wrapped array directly: toString() must refuse the unsafe ones. */
-function direct(name: string, value: string): void {
+function direct(H: typeof Headers, name: string, value: string): void {
   const list: Array<[string, string]> = [];
-  const headers = new Headers(list);
+  const headers = new H(list);
   list.push([name, value]);
   try {
     checkSerialised(headers, list);
@@ -221,8 +222,8 @@ function direct(name: string, value: string): void {
 }
 
 /** Lookups check the type and control characters only, so that delete() can remove anything. */
-function lookup(name: string): void {
-  const headers = new Headers([["X-Seed", "1"]]);
+function lookup(H: typeof Headers, name: string): void {
+  const headers = new H([["X-Seed", "1"]]);
   try {
     headers.get(name);
     headers.getAll(name);
@@ -239,9 +240,9 @@ function lookup(name: string): void {
 }
 
 /** A non-string value: Python's AssertionError. */
-function wrongType(name: string, value: string): void {
+function wrongType(H: typeof Headers, name: string, value: string): void {
   try {
-    new Headers().set(name, Number(value.length) as unknown as string);
+    new H().set(name, Number(value.length) as unknown as string);
   } catch (err) {
     // The name is checked first, so a bad name may be the reason.
     if (err instanceof TypeError) {
@@ -256,7 +257,13 @@ function wrongType(name: string, value: string): void {
   throw new Error("set() accepted a number as a value");
 }
 
-export function fuzz(data: Uint8Array): void {
+/** What the target checks: the `Headers` class (a broken one, in the oracle's own tests). */
+export interface Subject {
+  Headers: typeof Headers;
+}
+
+export function fuzz(data: Uint8Array, subject: Subject = { Headers }): void {
+  const H = subject.Headers;
   const input = new FuzzInput(data);
   const op = input.byte();
   const name = input.string();
@@ -268,28 +275,28 @@ export function fuzz(data: Uint8Array): void {
   }
   switch (op % 8) {
     case 0:
-      construct(name, value);
+      construct(H, name, value);
       return;
     case 1:
-      set(name, value, false);
+      set(H, name, value, false);
       return;
     case 2:
-      set(name, value, true);
+      set(H, name, value, true);
       return;
     case 3:
-      addHeader(name, value, params);
+      addHeader(H, name, value, params);
       return;
     case 4:
-      addHeader(name, null, params);
+      addHeader(H, name, null, params);
       return;
     case 5:
-      direct(name, value);
+      direct(H, name, value);
       return;
     case 6:
-      lookup(name);
+      lookup(H, name);
       return;
     default:
-      wrongType(name, value);
+      wrongType(H, name, value);
   }
 }
 

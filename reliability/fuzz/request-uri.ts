@@ -21,7 +21,13 @@ import { check, expectDocumented, FuzzInput, isLatin1, percentDecodeLatin1 } fro
 const SCRIPT_QUOTED = /^(?:[A-Za-z0-9_.~/-]|%[0-9A-F]{2})*$/;
 const PATH_QUOTED = /^(?:[A-Za-z0-9_.~/;=,-]|%[0-9A-F]{2})*$/;
 
-export function fuzz(data: Uint8Array): void {
+/** What the target checks (broken versions, in the oracle's own tests). */
+export interface Subject {
+  applicationUri: typeof applicationUri;
+  requestUri: typeof requestUri;
+}
+
+export function fuzz(data: Uint8Array, subject: Subject = { applicationUri, requestUri }): void {
   const input = new FuzzInput(data);
   const flags = input.byte();
   const scheme = flags & 1 ? "https" : "http";
@@ -46,7 +52,7 @@ export function fuzz(data: Uint8Array): void {
 
   let base: string;
   try {
-    base = applicationUri(environ);
+    base = subject.applicationUri(environ);
   } catch (err) {
     check(!isLatin1(scriptName), () => `applicationUri() threw: ${String(err)}`);
     expectDocumented(err, [
@@ -74,7 +80,7 @@ export function fuzz(data: Uint8Array): void {
 
   let uri: string;
   try {
-    uri = requestUri(environ, includeQuery);
+    uri = subject.requestUri(environ, includeQuery);
   } catch (err) {
     check(!isLatin1(pathInfo), () => `requestUri() threw: ${String(err)}`);
     expectDocumented(err, [

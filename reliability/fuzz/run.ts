@@ -10,7 +10,8 @@
  * corpus each target grows is kept in `build/fuzz/<target>/corpus` for the next
  * run; its seeds (`seeds` in the target's file) are written beside it anew. A
  * finding stops that target, leaves the input in `build/fuzz/<target>/` and fails
- * the run. The figures go to `reliability/results/fuzz.json`.
+ * the run; so does a leak, or fewer inputs executed than the target's floor
+ * (`outcome.ts`). The figures go to `reliability/results/fuzz.json`.
  */
 
 import { spawn } from "node:child_process";
@@ -22,27 +23,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeFields } from "./input.js";
 import { jazzerEnvironment } from "./jazzer-compat.js";
+import { minInputs, type Outcome, problems, readOutcome } from "./outcome.js";
 import { TARGETS, type Target, type TargetModule } from "./targets.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
-
-/** What one target's run came to. */
-interface Outcome {
-  target: Target;
-  inputs: number;
-  seconds: number;
-  edges: number;
-  features: number;
-  corpus: number;
-  crashes: number;
-  leaks: number;
-  /** What the target measured of its leaks (environ: descriptors before and after), or "". */
-  leakDetail: string;
-  /** Requests the target's server served, or null. */
-  requests: number | null;
-  finding: string;
-}
 
 function usage(message: string): never {
   process.stderr.write(
@@ -83,8 +68,8 @@ const seconds =
 const seed =
   values.seed === undefined ? (values.short ? 1 : undefined) : positive(values.seed, "--seed");
 
-/** Write a target's seeds as corpus files, named by their hash as libFuzzer names its own. */
-async function writeSeeds(target: Target, dir: string): Promise<void> {
+/** Write a target's seeds as corpus files, named by their hash as libFuzzer names its own; returns how many. */
+async function writeSeeds(target: Target, dir: string): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const module = (await import(`./${target.name}.js`)) as TargetModule;
@@ -93,18 +78,8 @@ async function writeSeeds(target: Target, dir: string): Promise<void> {
     writeFileSync(join(dir, createHash("sha1").update(data).digest("hex")), data);
   }
   await module.close?.();
+  return module.seeds.length;
 }
-
-/** What a target with a server reports on exit (`FUZZ-LEAKS {...}` on stderr). */
-interface LeakReport {
-  fds: number;
-  fdsAfter: number;
-  leaks: number;
-  served: number;
-}
-
-/** The last libFuzzer status line's figures: `#N ... cov: E ft: F corp: C/...`. */
-const STATUS = /^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+) corp: (\d+)\//;
 
 function fuzzTarget(target: Target, env: Record<string, string>): Promise<Outcome> {
   const dir = join(root, "build/fuzz", target.name);
@@ -143,36 +118,12 @@ function fuzzTarget(target: Target, env: Record<string, string>): Promise<Outcom
     child.stderr.on("data", collect);
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      const lines = output.split("\n");
-      let last: RegExpExecArray | null = null;
-      for (const line of lines) last = STATUS.exec(line) ?? last;
-      const executed = /stat::number_of_executed_units: (\d+)/.exec(output);
-      const leaks = /^FUZZ-LEAKS (\{.*\})$/m.exec(output);
-      const measured = leaks === null ? undefined : (JSON.parse(leaks[1]!) as LeakReport);
-      const ok = code === 0 && signal === null;
-      const finding = ok
-        ? ""
-        : (
-            lines.find((l) => /Uncaught Exception|==\d+==|Error:/.test(l)) ??
-            `exit ${code ?? signal}`
-          ).trim();
-      if (!ok) {
+      const outcome = readOutcome(target, output, code, signal, (Date.now() - started) / 1000);
+      if (outcome.crashes > 0) {
         writeFileSync(join(dir, "output.txt"), output);
         process.stderr.write(`${output.slice(-6000)}\n`);
       }
-      resolvePromise({
-        target,
-        inputs: Number(executed?.[1] ?? last?.[1] ?? 0),
-        seconds: (Date.now() - started) / 1000,
-        edges: Number(last?.[2] ?? 0),
-        features: Number(last?.[3] ?? 0),
-        corpus: Number(last?.[4] ?? 0),
-        crashes: ok ? 0 : 1,
-        leaks: measured?.leaks ?? 0,
-        leakDetail: measured === undefined ? "" : `; fds ${measured.fds} → ${measured.fdsAfter}`,
-        requests: measured?.served ?? null,
-        finding,
-      });
+      resolvePromise(outcome);
     });
   });
 }
@@ -180,16 +131,23 @@ function fuzzTarget(target: Target, env: Record<string, string>): Promise<Outcom
 async function main(): Promise<void> {
   const env = jazzerEnvironment(join(root, "build/fuzz"), join(root, "reliability/fuzz"));
   const outcomes: Outcome[] = [];
+  let failed = false;
   for (const target of chosen) {
-    await writeSeeds(target, join(root, "build/fuzz", target.name, "seeds"));
+    const seeds = await writeSeeds(target, join(root, "build/fuzz", target.name, "seeds"));
     const outcome = await fuzzTarget(target, env);
     outcomes.push(outcome);
     const saved = readdirSync(join(root, "build/fuzz", target.name, "corpus")).length;
+    const floor = minInputs(target, seeds, runs === undefined ? { seconds } : { runs });
     process.stdout.write(
-      `fuzz ${target.name}: ${outcome.inputs} inputs in ${outcome.seconds.toFixed(1)} s, ` +
-        `cov ${outcome.edges} edges, ft ${outcome.features}, corpus ${outcome.corpus} (${saved} kept), ` +
-        `${outcome.crashes} crashes, ${outcome.leaks} leaks${outcome.finding ? `: ${outcome.finding}` : ""}\n`,
+      `fuzz ${target.name}: ${outcome.inputs} inputs in ${outcome.seconds.toFixed(1)} s ` +
+        `(floor ${floor}), cov ${outcome.edges} edges, ft ${outcome.features}, ` +
+        `corpus ${outcome.corpus} (${saved} kept), ${outcome.crashes} crashes, ${outcome.leaks} leaks` +
+        `${outcome.finding ? `: ${outcome.finding}` : ""}\n`,
     );
+    for (const problem of problems(outcome, floor)) {
+      process.stderr.write(`fuzz ${target.name}: FAIL ${problem}\n`);
+      failed = true;
+    }
   }
   const budget = runs === undefined ? `${seconds} s` : `${runs} runs`;
   const command =
@@ -215,7 +173,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
-  if (outcomes.some((o) => o.crashes > 0 || o.leaks > 0)) process.exitCode = 1;
+  if (failed) process.exitCode = 1;
 }
 
 await main();

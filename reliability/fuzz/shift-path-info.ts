@@ -42,7 +42,12 @@ function isPlain(scriptName: string, pathInfo: string): boolean {
   return PLAIN.test(scriptName) && (PLAIN.test(pathInfo) || PLAIN.test(pathInfo.slice(0, -1)));
 }
 
-export function fuzz(data: Uint8Array): void {
+/** What the target checks: `shiftPathInfo` (a broken one, in the oracle's own tests). */
+export interface Subject {
+  shiftPathInfo: typeof shiftPathInfo;
+}
+
+export function fuzz(data: Uint8Array, subject: Subject = { shiftPathInfo }): void {
   const input = new FuzzInput(data);
   const flags = input.byte();
   const environ: PartialEnvironment = {};
@@ -65,7 +70,7 @@ export function fuzz(data: Uint8Array): void {
     const before = { sn: sn(), pi: pi() };
     let name: string | undefined;
     try {
-      name = shiftPathInfo(environ);
+      name = subject.shiftPathInfo(environ);
     } catch (err) {
       check(
         !wasPep,

@@ -15,6 +15,12 @@ export interface Target {
   /** The longest input libFuzzer makes (`-max_len`). */
   readonly maxLen: number;
   /**
+   * The fewest inputs a second a run must execute (`outcome.ts`): about a
+   * twentieth of what a 4 s run does on a busy 2-core machine, so that only a
+   * harness that is broken or stuck falls under it.
+   */
+  readonly minInputsPerSecond: number;
+  /**
    * Jazzer.js bug detectors to leave off: only where the target itself does what
    * the detector looks for (the environ target connects to its own server).
    */
@@ -22,26 +28,47 @@ export interface Target {
 }
 
 export const TARGETS: readonly Target[] = [
-  { name: "headers", surface: "Headers and addHeader", sync: true, maxLen: 256 },
-  { name: "shift-path-info", surface: "util.shiftPathInfo", sync: true, maxLen: 256 },
+  {
+    name: "headers",
+    surface: "Headers and addHeader",
+    sync: true,
+    maxLen: 256,
+    minInputsPerSecond: 500,
+  },
+  {
+    name: "shift-path-info",
+    surface: "util.shiftPathInfo",
+    sync: true,
+    maxLen: 256,
+    minInputsPerSecond: 500,
+  },
   {
     name: "request-uri",
     surface: "util.requestUri / applicationUri quoting",
     sync: true,
     maxLen: 256,
+    minInputsPerSecond: 500,
   },
-  { name: "cookies", surface: "Set-Cookie formatting and Cookie parsing", sync: true, maxLen: 256 },
+  {
+    name: "cookies",
+    surface: "Set-Cookie formatting and Cookie parsing",
+    sync: true,
+    maxLen: 256,
+    minInputsPerSecond: 500,
+  },
   {
     name: "form",
     surface: "urlencoded and multipart forms (busboy) within limits",
     sync: false,
     maxLen: 1024,
+    minInputsPerSecond: 200,
   },
   {
     name: "environ",
     surface: "environ from raw request heads (node:http, WSGIServer)",
     sync: false,
     maxLen: 1024,
+    minInputsPerSecond: 20,
     disableBugDetectors: ["^ssrf$"],
   },
 ];

@@ -32,10 +32,38 @@ export const FUZZ_OPTIONS: ServerOptions = {
   keepAliveTimeout: 300,
 };
 
-const LIMITS: ReferenceLimits = { maxHeaders: 100, maxBodySize: 64 * 1024 };
+const LIMITS: ReferenceLimits = {
+  maxHeaders: 100,
+  maxBodySize: 64 * 1024,
+  maxHeaderSize: 16 * 1024,
+};
 
 /** How long one input may take before its connection is cut (and the input fails). */
 const DEADLINE_MS = 6000;
+
+/** A server under test: where it listens, and how to stop it. */
+export interface FuzzServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Start a server for `app`. The default is `WSGIServer` with `FUZZ_OPTIONS`; the
+ * oracle's own tests pass servers that are wrong on purpose.
+ */
+export type Listen = (app: WSGIApplication) => Promise<FuzzServer>;
+
+async function wsgiServer(app: WSGIApplication): Promise<FuzzServer> {
+  const httpd = await makeServer("127.0.0.1", 0, app, undefined, WSGIRequestHandler, FUZZ_OPTIONS);
+  const served = httpd.serveForever();
+  return {
+    port: httpd.serverAddress[1],
+    close: async () => {
+      await httpd.serverClose();
+      await served;
+    },
+  };
+}
 
 /** What to run. */
 export interface CampaignOptions {
@@ -50,6 +78,17 @@ export interface CampaignOptions {
   canaryEvery?: number;
   /** Run only this input (to reproduce it). */
   only?: number;
+  /** Stop once this many inputs have failed (default 20). */
+  maxFailures?: number;
+  /**
+   * Fail the campaign when it ran fewer inputs than this (default 1): a harness
+   * that sends nothing, or stops early, must not pass.
+   */
+  minInputs?: number;
+  /** The server to fuzz (default: `WSGIServer` with `FUZZ_OPTIONS`). */
+  listen?: Listen;
+  /** How long one input may take before its connection is cut and it fails (default 6 s). */
+  deadlineMs?: number;
   /** Called with each failing input as it is found. */
   onFailure?: (failure: Failure) => void;
 }
@@ -106,14 +145,14 @@ interface Exchange {
 }
 
 /** Send `input` on a fresh connection and collect what comes back until the server closes it. */
-function send(port: number, input: FuzzInput): Promise<Exchange> {
+function send(port: number, input: FuzzInput, deadlineMs: number): Promise<Exchange> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
     let localPort = 0;
     let closedByServer = false;
     let gotData: (() => void) | undefined;
-    const deadline = setTimeout(() => socket.destroy(), DEADLINE_MS);
+    const deadline = setTimeout(() => socket.destroy(), deadlineMs);
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
       gotData?.();
@@ -167,6 +206,7 @@ async function canary(
   port: number,
   n: number,
   byPort: Map<string, SeenRequest[]>,
+  deadlineMs: number,
 ): Promise<string | undefined> {
   const input: FuzzInput = {
     n,
@@ -177,7 +217,7 @@ async function canary(
     halfClose: true,
     writes: 1,
   };
-  const { received, closedByServer, localPort } = await send(port, input);
+  const { received, closedByServer, localPort } = await send(port, input, deadlineMs);
   const seen = byPort.get(String(localPort)) ?? [];
   byPort.delete(String(localPort));
   const reading = readResponses(received, () => false);
@@ -195,6 +235,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const started = Date.now();
   const concurrency = options.concurrency ?? 6;
   const canaryEvery = options.canaryEvery ?? 50;
+  const maxFailures = options.maxFailures ?? 20;
+  const deadlineMs = options.deadlineMs ?? DEADLINE_MS;
   // What the application saw, by the client's port (each input has its own connection).
   const byPort = new Map<string, SeenRequest[]>();
   let appRequests = 0;
@@ -239,9 +281,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
 
-  const httpd = await makeServer("127.0.0.1", 0, app, undefined, WSGIRequestHandler, FUZZ_OPTIONS);
-  const served = httpd.serveForever();
-  const port = httpd.serverAddress[1];
+  const server = await (options.listen ?? wsgiServer)(app);
+  const port = server.port;
   const fdsBefore = countFds();
 
   const result: CampaignResult = {
@@ -271,7 +312,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 
   const runOne = async (n: number): Promise<void> => {
     const input = generate(options.seed, n);
-    const { received, closedByServer, localPort } = await send(port, input);
+    const { received, closedByServer, localPort } = await send(port, input, deadlineMs);
     const key = String(localPort);
     // The handler may still be closing the body after the socket closed.
     for (let waited = 0; waited < 1000; waited += 5) {
@@ -309,11 +350,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   };
 
   const worker = async (): Promise<void> => {
-    while (next < last && Date.now() < endAt && result.failures.length < 20) {
+    while (next < last && Date.now() < endAt && result.failures.length < maxFailures) {
       const n = next++;
       await runOne(n);
       if ((n + 1) % canaryEvery === 0) {
-        const problem = await canary(port, n, byPort);
+        const problem = await canary(port, n, byPort, deadlineMs);
         result.canaries += 1;
         if (problem !== undefined)
           fail({
@@ -327,7 +368,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const finalCanary = await canary(port, next, byPort);
+  const finalCanary = await canary(port, next, byPort, deadlineMs);
   result.canaries += 1;
   if (finalCanary !== undefined) {
     fail({ seed: options.seed, n: next, input: undefined, failures: [finalCanary], received: "" });
@@ -344,8 +385,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await new Promise((go) => setTimeout(go, 50));
     fdsAfter = countFds();
   }
-  await httpd.serverClose();
-  await served;
+  await server.close();
   process.off("uncaughtException", onCrash);
   process.off("unhandledRejection", onCrash);
 
@@ -374,6 +414,15 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       n: -1,
       input: undefined,
       failures: [`crash: ${crash}`],
+      received: "",
+    });
+  const minInputs = options.minInputs ?? 1;
+  if (result.inputs < minInputs)
+    fail({
+      seed: options.seed,
+      n: -1,
+      input: undefined,
+      failures: [`${result.inputs} inputs run, fewer than the floor of ${minInputs}`],
       received: "",
     });
   result.appRequests = appRequests;

@@ -5,6 +5,12 @@
  * byte-level ones on the bytes (flips, inserted CR, LF, NUL or obs-fold, bare
  * LF or CR line endings, deletions, truncation).
  *
+ * And mutations that keep a request valid (`VALID_MUTATORS`: the case of names,
+ * OWS, unusual but valid fields, targets, hosts, methods and chunkings): a
+ * correct server serves what they make, so they look for wrong refusals as the
+ * others look for smuggling. A quarter of the inputs come from the hostile
+ * corpus; of the rest, three in four get only valid mutations.
+ *
  * Every input is a pure function of the run's seed and its number, so one input
  * can be rebuilt alone (`--only N`).
  */
@@ -415,16 +421,176 @@ const BYTE_MUTATORS: Record<string, ByteMutator> = {
   },
 };
 
+/** Decode a chunked body the seeds wrote (well-formed): its data and its trailer lines. */
+function dechunk(body: string): { data: string; trailer: string } {
+  let data = "";
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf("\r\n", at);
+    const size = Number.parseInt(body.slice(at, eol).split(";")[0] ?? "0", 16);
+    at = eol + 2;
+    if (!(size > 0)) break;
+    data += body.slice(at, at + size);
+    at += size + 2;
+  }
+  return { data, trailer: body.slice(at, -2) };
+}
+
+const VALID_FIELDS: Array<[string, string]> = [
+  ["X-Empty", ""],
+  ["X-Tchar-!#$%&'*+.^_`|~", "v"],
+  ["X-Obs-Text", "caf\xe9 \xff\x80"],
+  ["X-Quoted", '"a, b; c=\\"d\\""'],
+  ["X-List", "a,,b, ,c"],
+  ["Accept", "text/html;q=0.9, */*;q=0.1"],
+  ["Cookie", "a=1; b=2"],
+  ["Via", "1.1 proxy.example"],
+  ["Cache-Control", "no-cache"],
+  ["X-Tab", "a\tb"],
+  ["X-Forwarded-For", "192.0.2.1"],
+  ["X_Underscore", "dropped from the environ, still served"],
+  ["TE", "trailers"],
+  ["Keep-Alive", "timeout=5"],
+  ["Upgrade-Insecure-Requests", "1"],
+];
+
+const VALID_TARGETS = [
+  "/",
+  "/a/../b",
+  "/%41%42%e9",
+  "/a;b=c",
+  "/@:!$&'()*+,;=",
+  "/~user/",
+  "/a?",
+  "/a?b=c&d=%20",
+  "/a??b/?",
+  "//double",
+  "/a/./b",
+  "http://localhost/x?y=1",
+  "HTTP://LOCALHOST:80/x",
+  "https://other.example/x",
+];
+
+const VALID_HOSTS = [
+  "localhost:80",
+  "127.0.0.1",
+  "[::1]",
+  "[::1]:8080",
+  "a-b.example",
+  "xn--bcher-kva.example",
+  "",
+  "LOCALHOST",
+  "a_b~c.example",
+];
+
+/** Mutations after which a request is still valid and well-formed (RFC 9112): it must be served. */
+const VALID_MUTATORS: Record<string, HeaderMutator> = {
+  nameCase(r, rng) {
+    if (r.headers.length === 0) return "no header";
+    const at = rng.int(r.headers.length);
+    const [name, value] = r.headers[at] as [string, string];
+    const cased = [...name].map((c) => (rng.chance(0.5) ? c.toUpperCase() : c.toLowerCase()));
+    r.headers[at] = [cased.join(""), value];
+    return cased.join("");
+  },
+  ows(r, rng) {
+    if (r.headers.length === 0) return "no header";
+    const at = rng.int(r.headers.length);
+    const [name, value] = r.headers[at] as [string, string];
+    // A space or tab before, a space after (llhttp refuses a tab after a Content-Length).
+    const before = rng.pick(["\t", "  ", " \t"]);
+    const after = rng.pick([" ", "   "]);
+    r.headers[at] = [name, `${before}${value}${after}`];
+    return name;
+  },
+  validField(r, rng) {
+    const field = rng.pick(VALID_FIELDS);
+    r.headers.splice(rng.int(r.headers.length + 1), 0, [field[0], field[1]]);
+    return field[0];
+  },
+  longField(r, rng) {
+    // Long, but within FUZZ_OPTIONS.maxHeaderSize (16 KiB).
+    const size = rng.pick([1000, 4000, 12000]);
+    setHeader(r, "X-Long", "v".repeat(size));
+    return String(size);
+  },
+  fieldsWithinLimit(r, rng) {
+    // Up to FUZZ_OPTIONS.maxHeaders (100), not past it.
+    const count = rng.int(Math.max(1, 100 - r.headers.length));
+    for (let i = 0; i < count; i++) r.headers.push([`X-F${i}`, String(i)]);
+    return String(count);
+  },
+  rechunk(r, rng) {
+    // HTTP/1.0 may not carry Transfer-Encoding (RFC 9112 §6.1).
+    if (r.version !== "HTTP/1.1") return "HTTP/1.0";
+    const chunked = isChunked(r);
+    const { data, trailer } = chunked ? dechunk(r.body) : { data: r.body, trailer: "" };
+    removeHeader(r, CL);
+    removeHeader(r, TE);
+    r.headers.push([TE, rng.pick(["chunked", "Chunked", "CHUNKED"])]);
+    let body = "";
+    for (let at = 0; at < data.length; ) {
+      const size = 1 + rng.int(Math.max(1, data.length - at));
+      const hex = rng.chance(0.5) ? size.toString(16).toUpperCase() : `000${size.toString(16)}`;
+      const ext = rng.pick(["", ";a", ";a=b", ';name="quoted value"', ";a=b;c"]);
+      body += `${hex}${ext}\r\n${data.slice(at, at + size)}\r\n`;
+      at += size;
+    }
+    const last = rng.pick(["0", "000", "0;end=1"]);
+    const fields = rng.chance(0.5) ? `${trailer}X-Trailer: ${rng.int(100)}\r\n` : trailer;
+    r.body = `${body}${last}\r\n${fields}\r\n`;
+    return `${data.length} bytes`;
+  },
+  contentLength(r, rng) {
+    const data = isChunked(r) ? dechunk(r.body).data : r.body;
+    removeHeader(r, TE);
+    removeHeader(r, CL);
+    const value = rng.chance(0.3) ? `00${data.length}` : String(data.length);
+    r.headers.push([CL, value]);
+    r.body = data;
+    return value;
+  },
+  method(r, rng) {
+    r.method = rng.pick(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]);
+    if (r.method === "OPTIONS" && rng.chance(0.5)) r.target = "*";
+    return r.method;
+  },
+  target(r, rng) {
+    r.target = rng.pick(VALID_TARGETS);
+    return JSON.stringify(r.target);
+  },
+  host(r, rng) {
+    const value = rng.pick(VALID_HOSTS);
+    setHeader(r, "Host", value);
+    return JSON.stringify(value);
+  },
+  http10(r, rng) {
+    if (isChunked(r)) VALID_MUTATORS.contentLength?.(r, rng, 0);
+    r.version = "HTTP/1.0";
+    if (rng.chance(0.5)) setHeader(r, "Connection", rng.pick(["keep-alive", "Keep-Alive"]));
+    return r.headers.some(([n]) => n === "Connection") ? "keep-alive" : "";
+  },
+  expectContinue(r, rng) {
+    if (r.version !== "HTTP/1.1") return "HTTP/1.0";
+    const value = rng.pick(["100-continue", "100-Continue", "100-CONTINUE"]);
+    setHeader(r, "Expect", value);
+    return value;
+  },
+  connection(r, rng) {
+    const value = rng.pick(["keep-alive", "Keep-Alive", "close", "keep-alive, x-custom", "TE"]);
+    setHeader(r, "Connection", value);
+    return value;
+  },
+};
+
 const HEADER_NAMES = Object.keys(HEADER_MUTATORS);
+const VALID_NAMES = Object.keys(VALID_MUTATORS);
 const BYTE_NAMES = Object.keys(BYTE_MUTATORS);
 
-let cachedSeeds: Seed[] | undefined;
-
-/** The seeds, built once. */
-export function allSeeds(): Seed[] {
-  cachedSeeds ??= seeds();
-  return cachedSeeds;
-}
+/** The seeds, built once: the hostile corpus apart from the valid requests. */
+const SEEDS = seeds();
+const HOSTILE_SEEDS = SEEDS.filter((s) => s.raw !== undefined);
+const VALID_SEEDS = SEEDS.filter((s) => s.raw === undefined);
 
 function cloneRequest(r: RequestModel): RequestModel {
   return { ...r, headers: r.headers.map(([n, v]) => [n, v]) };
@@ -433,9 +599,37 @@ function cloneRequest(r: RequestModel): RequestModel {
 /** Build input `n` of the run seeded `seed`. */
 export function generate(seed: string, n: number): FuzzInput {
   const rng = new Random(`${seed}/${n}`);
-  const seedList = allSeeds();
-  const chosen = rng.pick(seedList);
+  const chosen = rng.chance(0.25) ? rng.pick(HOSTILE_SEEDS) : rng.pick(VALID_SEEDS);
   const mutations: string[] = [];
+  let segments: string[];
+  if (chosen.raw === undefined && rng.chance(0.75)) {
+    // Valid mutations only: every framed request must be served.
+    const requests = chosen.requests.map(cloneRequest);
+    const count = 1 + rng.int(3);
+    for (let i = 0; i < count; i++) {
+      const target = rng.chance(0.8) ? 0 : rng.int(requests.length);
+      const name = rng.pick(VALID_NAMES);
+      const what = VALID_MUTATORS[name]?.(requests[target] as RequestModel, rng, n) ?? "";
+      mutations.push(`valid:${name}[${target}] ${what}`.trim());
+    }
+    segments = requests.map(serialize);
+  } else {
+    segments = invalidMutations(chosen, rng, n, mutations);
+  }
+  segments.push(marker(n));
+  return {
+    n,
+    seed: chosen.name,
+    mutations,
+    segments,
+    pause: chosen.pause === true && rng.chance(0.7),
+    halfClose: !rng.chance(0.02),
+    writes: rng.chance(0.15) ? 2 + rng.int(6) : 1,
+  };
+}
+
+/** The bytes of `chosen` after header- and byte-level mutations, named in `mutations`. */
+function invalidMutations(chosen: Seed, rng: Random, n: number, mutations: string[]): string[] {
   let segments: string[];
   // About one input in twenty goes unmutated: valid requests must then be served,
   // the marker included, which checks the harness as much as the server.
@@ -466,14 +660,5 @@ export function generate(seed: string, n: number): FuzzInput {
     segments[target] = bytes;
     mutations[i] = `${name}[${target}] ${what}`;
   }
-  segments.push(marker(n));
-  return {
-    n,
-    seed: chosen.name,
-    mutations,
-    segments,
-    pause: chosen.pause === true && rng.chance(0.7),
-    halfClose: !rng.chance(0.02),
-    writes: rng.chance(0.15) ? 2 + rng.int(6) : 1,
-  };
+  return segments;
 }

@@ -17,11 +17,17 @@
  * 4. A request the reference says must be refused (Host rules, too many fields)
  *    never reaches the application.
  * 5. Every body the application returned was closed exactly once.
+ * 6. A request the reference frames is refused only when the reference says it
+ *    must or may be (a limit, a Host rule, a capability the server may lack),
+ *    and then with one of the statuses it lists: a valid, well-formed request
+ *    answered 400 is a wrong refusal.
+ * 7. A request the reference frames, and that must be served, is answered unless
+ *    the response before it announced that the connection closes.
  */
 
 import type { FuzzInput } from "./mutators.js";
-import type { Framing } from "./reference.js";
-import { tokensOf, type WireReading } from "./responses.js";
+import type { FramedRequest, Framing } from "./reference.js";
+import { tokensOf, type WireReading, type WireResponse } from "./responses.js";
 
 /** What the application recorded of one request. */
 export interface SeenRequest {
@@ -51,6 +57,13 @@ export interface Verdict {
 }
 
 const ALLOWED_5XX = new Set([501, 505]);
+
+/** Whether `response` (to `request`) tells the client that the connection closes after it. */
+function announcesClose(response: WireResponse, request: FramedRequest | undefined): boolean {
+  const options = tokensOf(response, "connection");
+  if (options.includes("close")) return true;
+  return request?.version === "HTTP/1.0" && !options.includes("keep-alive");
+}
 
 /** Check one input's outcome. */
 export function judge(input: FuzzInput, outcome: Outcome): Verdict {
@@ -98,6 +111,8 @@ export function judge(input: FuzzInput, outcome: Outcome): Verdict {
       `${finals.length} responses for ${seen.length} requests the application saw: a second answer after a refusal`,
     );
   }
+  const next = framing.requests[seen.length];
+  const previous = finals[seen.length - 1];
   if (finals.length === seen.length + 1) {
     const refusal = finals[seen.length]!;
     if (refusal.status < 400 || (refusal.status >= 500 && !ALLOWED_5XX.has(refusal.status))) {
@@ -106,6 +121,33 @@ export function judge(input: FuzzInput, outcome: Outcome): Verdict {
     if (!tokensOf(refusal, "connection").includes("close")) {
       failures.push(`the refusal (${refusal.status}) does not say Connection: close`);
     }
+    // 6: a request the reference frames is refused only for a reason it lists.
+    if (next !== undefined && !next.refuseWith.includes(refusal.status)) {
+      const request = `request ${seen.length}, ${next.method} ${next.target.slice(0, 60)}`;
+      failures.push(
+        next.mustRefuse === undefined && next.mayRefuse === undefined
+          ? `wrong refusal: ${request} is valid and well-formed, but was answered ${refusal.status}`
+          : `${request} was refused ${refusal.status}, not ${next.refuseWith.join(" or ")} ` +
+              `(${[next.mustRefuse, next.mayRefuse].filter((r) => r !== undefined).join(", ")})`,
+      );
+    }
+  }
+  // 7: a request the reference frames, and that must be served, is answered unless
+  // the response before it said the connection closes. (One that may be refused
+  // may also go unanswered: Node closes a connection whose client has half-closed
+  // it without a word about the bytes it could not parse.)
+  if (
+    next !== undefined &&
+    next.mustRefuse === undefined &&
+    next.mayRefuse === undefined &&
+    finals.length === seen.length &&
+    outcome.closedByServer &&
+    reading.error === undefined &&
+    (previous === undefined || !announcesClose(previous, framing.requests[seen.length - 1]))
+  ) {
+    failures.push(
+      `request ${seen.length}, ${next.method} ${next.target.slice(0, 60)}, was neither served nor refused`,
+    );
   }
   // 5: close() exactly once.
   for (const [i, s] of seen.entries()) {

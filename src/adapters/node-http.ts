@@ -77,6 +77,9 @@ const HTTP_SCHEME = /^https?$/i;
 // RFC 9110 §10.1.1, matched as Node matches it before its checkContinue event.
 const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
+// A list field value with no element: empty, or commas and OWS only.
+const EMPTY_LIST = /^[ \t,]*$/;
+
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/g;
 
 // RFC 9110 §7.6.1: Connection = #connection-option; "upgrade" among them.
@@ -109,6 +112,8 @@ export function requestFacts(req: IncomingMessage): RequestFacts {
       case 6:
         if (equalsFolded(name, "expect")) {
           const value = raw[i + 1]!;
+          // An empty list asks for nothing (RFC 9110 §5.6.1: Expect = #expectation).
+          if (EMPTY_LIST.test(value)) break;
           facts.expect = facts.expect === undefined ? value : `${facts.expect}, ${value}`;
           facts.expectContinue = EXPECT_CONTINUE.test(facts.expect);
         }
@@ -440,18 +445,17 @@ export class BodyError extends Error {
 
 // A function that stops the body being received on a socket, set while one is.
 const kReceiving = Symbol("wsgiref.receiving");
-type ReceivingSocket = Socket & { [kReceiving]?: (err: Error) => void };
+type ReceivingSocket = Socket & { [kReceiving]?: (err: Error) => boolean };
 
 /**
- * Stop receiving the body of the request on `socket`, if one is being received,
- * so that its handler answers it with `status` (a framing error or timeout that
- * Node reports on the socket). Returns whether there was one.
+ * Stop receiving the body of the request on `socket`, if one is being received
+ * and Node has not read all of it, so that its handler answers it with `status`
+ * (a framing error or timeout that Node reports on the socket). Returns whether
+ * there was one.
  */
 export function failReceiving(socket: Socket, status: number, message: string): boolean {
   const fail = (socket as ReceivingSocket)[kReceiving];
-  if (fail === undefined) return false;
-  fail(new BodyError(status, message));
-  return true;
+  return fail?.(new BodyError(status, message)) ?? false;
 }
 
 /** How many bytes of a spooled body may wait for the disk before the client is paused. */
@@ -484,7 +488,7 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
       req.off("end", onEnd);
       req.off("error", fail);
       req.off("close", onClose);
-      if (socket[kReceiving] === fail) socket[kReceiving] = undefined;
+      if (socket[kReceiving] === failIncomplete) socket[kReceiving] = undefined;
     };
     const fail = (err: unknown): void => {
       if (settled) return;
@@ -544,7 +548,15 @@ export function receiveBody(req: IncomingMessage, limits: RequestLimits): Promis
         else fail(new BodyError(408, `the request body stalled past bodyTimeout (${idleMax} ms)`));
       }, idleMax);
     }
-    socket[kReceiving] = fail;
+    // An error Node reports once the body is complete is in what follows it (a
+    // request it cannot parse): this request is served, and that error answered
+    // after it.
+    const failIncomplete = (err: Error): boolean => {
+      if (req.complete) return false;
+      fail(err);
+      return true;
+    };
+    socket[kReceiving] = failIncomplete;
     req.on("data", onData);
     req.once("end", onEnd);
     req.once("error", fail);

@@ -265,7 +265,9 @@ describe("refusalStatus", () => {
   it("refuses an HTTP/1.1 expectation other than 100-continue with 417, and ignores HTTP/1.0's", () => {
     assert.equal(status(["Host", "a", "Expect", "teapot"]), 417);
     assert.equal(status(["Host", "a", "Expect", "100-continue"]), 0);
-    assert.equal(status(["Host", "a", "Expect", ""]), 417);
+    // An empty list asks for nothing (RFC 9110 §5.6.1), so it is no reason to refuse.
+    assert.equal(status(["Host", "a", "Expect", ""]), 0);
+    assert.equal(status(["Host", "a", "Expect", " , "]), 0);
     assert.equal(status(["Expect", "teapot"], "1.0"), 0);
   });
 });

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { killAll, runCli, tempDir } from "./cli-process.js";
+import { runCli, stopAll, tempDir } from "./cli-process.js";
 
 const modules = tempDir({
   "echo.ts": [
@@ -43,9 +43,12 @@ const cgiEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
   ...extra,
 });
 
-after(() => {
-  killAll();
-  modules.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    modules.rm();
+  }
 });
 
 describe("wsgiref cgi", { concurrency: true }, () => {

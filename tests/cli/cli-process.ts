@@ -1,7 +1,9 @@
 /**
  * Helpers for the command-line tests: start the compiled `wsgiref` command (or an
  * example) as a child process, await the line it prints once listening, talk
- * HTTP to it over fresh connections, and stop every child by its PID.
+ * HTTP to it over fresh connections, and stop every child by its PID, cleanly:
+ * SIGTERM and a wait for its exit, so that the V8 coverage `npm test` collects
+ * (NODE_V8_COVERAGE, written at exit) counts the code the command ran.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -11,6 +13,7 @@ import { type IncomingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 /** The compiled command: build/src/cli.js, next to build/tests/. */
@@ -18,17 +21,49 @@ export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 
 const children = new Set<ChildProcess>();
 
-/** Kill (SIGKILL) every child started here that is still running, and any `pids` too. */
-export function killAll(pids: Iterable<number> = []): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/** Whether process `pid` still exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  for (const pid of pids) {
-    try {
+}
+
+/**
+ * Stop every child started here that is still running, and any `pids` too (the
+ * workers of a cluster): SIGTERM, then wait until each has exited. A process
+ * still there after `graceMs` is killed (SIGKILL) and the promise rejects, so a
+ * command that does not stop on SIGTERM fails the test file instead of passing
+ * with its coverage lost.
+ */
+export async function stopAll(pids: Iterable<number> = [], graceMs = 10_000): Promise<void> {
+  const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
+  const others = [...pids].filter(alive);
+  for (const child of running) child.kill("SIGTERM");
+  for (const pid of others) process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  const stuck: number[] = [];
+  await Promise.all(
+    running.map(async (child) => {
+      const exited = once(child, "exit").then(() => true);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!(await Promise.race([exited, sleep(graceMs).then(() => false)]))) {
+        stuck.push(child.pid ?? -1);
+        child.kill("SIGKILL");
+      }
+    }),
+  );
+  for (const pid of others) {
+    while (alive(pid) && Date.now() < deadline) await sleep(20);
+    if (alive(pid)) {
+      stuck.push(pid);
       process.kill(pid, "SIGKILL");
-    } catch {
-      // Already gone, which is what we want.
     }
+  }
+  if (stuck.length > 0) {
+    throw new Error(`processes ${stuck.join(", ")} did not exit within ${graceMs} ms of SIGTERM`);
   }
 }
 

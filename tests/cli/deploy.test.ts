@@ -18,10 +18,10 @@ import {
   Child,
   CLI,
   fetchRaw,
-  killAll,
   runCli,
   SERVING_LINE,
   serveCli,
+  stopAll,
   tempDir,
 } from "./cli-process.js";
 
@@ -52,9 +52,12 @@ const app = tempDir({
     "",
   ].join("\n"),
 });
-after(() => {
-  killAll();
-  app.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    app.rm();
+  }
 });
 
 const VERSION = (

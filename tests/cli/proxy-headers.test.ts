@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
 import { parseAllowedPeers, unmapped } from "../../src/cli/proxy-headers.js";
-import { fetchRaw, killAll, runCli, serveCli, tempDir } from "./cli-process.js";
+import { fetchRaw, runCli, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 const app = tempDir({
   "package.json": '{ "type": "module" }',
@@ -23,9 +23,12 @@ const app = tempDir({
     "",
   ].join("\n"),
 });
-after(() => {
-  killAll();
-  app.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    app.rm();
+  }
 });
 
 const FORWARDED = {

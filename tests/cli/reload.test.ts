@@ -13,17 +13,20 @@ import {
   Child,
   CLI,
   fetchRaw,
-  killAll,
   runCli,
   SERVING_LINE,
   serveCli,
+  stopAll,
   tempDir,
 } from "./cli-process.js";
 
 const dirs: Array<{ rm(): void }> = [];
-after(() => {
-  killAll();
-  for (const dir of dirs) dir.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    for (const dir of dirs) dir.rm();
+  }
 });
 
 /** An app answering `text`, importing lib.js so that a change there counts too. */

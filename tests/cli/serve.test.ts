@@ -8,7 +8,7 @@ import { get } from "node:http";
 import { connect } from "node:net";
 import { after, describe, it } from "node:test";
 import { setTimeout } from "node:timers/promises";
-import { fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
+import { fetchRaw, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 // A directory without package.json: .js is CommonJS there, and the .ts modules
 // are loaded in that mode too, as a user's loose script would be.
@@ -112,11 +112,14 @@ const timeouts = tempDir({
   ].join("\n"),
 });
 
-after(() => {
-  killAll();
-  loose.rm();
-  esm.rm();
-  timeouts.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    loose.rm();
+    esm.rm();
+    timeouts.rm();
+  }
 });
 
 describe("wsgiref serve", { concurrency: 2 }, () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type BrowserContext, chromium } from "playwright-core";
-import { killAll, type Served, serveCli, tempDir } from "./cli-process.js";
+import { type Served, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -59,7 +59,7 @@ describe("wsgiref static in Chromium", { skip: skipReason() }, () => {
     await browser?.close();
     served?.child.process.kill("SIGTERM");
     await served?.child.outcome;
-    killAll();
+    await stopAll();
     site.rm();
     rmSync(profile, { recursive: true, force: true });
   });

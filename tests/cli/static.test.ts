@@ -8,7 +8,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { guessType } from "../../src/cli/static-app.js";
-import { fetchRaw, killAll, type Served, serveCli, tempDir } from "./cli-process.js";
+import { fetchRaw, type Served, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 // outside/secret.txt must never be served; site/ is the served directory.
 const tree = tempDir({ "secret.txt": "the secret" });
@@ -27,9 +27,12 @@ before(async () => {
   symlinkSync(join(site, "style.css"), join(site, "alias.css"));
   served = await serveCli(["static", site, "--port", "0", "--quiet"]);
 });
-after(() => {
-  killAll();
-  tree.rm();
+after(async () => {
+  try {
+    await stopAll();
+  } finally {
+    tree.rm();
+  }
 });
 
 async function get(path: string, method = "GET") {

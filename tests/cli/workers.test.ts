@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, describe, it } from "node:test";
 import { collect, open, parseResponses, request } from "../helpers/server-client.js";
-import { Child, CLI, fetchRaw, killAll, serveCli, tempDir } from "./cli-process.js";
+import { Child, CLI, fetchRaw, serveCli, stopAll, tempDir } from "./cli-process.js";
 
 const app = tempDir({
   "package.json": '{ "type": "module" }',
@@ -43,9 +43,12 @@ const app = tempDir({
 });
 
 const pids = new Set<number>();
-after(() => {
-  killAll(pids);
-  app.rm();
+after(async () => {
+  try {
+    await stopAll(pids);
+  } finally {
+    app.rm();
+  }
 });
 
 /** Ask for `/` on a new connection; return the answering pid and its wsgi.multiprocess. */

@@ -9,51 +9,26 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
+import { findCommand, needs } from "./peers.js";
 
 /** Where lighttpd is installed, or `undefined`: `PATH` first, then the sbin directories Debian uses. */
 export function findLighttpd(): string | undefined {
-  const dirs = [
-    ...(process.env.PATH ?? "").split(delimiter),
-    "/usr/sbin",
-    "/usr/local/sbin",
-    "/sbin",
-  ];
-  for (const dir of dirs) {
-    if (dir === "") continue;
-    const candidate = join(dir, "lighttpd");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory: try the next one.
-    }
-  }
-  return undefined;
+  return findCommand("lighttpd", ["/usr/sbin", "/usr/local/sbin", "/sbin"]);
 }
 
 /**
- * The `skip` option for a suite that needs lighttpd: a reason when it is missing,
- * `false` otherwise. Under `CI=true` it never skips, so a missing lighttpd fails
- * the suite (in `LighttpdServer.start`) instead of passing silently.
+ * The `skip` option for a suite that needs lighttpd (and curl, its client): a
+ * reason when one is missing, `false` otherwise. Under CI it never skips, so a
+ * missing lighttpd fails the suite (in `LighttpdServer.start`) instead of
+ * passing silently.
  */
 export function lighttpdSkipReason(): string | false {
-  if (findLighttpd() !== undefined) return false;
-  if (process.env.CI === "true") return false;
-  return "lighttpd is not installed (Debian: apt-get install lighttpd); set CI=true to make this a failure";
+  return needs("lighttpd", "curl");
 }
 
 /** What `LighttpdServer.start` sets up. */

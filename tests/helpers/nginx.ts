@@ -17,6 +17,7 @@ import {
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { needs } from "./peers.js";
 
 /** Where nginx is installed, or `undefined`: `PATH`, then the sbin directories Debian uses. */
 export function findNginx(): string | undefined {
@@ -40,13 +41,13 @@ export function findNginx(): string | undefined {
 }
 
 /**
- * The `skip` option for a suite that needs nginx: a reason when it is missing,
- * `false` otherwise. Under `CI=true` it never skips, so a missing nginx fails
- * the suite instead of passing silently (.ci/run installs nginx-light).
+ * The `skip` option for a suite that needs nginx (and openssl for its
+ * certificate, curl for its client): a reason when one is missing, `false`
+ * otherwise. Under CI it never skips, so a missing nginx fails the suite
+ * instead of passing silently (.ci/run installs nginx-light).
  */
 export function nginxSkipReason(): string | false {
-  if (findNginx() !== undefined || process.env.CI === "true") return false;
-  return "nginx is not installed (Debian: apt-get install nginx-light); set CI=true to make this a failure";
+  return needs("nginx", "openssl", "curl");
 }
 
 /** Ask the kernel for a free port on 127.0.0.1, then release it for nginx. */

@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { killAll, type Served, serveCli, tempDir } from "../cli/cli-process.js";
+import { type Served, serveCli, stopAll, tempDir } from "../cli/cli-process.js";
 import { NginxServer, nginxSkipReason, reservePort } from "../helpers/nginx.js";
 
 const run = promisify(execFile);
@@ -104,7 +104,7 @@ describe("behind nginx", { skip, concurrency: false }, () => {
     await nginx?.stop();
     served?.child.process.kill("SIGTERM");
     await served?.child.outcome;
-    killAll();
+    await stopAll();
     app.rm();
   });
 

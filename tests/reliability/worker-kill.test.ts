@@ -18,7 +18,7 @@ import { once } from "node:events";
 import { request } from "node:http";
 import type { Socket } from "node:net";
 import { after, describe, it } from "node:test";
-import { killAll, serveCli, tempDir } from "../cli/cli-process.js";
+import { serveCli, stopAll, tempDir } from "../cli/cli-process.js";
 import { Figures } from "../helpers/fault-bench.js";
 import { open } from "../helpers/server-client.js";
 
@@ -64,10 +64,13 @@ const app = tempDir({
 
 const figures = new Figures("worker-kill");
 const pids = new Set<number>();
-after(() => {
-  killAll(pids);
-  app.rm();
-  figures.write();
+after(async () => {
+  try {
+    await stopAll(pids);
+  } finally {
+    app.rm();
+    figures.write();
+  }
 });
 
 /** Read from `socket` until `bytes` have arrived (the socket keeps flowing). */

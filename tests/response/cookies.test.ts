@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { formatSetCookie, parseCookieHeader } from "../../src/response/cookies.js";
+import { needs } from "../helpers/peers.js";
 import { curl, fetchNode, parseSetCookie, serveRoutes } from "../helpers/response-server.js";
 import type { Running } from "../helpers/server-client.js";
 
@@ -251,7 +252,7 @@ describe("Response.setCookie", () => {
     assert.equal(cookies[4]!.attributes.domain, "127.0.0.1");
   });
 
-  it("sets cookies a real client stores (curl's cookie jar)", async () => {
+  it("sets cookies a real client stores (curl's cookie jar)", { skip: needs("curl") }, async () => {
     const jar = join(dir, "jar.txt");
     await curl(["--cookie-jar", jar, `http://127.0.0.1:${server.port}/set`]);
     const lines = (await readFile(jar, "latin1"))

@@ -22,6 +22,7 @@ import {
 import { ResponseOutput } from "../../src/response/response-output.js";
 import type { FileLike, PartialEnvironment } from "../../src/types.js";
 import { openFile, setupTestingDefaults } from "../../src/util.js";
+import { needs } from "../helpers/peers.js";
 import {
   collect,
   exchange,
@@ -453,7 +454,9 @@ describe("Response outside a server", () => {
     assert.equal(file.closed, true);
   });
 
-  it("gives setError the bytes of wptserve's json.dumps, ASCII-only escapes included", () => {
+  it("gives setError the bytes of wptserve's json.dumps, ASCII-only escapes included", {
+    skip: needs("python3"),
+  }, () => {
     const cases: Array<[number, string]> = [
       [404, ""],
       [400, 'plain "quoted" back\\slash /'],

@@ -28,7 +28,7 @@ import { fdCount, fdTargets, isSpoolFile, ProcSampler, waitForFds } from "./soak
 import { summary, writeResults } from "./soak/report.js";
 import { fetchOnce, type Served, startServer, warmUpRequests } from "./soak/server.js";
 import { type LoadReport, runStream, streams } from "./soak/traffic.js";
-import { type Figures, targets } from "./soak/verdict.js";
+import { type Figures, serverLog, targets } from "./soak/verdict.js";
 import { type WarmUp, warmUpLoad } from "./soak/warm-up.js";
 
 const RESULTS = fileURLToPath(new URL("../../reliability/results/soak.json", import.meta.url));
@@ -91,14 +91,6 @@ function beyond(now: readonly string[], before: readonly string[]): string[] {
     left.splice(at, 1);
     return false;
   });
-}
-
-/** The lines the server printed besides its serving line: with `--quiet`, errors only. */
-function serverLog(output: string): string[] {
-  return output
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .filter((line) => line !== "" && !/^Serving HTTP on /.test(line));
 }
 
 async function soak(

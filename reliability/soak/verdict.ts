@@ -43,7 +43,7 @@ export interface Figures {
   spoolFds: number;
   /** Entries left in the server's temporary directory. */
   tempFiles: string[];
-  /** Lines the server wrote on stderr during the run (it runs `--quiet`). */
+  /** Lines the server printed during the run besides its own life's (`serverLog()`). */
   serverLog: string[];
   /** Whether the server answered a request after the load. */
   aliveAfter: boolean;
@@ -105,6 +105,25 @@ export function rssWindow(
   const how =
     "; each figure the highest 1-s reading within 1 s of it (within the last 2 s at the end)";
   return { from, to, growth: (to.rss - from.rss) / from.rss, peak, rule: rule + how };
+}
+
+/**
+ * The lines the command prints about its own life (src/cli/banner.ts): the
+ * serving line, a worker's start, a shutdown's first and last lines.
+ */
+const LIFE_LINES = [
+  /^Serving HTTPS? on /,
+  /^Worker \d+ listening \(\d+ of \d+\)$/,
+  /^Shutting down on SIG[A-Z]+: /,
+  /^Shut down cleanly$/,
+];
+
+/** The lines of the server's output (`--quiet`: no access log) besides those about its own life: errors only. */
+export function serverLog(output: string): string[] {
+  return output
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== "" && !LIFE_LINES.some((life) => life.test(line)));
 }
 
 /** Count the unexpected errors of every kind. */

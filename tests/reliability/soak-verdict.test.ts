@@ -15,6 +15,7 @@ import {
   RSS_GROWTH_LIMIT,
   rssGrowthLimit,
   SHORT_RUN_RSS_GROWTH_LIMIT,
+  serverLog,
   targets,
 } from "../../reliability/soak/verdict.js";
 
@@ -136,5 +137,20 @@ describe("soak verdict: targets()", () => {
 
   it("misses the served target when nothing was served", () => {
     assert.deepEqual(missed(good({ loads: [load({ ok: 0, responses: 0 })] })), ["requests served"]);
+  });
+});
+
+describe("soak verdict: serverLog()", () => {
+  it("keeps every line but those about the server's own life", () => {
+    const output = [
+      "Serving HTTP on 127.0.0.1 port 8000 (http://127.0.0.1:8000/) ...",
+      "Worker 1234 listening (1 of 2)",
+      "TypeError: boom",
+      "    at app (file:///app.js:1:1)",
+      "Shutting down on SIGTERM: no new connections; no request in progress",
+      "Shut down cleanly",
+      "",
+    ].join("\n");
+    assert.deepEqual(serverLog(output), ["TypeError: boom", "    at app (file:///app.js:1:1)"]);
   });
 });

@@ -474,3 +474,46 @@ describe("WSGIServer and request bodies that stop coming", () => {
     assert.equal(response?.body.toString(), "8");
   });
 });
+
+describe("WSGIServer and a response that closes its connection", () => {
+  it("serves nothing pipelined after an HTTP/1.0 response of unknown length", async () => {
+    const seen: string[] = [];
+    const app: WSGIApplication = (environ, startResponse) => {
+      seen.push(String(environ.PATH_INFO));
+      environ["wsgi.input"]?.read();
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      // No Content-Length, over HTTP/1.0: Node closes the connection after it.
+      return (function* () {
+        yield Buffer.from("hello");
+      })();
+    };
+    const server = await serve(app);
+    try {
+      const client = await open(server.port);
+      const received = collect(client);
+      const head = request(
+        "POST",
+        "/first",
+        ["Connection: keep-alive", "Content-Length: 4"],
+        "",
+        "HTTP/1.0",
+      );
+      // The body and the next request come in reads of their own, after the head.
+      for (const part of [
+        head,
+        "hi",
+        "hi",
+        request("GET", "/second", [], "", "HTTP/1.0"),
+      ]) {
+        client.write(part);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      client.end();
+      const bytes = await within(received, 10_000, "the response and the close");
+      assert.match(bytes.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: close\r\n/);
+      assert.deepEqual(seen, ["/first"]);
+    } finally {
+      await server.close();
+    }
+  });
+});

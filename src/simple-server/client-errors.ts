@@ -16,6 +16,12 @@ const WELL_FORMED_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.\d
 // A method token and the space after it (RFC 9110 §5.6.2), at the start of a request.
 const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
 
+// The rest of a method token already begun, and the space after it.
+const METHOD_REST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]* /;
+
+// One character of a token (RFC 9110 §5.6.2).
+const TOKEN_CHAR = /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/;
+
 /** How far into what llhttp was parsing the request line is looked for. */
 const LOG_LINE_MAX = 8192;
 
@@ -80,11 +86,16 @@ export function clientErrorStatus(
     }
     case "HPE_INVALID_METHOD": {
       // A method that is a token but not one llhttp knows: not implemented (RFC
-      // 9110 §9.1); anything else is a malformed request line.
+      // 9110 §9.1); anything else is a malformed request line. llhttp stops
+      // inside the method, where it leaves every method it knows (after `GET` in
+      // `GETGET`, at the `X` of `GEX`), and the request may start anywhere in
+      // the read (pipelined): the method is the token that goes on from there.
       const packet = err.rawPacket;
-      return Buffer.isBuffer(packet) && METHOD_TOKEN.test(packet.toString("latin1", 0, 64))
-        ? 501
-        : 400;
+      const at = err.bytesParsed;
+      if (!Buffer.isBuffer(packet) || typeof at !== "number") return 400;
+      const rest = packet.toString("latin1", at, at + LOG_LINE_MAX);
+      const begun = at > 0 && TOKEN_CHAR.test(String.fromCharCode(packet[at - 1] as number));
+      return (begun ? METHOD_REST : METHOD_TOKEN).test(rest) ? 501 : 400;
     }
     case "HPE_PAUSED_H2_UPGRADE":
       // The HTTP/2 connection preface, `PRI * HTTP/2.0`.

@@ -493,9 +493,16 @@ export class ServerHandler extends SimpleHandler {
       return;
     }
     const last = this.#takeLast();
-    // Not a response after which Node closes the connection (Node's `_last`):
-    // the server reads that from the socket once this returns.
-    if (this.deferEnd && (res as { _last?: boolean })._last !== true) endAfterTurn(res, last);
+    // A response after which Node closes the connection (Node's `_last`: its head
+    // said `Connection: close`, as for HTTP/1.0 without a Content-Length) ends at
+    // once, and says so through shouldKeepAlive, which the server reads to serve
+    // nothing pipelined after it: the socket's own end comes only once the
+    // client has taken the response.
+    if ((res as { _last?: boolean })._last === true) {
+      res.shouldKeepAlive = false;
+      if (last === undefined) res.end();
+      else res.end(last);
+    } else if (this.deferEnd) endAfterTurn(res, last);
     else if (last === undefined) res.end();
     else res.end(last);
   }

@@ -25,7 +25,43 @@ function at(packet: string, mark: string, after = false): number {
   return after ? index + mark.length : index;
 }
 
+/** llhttp's error for a method it does not know, stopped at `at` of the read `packet`. */
+function badMethod(packet: string, at: number) {
+  return Object.assign(new Error("Parse Error: Invalid method encountered"), {
+    code: "HPE_INVALID_METHOD",
+    bytesParsed: at,
+    rawPacket: Buffer.from(packet, "latin1"),
+  });
+}
+
 describe("clientErrorStatus", () => {
+  it("gives 501 for an unknown token method, however long, wherever it starts in the read", () => {
+    // Where llhttp stops, as Node 20 reports it: after the known `GET` of a long
+    // method; inside a method pipelined after a request.
+    const long = `${"GET".repeat(40)} / HTTP/1.1\r\nHost: x\r\n\r\n`;
+    assert.equal(clientErrorStatus(badMethod(long, 3)), 501);
+    const served = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert.equal(
+      clientErrorStatus(badMethod(`${served}GEX / HTTP/1.1\r\n\r\n`, served.length + 2)),
+      501,
+    );
+    assert.equal(
+      clientErrorStatus(badMethod(`${served}FOO / HTTP/1.1\r\n\r\n`, served.length + 1)),
+      501,
+    );
+    assert.equal(clientErrorStatus(badMethod("GE / HTTP/1.1\r\n\r\n", 2)), 501);
+  });
+
+  it("gives 400 for a method that is not a token", () => {
+    const served = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert.equal(
+      clientErrorStatus(badMethod(`${served}G\x01T / HTTP/1.1\r\n\r\n`, served.length + 1)),
+      400,
+    );
+    assert.equal(clientErrorStatus(badMethod(" GET / HTTP/1.1\r\n\r\n", 0)), 400);
+    assert.equal(clientErrorStatus(badMethod(`G${"E".repeat(9000)}`, 1)), 400);
+  });
+
   it("gives 414 when llhttp stops at the space after the target", () => {
     const read = `GET /${"a".repeat(100)} HTTP/1.1\r\nHost: x\r\n\r\n`;
     assert.equal(clientErrorStatus(overflow(read, at(read, " HTTP"))), 414);

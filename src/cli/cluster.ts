@@ -13,6 +13,7 @@ import { plural, STOPPED_LINE, servingLine, stoppingLine, workerLine } from "./b
 import { removeSocketFile } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
 import { type ListenOptions, listenError, serveUntilSignal } from "./serve.js";
+import { StrayErrors } from "./stray-errors.js";
 
 /**
  * Environment variable through which the primary gives its workers the port to
@@ -179,10 +180,13 @@ async function freePort(host: string): Promise<number> {
 }
 
 /**
- * Run one worker: start its server with `start`, serve until SIGINT/SIGTERM,
- * drain, and exit 0. A failure to start goes to the primary as one line.
+ * Run one worker: log the application's errors outside requests instead of
+ * dying of them (`StrayErrors`), start its server with `start`, serve until
+ * SIGINT/SIGTERM, drain, and exit 0. A failure to start goes to the primary as
+ * one line.
  */
 export async function runWorker(start: () => Promise<WSGIServer>): Promise<number> {
+  new StrayErrors().listen();
   let server: WSGIServer;
   try {
     server = await start();

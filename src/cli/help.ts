@@ -55,6 +55,9 @@ build step) as EXPORT, or 'app', or 'default'. Without MODULE, serve demoApp.
 Prints 'Serving HTTP on HOST port PORT (http://HOST:PORT/) ...' once listening;
 SIGINT (Ctrl-C) or SIGTERM stops accepting, lets in-flight requests finish, and
 exits 0 (a second signal exits at once).
+An error of the application outside a request (a promise rejection no one
+handles, an exception thrown from a timer) is logged with its stack, and serving
+goes on.
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 for all)

@@ -12,6 +12,7 @@ import { STOPPED_LINE, servingLine, stoppingLine } from "./banner.js";
 import { UnixWSGIServer } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
 import { CountingRequestHandler, CountingWSGIServer, waitingFor } from "./shutdown.js";
+import { StrayErrors } from "./stray-errors.js";
 
 /** Where and how to listen. */
 export interface ListenOptions {
@@ -107,12 +108,14 @@ export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = 
 
 /**
  * Serve `makeApp()`'s application in this process: print the serving line, stop
- * on a signal after in-flight requests, exit at once on a second one.
+ * on a signal after in-flight requests, exit at once on a second one. The
+ * application's errors outside requests are logged, never fatal (`StrayErrors`).
  */
 export async function serveAlone(
   makeApp: () => Promise<WSGIApplication>,
   options: ListenOptions,
 ): Promise<number> {
+  new StrayErrors().listen();
   const server = await listen(await makeApp(), options);
   const [host, port] = server.serverAddress;
   await serveUntilSignal(server, {

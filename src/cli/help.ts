@@ -63,7 +63,9 @@ Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --port P                port to listen on; 0 picks a free one (default 8000)
   --workers N             run N worker processes sharing the port; a worker that
-                          dies is replaced (default: one process, no workers)
+                          dies is replaced, at once or, when replacements keep
+                          dying, after 0.1 s doubling to 2 s (default: one
+                          process, no workers)
   --validate              wrap the application in validator() (wsgiref/validate)
   --reload                restart when a source file under MODULE's directory
                           changes (for development; not with --workers)

@@ -182,7 +182,13 @@ export interface Reply {
 export function fetchRaw(
   port: number,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+    /** Fail when no response has come in this many ms (by default, wait). */
+    timeout?: number;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -208,6 +214,10 @@ export function fetchRaw(
       },
     );
     req.on("error", reject);
+    if (options.timeout !== undefined) {
+      const ms = options.timeout;
+      req.setTimeout(ms, () => req.destroy(new Error(`no response to ${path} in ${ms} ms`)));
+    }
     req.end(options.body);
   });
 }

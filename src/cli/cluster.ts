@@ -3,17 +3,24 @@
  * of the command, which each listen on the same address (the primary holds the
  * one listening socket and hands connections out in turn), replaces a worker
  * that dies, and on SIGINT/SIGTERM has every worker drain before it exits.
+ *
+ * Beyond that (`WorkerPolicy`): a worker whose heartbeat stops is killed and
+ * replaced; one that asks to retire (request count, memory) is replaced first
+ * and told to drain once its successor listens, so that no request is lost; a
+ * worker told to stop that is still running after `gracefulTimeout` is killed.
  */
 
 import cluster, { type Worker } from "node:cluster";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import type { WSGIServer } from "../simple-server.js";
+import type { WSGIApplication } from "../types.js";
 import { plural, STOPPED_LINE, servingLine, stoppingLine, workerLine } from "./banner.js";
 import { removeSocketFile } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
-import { type ListenOptions, listenError, serveUntilSignal } from "./serve.js";
+import { type ListenOptions, listen, listenError, serveUntilSignal } from "./serve.js";
 import { StrayErrors } from "./stray-errors.js";
+import { isBeat, isRetire, WorkerHealth } from "./worker-health.js";
+import { DEFAULT_POLICY, type WorkerPolicy } from "./worker-policy.js";
 
 /**
  * Environment variable through which the primary gives its workers the port to
@@ -71,11 +78,15 @@ export function workerPort(port: number): number {
  * die before listening are replaced after a growing delay, and after
  * `MAX_EARLY_DEATHS` in a row the primary stops them all and gives up.
  */
-export async function runPrimary(count: number, options: ListenOptions): Promise<number> {
+export async function runPrimary(
+  count: number,
+  options: ListenOptions,
+  policy = DEFAULT_POLICY,
+): Promise<number> {
   const { host, port, path } = options;
   const env: Record<string, string> =
     port === 0 && path === undefined ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
-  const code = await new Primary(count, env, path).run();
+  const code = await new Primary(count, env, path, policy).run();
   if (path !== undefined) removeSocketFile(path);
   if (code === 0) console.log(STOPPED_LINE);
   return code;
@@ -87,6 +98,12 @@ interface WorkerState {
   readyAt: number | undefined;
   /** Its slot's backoff level (see `restartDelay`), inherited from the worker it replaced. */
   level: number;
+  /** Asked to retire: replaced already, its exit is planned. */
+  retiring: boolean;
+  /** Killed when no heartbeat comes for `workerTimeout`. */
+  watchdog: NodeJS.Timeout | undefined;
+  /** Killed when still running `gracefulTimeout` after being told to stop. */
+  deadline: NodeJS.Timeout | undefined;
 }
 
 /** The primary's state: its workers, and whether it is serving or stopping. */
@@ -95,7 +112,10 @@ class Primary {
   readonly #env: Record<string, string>;
   /** The Unix socket the workers listen on, if not a TCP port. */
   readonly #path: string | undefined;
+  readonly #policy: WorkerPolicy;
   readonly #workers = new Map<Worker, WorkerState>();
+  /** Retiring workers waiting for another to listen before they are stopped. */
+  readonly #toRelease: Worker[] = [];
   /** Replacements waiting for their backoff delay. */
   readonly #pending = new Set<NodeJS.Timeout>();
   #done: (code: number) => void = () => undefined;
@@ -106,10 +126,16 @@ class Primary {
   #earlyDeaths = 0;
   #signals = 0;
 
-  constructor(count: number, env: Record<string, string>, path: string | undefined) {
+  constructor(
+    count: number,
+    env: Record<string, string>,
+    path: string | undefined,
+    policy: WorkerPolicy,
+  ) {
     this.#count = count;
     this.#env = env;
     this.#path = path;
+    this.#policy = policy;
   }
 
   run(): Promise<number> {
@@ -127,7 +153,13 @@ class Primary {
   #fork(level: number): void {
     if (this.#stopping) return;
     const worker = cluster.fork(this.#env);
-    this.#workers.set(worker, { readyAt: undefined, level });
+    this.#workers.set(worker, {
+      readyAt: undefined,
+      level,
+      retiring: false,
+      watchdog: undefined,
+      deadline: undefined,
+    });
   }
 
   #forkLater(delay: number, level: number): void {
@@ -142,12 +174,23 @@ class Primary {
     this.#pending.add(timer);
   }
 
+  /** Tell `worker` to drain and exit, and kill it if it is still there after `gracefulTimeout`. */
+  #release(worker: Worker, state: WorkerState, signal: NodeJS.Signals = "SIGTERM"): void {
+    worker.process.kill(signal);
+    const grace = this.#policy.gracefulTimeout;
+    if (signal === "SIGKILL" || grace === 0 || state.deadline !== undefined) return;
+    state.deadline = setTimeout(() => {
+      this.#log(`worker ${worker.process.pid} still running ${grace} ms after SIGTERM; killing it`);
+      worker.process.kill("SIGKILL");
+    }, grace);
+  }
+
   #stop(code: number, signal: NodeJS.Signals = "SIGTERM"): void {
     this.#stopping = true;
     this.#exitCode = code;
     for (const timer of this.#pending) clearTimeout(timer);
     this.#pending.clear();
-    for (const worker of this.#workers.keys()) worker.process.kill(signal);
+    for (const [worker, state] of this.#workers) this.#release(worker, state, signal);
     if (this.#workers.size === 0) this.#done(this.#exitCode);
   }
 
@@ -162,6 +205,15 @@ class Primary {
     process.stderr.write(`wsgiref: ${message}\n`);
   }
 
+  /** Workers listening and not retiring: those that count toward `count`. */
+  #serving(): number {
+    let n = 0;
+    for (const state of this.#workers.values()) {
+      if (state.readyAt !== undefined && !state.retiring) n += 1;
+    }
+    return n;
+  }
+
   #onListening(worker: Worker, address: { address: string | null; port: number }): void {
     const state = this.#workers.get(worker);
     if (state === undefined) return;
@@ -169,7 +221,16 @@ class Primary {
     this.#listening += 1;
     // A worker that listens proves the module loads: startup failures start over.
     this.#earlyDeaths = 0;
-    console.log(workerLine(worker.process.pid, this.#listening, this.#count));
+    const timeout = this.#policy.workerTimeout;
+    if (timeout > 0) {
+      state.watchdog = setTimeout(() => {
+        this.#log(
+          `worker ${worker.process.pid} sent no heartbeat for ${timeout} ms (its event loop is blocked); killing it`,
+        );
+        worker.process.kill("SIGKILL");
+      }, timeout);
+    }
+    console.log(workerLine(worker.process.pid, this.#serving(), this.#count));
     if (!this.#ready && this.#listening >= this.#count) {
       this.#ready = true;
       const path = this.#path;
@@ -177,15 +238,32 @@ class Primary {
         path === undefined ? { host: address.address ?? "", port: address.port } : { path };
       console.log(servingLine(bound, { workers: this.#count }));
     }
+    // Someone now takes connections in a retiring worker's place: it can go.
+    const retired = this.#toRelease.shift();
+    const retiredState = retired && this.#workers.get(retired);
+    if (retired && retiredState && !this.#stopping) this.#release(retired, retiredState);
   }
 
   #onMessage(worker: Worker, message: unknown): void {
-    if (!isFatal(message)) return;
-    if (this.#ready) {
-      this.#log(`worker ${worker.process.pid}: ${message.wsgirefFatal}`);
-    } else {
-      // Before any worker listens, one's failure is everyone's: same module, same port.
-      this.#fail(message.wsgirefFatal, message.exitCode);
+    const state = this.#workers.get(worker);
+    if (state === undefined) return;
+    if (isBeat(message)) {
+      state.watchdog?.refresh();
+    } else if (isRetire(message)) {
+      if (state.retiring || this.#stopping) return;
+      state.retiring = true;
+      this.#log(
+        `worker ${worker.process.pid} retires (${message.wsgirefRetire}); starting a new one`,
+      );
+      this.#toRelease.push(worker);
+      this.#fork(0);
+    } else if (isFatal(message)) {
+      if (this.#ready) {
+        this.#log(`worker ${worker.process.pid}: ${message.wsgirefFatal}`);
+      } else {
+        // Before any worker listens, one's failure is everyone's: same module, same port.
+        this.#fail(message.wsgirefFatal, message.exitCode);
+      }
     }
   }
 
@@ -193,7 +271,11 @@ class Primary {
     const state = this.#workers.get(worker);
     if (state === undefined) return;
     this.#workers.delete(worker);
+    clearTimeout(state.watchdog);
+    clearTimeout(state.deadline);
     if (state.readyAt !== undefined) this.#listening -= 1;
+    const waiting = this.#toRelease.indexOf(worker);
+    if (waiting !== -1) this.#toRelease.splice(waiting, 1);
     if (this.#stopping) {
       if (this.#exitCode === 0) console.log(`Worker ${worker.process.pid} stopped`);
       if (this.#workers.size === 0) this.#done(this.#exitCode);
@@ -201,6 +283,11 @@ class Primary {
     }
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const dead = `worker ${worker.process.pid} ${how}`;
+    if (state.retiring) {
+      // Replaced when it asked to retire; only an unplanned end is news.
+      if (signal !== null || code !== 0) this.#log(`${dead} while retiring`);
+      return;
+    }
     if (state.readyAt === undefined) {
       if (++this.#earlyDeaths >= MAX_EARLY_DEATHS) {
         this.#fail(`${dead}, the ${this.#earlyDeaths}th in a row to die at startup; giving up`);
@@ -245,15 +332,21 @@ async function freePort(host: string): Promise<number> {
 
 /**
  * Run one worker: log the application's errors outside requests instead of
- * dying of them (`StrayErrors`), start its server with `start`, serve until
- * SIGINT/SIGTERM, drain, and exit 0. A failure to start goes to the primary as
- * one line.
+ * dying of them, load it, listen, serve until SIGINT/SIGTERM, drain, and exit
+ * 0. A failure to start goes to the primary as one line. Under `policy`, the
+ * worker beats, counts its requests and watches its memory (`WorkerHealth`).
  */
-export async function runWorker(start: () => Promise<WSGIServer>): Promise<number> {
+export async function runWorker(
+  makeApp: () => Promise<WSGIApplication>,
+  options: ListenOptions,
+  policy = DEFAULT_POLICY,
+): Promise<number> {
   new StrayErrors().listen();
-  let server: WSGIServer;
+  const health = new WorkerHealth(policy);
+  let server: Awaited<ReturnType<typeof listen>>;
   try {
-    server = await start();
+    const app = health.wrap(await makeApp());
+    server = await listen(app, { ...options, port: workerPort(options.port) });
   } catch (err) {
     const message = err instanceof CliError ? err.message : oneLine(err);
     const exitCode = err instanceof CliError ? err.exitCode : 1;
@@ -261,6 +354,24 @@ export async function runWorker(start: () => Promise<WSGIServer>): Promise<numbe
     await new Promise<void>((sent) => process.send?.(fatal, undefined, {}, () => sent()));
     return exitCode;
   }
+  health.start();
   await serveUntilSignal(server);
+  health.stop();
+  await disconnect();
   return 0;
+}
+
+/**
+ * Leave the cluster before exiting. The primary may have handed this worker a
+ * connection just before it learnt the worker had stopped listening; a worker
+ * still connected hands it back, one that has exited loses it (its client
+ * waits forever). Disconnecting waits for the primary's answer, which comes
+ * after any such connection.
+ */
+async function disconnect(): Promise<void> {
+  const worker = cluster.worker;
+  if (worker === undefined || !process.connected) return;
+  const gone = once(process, "disconnect");
+  worker.disconnect();
+  await gone;
 }

@@ -31,6 +31,17 @@ const DEPLOY_OPTIONS = `Deployment:
 Environment:
   HOST, PORT              defaults for --host and --port, as platforms set them`;
 
+const WORKER_OPTIONS = `With --workers (times in milliseconds; 0 turns a check off):
+  --max-requests N        a worker retires after N requests: a new one is started,
+                          then it finishes what it has and exits (default 0, never)
+  --max-requests-jitter N add 0 to N at random to each worker's --max-requests
+  --max-worker-memory B   a worker retires once its resident set passes B bytes
+                          (default 0, never)
+  --worker-timeout MS     a worker whose event loop is blocked this long is killed
+                          and replaced (default 30000)
+  --graceful-timeout MS   a worker told to stop (retiring, or SIGTERM) and still
+                          finishing requests after MS is killed (default 30000)`;
+
 /** Help text by command; `""` is the top level. */
 export const HELP: Record<string, string> = {
   "": `Usage: wsgiref <command> [options]
@@ -74,7 +85,9 @@ Options:
 
 ${DEPLOY_OPTIONS}
 
-${SERVER_OPTIONS}`,
+${SERVER_OPTIONS}
+
+${WORKER_OPTIONS}`,
 
   static: `Usage: wsgiref static [DIR] [options]
 

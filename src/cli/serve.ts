@@ -11,6 +11,7 @@ import { JsonLogRequestHandler } from "./access-log-format.js";
 import { STOPPED_LINE, servingLine, stoppingLine } from "./banner.js";
 import { UnixWSGIServer } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
+import { Drain } from "./drain.js";
 import { CountingRequestHandler, CountingWSGIServer, waitingFor } from "./shutdown.js";
 import { StrayErrors } from "./stray-errors.js";
 
@@ -89,6 +90,7 @@ export interface SignalHooks {
 /** Serve until SIGINT or SIGTERM, then drain and close; resolves when closed. */
 export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = {}): Promise<void> {
   let stopping = false;
+  const drain = new Drain(server);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       hooks.onRepeat?.(signal);
@@ -96,14 +98,14 @@ export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = 
     }
     stopping = true;
     // Stops accepting, closes idle connections, lets requests being handled finish.
-    void server.serverClose();
+    void drain.close();
     hooks.onStop?.(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   hooks.onReady?.();
   await server.serveForever();
-  await server.serverClose();
+  await drain.close();
 }
 
 /**

@@ -5,9 +5,10 @@
  * that dies, and on SIGINT/SIGTERM has every worker drain before it exits.
  *
  * Beyond that (`WorkerPolicy`): a worker whose heartbeat stops is killed and
- * replaced; one that asks to retire (request count, memory) is replaced first
- * and told to drain once its successor listens, so that no request is lost; a
- * worker told to stop that is still running after `gracefulTimeout` is killed.
+ * replaced; one that asks to retire (request count, memory) is replaced and
+ * told to drain, at once if another worker is listening, else once its
+ * successor is, so that no request is lost; a worker told to stop that is
+ * still running after `gracefulTimeout` is killed.
  */
 
 import cluster, { type Worker } from "node:cluster";
@@ -255,8 +256,14 @@ class Primary {
       this.#log(
         `worker ${worker.process.pid} retires (${message.wsgirefRetire}); starting a new one`,
       );
-      this.#toRelease.push(worker);
       this.#fork(0);
+      // Another worker takes the connections: it can stop now. The last one
+      // listening waits for its successor, or the shared socket would close.
+      const others = [...this.#workers].some(
+        ([other, s]) => other !== worker && s.readyAt !== undefined && !s.retiring,
+      );
+      if (others) this.#release(worker, state);
+      else this.#toRelease.push(worker);
     } else if (isFatal(message)) {
       if (this.#ready) {
         this.#log(`worker ${worker.process.pid}: ${message.wsgirefFatal}`);

@@ -40,6 +40,34 @@ const SUITES = [
     title: "Clients that never read",
     run: ["node", ["build/reliability/hostile-clients.js"]],
   },
+  {
+    suite: "misbehaving-apps",
+    title: "Apps that misbehave outside the request",
+    intro: [
+      "What `wsgiref serve` does about them (issue 13), and where it stops:",
+      "",
+      "- A promise rejected with no handler, or an exception thrown outside a request (a timer,",
+      "  a listener, a fire-and-forget `fetch()`), is logged, and the process keeps serving, alone",
+      "  and in every worker: one line, `wsgiref: uncaught exception, logged; still serving:",
+      "  Error: …`, then the stack, with the app's own file and line (TypeScript too). At most 20",
+      "  in 10 s per process are logged; past that, one line gives the count.",
+      "- With `--workers`, a worker that dies before it listens failed to start (five in a row and",
+      "  the primary gives up); one that dies after is always replaced: at once if it had",
+      "  listened for 1 s, else after 0.1 s, doubling with each early death in its slot, up to 2 s.",
+      "- `--worker-timeout MS` (30 s; 0 off): a worker whose event loop misses its heartbeat that",
+      "  long is killed and replaced. `--max-requests N` (`--max-requests-jitter J`) and",
+      "  `--max-worker-memory BYTES` retire a worker: a new one starts; the old one stops",
+      "  accepting (at once if another worker listens, else once its successor does), finishes",
+      "  what it has and exits. `--graceful-timeout MS` (30 s) kills one still draining.",
+      "- Left to `node:cluster` (its primary hands each connection to a worker in turn): a",
+      "  connection handed to a worker that is stuck, or dies before taking it, is lost, its",
+      "  client left waiting (one per stuck worker below); while every worker is down the shared",
+      "  socket is closed and connections are refused (the back-to-back crashes below). Memory is",
+      "  read four times a second: a fast leak passes the limit by what it leaks in 250 ms, and a",
+      "  retiring worker keeps what it has until it has drained.",
+    ],
+    run: ["node", ["build/reliability/misbehaving-apps.js"]],
+  },
 ];
 
 /**
@@ -136,10 +164,11 @@ function render(bySuite, kept) {
     ...SUITES,
     ...[...bySuite.keys()].filter((s) => !known.has(s)).map((suite) => ({ suite, title: suite })),
   ];
-  for (const { suite, title } of order) {
+  for (const { suite, title, intro } of order) {
     const files = bySuite.get(suite);
     if (files === undefined) continue;
     sections.push(`## ${title}`, "");
+    if (intro !== undefined) sections.push(...intro, "");
     for (const data of files) {
       sections.push(
         `\`${data.command}\` — ${data.generatedAt.slice(0, 10)}, Node ${data.node}` +

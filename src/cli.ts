@@ -13,13 +13,14 @@ import { dirname, resolve } from "node:path";
 import { debuglog, type ParseArgsConfig, parseArgs } from "node:util";
 import { claimSocketPath } from "./cli/bind.js";
 import { CliError, oneLine, usageError } from "./cli/cli-error.js";
-import { runPrimary, runWorker, workerPort } from "./cli/cluster.js";
+import { runPrimary, runWorker } from "./cli/cluster.js";
 import { HELP } from "./cli/help.js";
 import { appWrapper, DEPLOY_FLAGS, listenTarget, logFormat } from "./cli/listen-flags.js";
 import { loadApp, parseTarget } from "./cli/load-app.js";
 import { followReloader, reloadedPort, runReloader } from "./cli/reload.js";
-import { type ListenOptions, listen, serveAlone } from "./cli/serve.js";
+import { type ListenOptions, serveAlone } from "./cli/serve.js";
 import { staticApp } from "./cli/static-app.js";
+import { WORKER_FLAGS, type WorkerPolicy, workerPolicy } from "./cli/worker-policy.js";
 import { CGIHandler } from "./handlers/index.js";
 import type { ServerOptions } from "./simple-server.js";
 import type { WSGIApplication } from "./types.js";
@@ -44,7 +45,13 @@ const LIMITS = {
   "send-timeout": ["sendTimeout", 0],
   "keep-alive-timeout": ["keepAliveTimeout", 0],
 } as const;
-const SERVE: Options = { ...LISTEN, workers: string, validate: flag, reload: flag };
+const SERVE: Options = {
+  ...LISTEN,
+  workers: string,
+  validate: flag,
+  reload: flag,
+  ...WORKER_FLAGS,
+};
 for (const name of Object.keys(LIMITS)) SERVE[name] = string;
 
 /** Parse `args` for `command`, or print its help and return `undefined` for `--help`. */
@@ -102,13 +109,12 @@ async function serve(
   makeApp: () => Promise<WSGIApplication>,
   options: ListenOptions,
   workers?: number,
+  policy?: WorkerPolicy,
 ): Promise<number> {
   if (options.path !== undefined && cluster.isPrimary) await claimSocketPath(options.path);
   if (workers === undefined) return serveAlone(makeApp, options);
-  if (cluster.isPrimary) return runPrimary(workers, options);
-  return runWorker(async () =>
-    listen(await makeApp(), { ...options, port: workerPort(options.port) }),
-  );
+  if (cluster.isPrimary) return runPrimary(workers, options, policy);
+  return runWorker(makeApp, options, policy);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parsed;
     const workers = integer(values, "workers", 1);
     const options = listenOptions(values, workers);
+    const policy = workerPolicy((name, min) => integer(values, name, min), workers);
     const wrap = appWrapper(values);
     const module = positionals[0];
     if (values.reload === true) {
@@ -147,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
       async () => wrap(await loadApp(module, values.validate === true)),
       options,
       workers,
+      policy,
     );
   }
   if (command === "static") {

@@ -499,12 +499,7 @@ describe("WSGIServer and a response that closes its connection", () => {
         "HTTP/1.0",
       );
       // The body and the next request come in reads of their own, after the head.
-      for (const part of [
-        head,
-        "hi",
-        "hi",
-        request("GET", "/second", [], "", "HTTP/1.0"),
-      ]) {
+      for (const part of [head, "hi", "hi", request("GET", "/second", [], "", "HTTP/1.0")]) {
         client.write(part);
         await new Promise((resolve) => setImmediate(resolve));
       }

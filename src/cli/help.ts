@@ -31,6 +31,17 @@ const DEPLOY_OPTIONS = `Deployment:
 Environment:
   HOST, PORT              defaults for --host and --port, as platforms set them`;
 
+const WORKER_OPTIONS = `With --workers (times in milliseconds; 0 turns a check off):
+  --max-requests N        a worker retires after N requests: a new one is started,
+                          then it finishes what it has and exits (default 0, never)
+  --max-requests-jitter N add 0 to N at random to each worker's --max-requests
+  --max-worker-memory B   a worker retires once its resident set passes B bytes
+                          (default 0, never)
+  --worker-timeout MS     a worker whose event loop is blocked this long is killed
+                          and replaced (default 30000)
+  --graceful-timeout MS   a worker told to stop (retiring, or SIGTERM) and still
+                          finishing requests after MS is killed (default 30000)`;
+
 /** Help text by command; `""` is the top level. */
 export const HELP: Record<string, string> = {
   "": `Usage: wsgiref <command> [options]
@@ -55,12 +66,17 @@ build step) as EXPORT, or 'app', or 'default'. Without MODULE, serve demoApp.
 Prints 'Serving HTTP on HOST port PORT (http://HOST:PORT/) ...' once listening;
 SIGINT (Ctrl-C) or SIGTERM stops accepting, lets in-flight requests finish, and
 exits 0 (a second signal exits at once).
+An error of the application outside a request (a promise rejection no one
+handles, an exception thrown from a timer) is logged with its stack, and serving
+goes on.
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --port P                port to listen on; 0 picks a free one (default 8000)
   --workers N             run N worker processes sharing the port; a worker that
-                          dies is replaced (default: one process, no workers)
+                          dies is replaced, at once or, when replacements keep
+                          dying, after 0.1 s doubling to 2 s (default: one
+                          process, no workers)
   --validate              wrap the application in validator() (wsgiref/validate)
   --reload                restart when a source file under MODULE's directory
                           changes (for development; not with --workers)
@@ -69,7 +85,9 @@ Options:
 
 ${DEPLOY_OPTIONS}
 
-${SERVER_OPTIONS}`,
+${SERVER_OPTIONS}
+
+${WORKER_OPTIONS}`,
 
   static: `Usage: wsgiref static [DIR] [options]
 

@@ -5,8 +5,8 @@
  * Node has it); then the named export, or `app`, or `default`.
  */
 
-import { stat } from "node:fs/promises";
-import { extname, resolve } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import type { WSGIApplication } from "../types.js";
@@ -99,11 +99,13 @@ export async function loadApp(
 /**
  * Import the module of `spec` and return its application.
  *
- * TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`) goes through tsx's `tsImport`, which
- * compiles only this module and what it imports, leaving every other import of
- * the process to Node; without tsx, through Node's own `import()` where Node
- * strips types. Every failure is a `CliError` with a one-line message; an error
- * thrown by the module itself is its `cause`.
+ * TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`) goes through tsx when it is
+ * installed, scoped to this module and what it imports, leaving every other
+ * import of the process to Node: an ES module through `tsImport`, a CommonJS one
+ * (`.cts`, or `.ts` and `.tsx` outside a `"type": "module"` package) through
+ * tsx's `require`; without tsx, through Node's own `import()` where Node strips
+ * types. Every failure is a `CliError` with a one-line message; an error thrown
+ * by the module itself is its `cause`.
  */
 export async function importApp(spec: string): Promise<WSGIApplication> {
   const { path, exportName } = parseTarget(spec);
@@ -163,6 +165,40 @@ async function importJavaScript(file: string): Promise<Record<string, unknown>> 
 
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
   // Loaded on demand: serving JavaScript never starts esbuild.
+  if (await isCommonJs(file)) {
+    // tsImport would load it from a data: URL that Node maps no source map for:
+    // every stack trace of the app would print the whole compiled module and
+    // positions in it. tsx's require compiles it under its own file name, with
+    // the source map Node applies (tsx turns source maps on).
+    const { require: tsxRequire } = await import("tsx/cjs/api");
+    const exports: unknown = tsxRequire(file, import.meta.url);
+    // The namespace import() gives a CommonJS module: its own keys, and itself as default.
+    const named = typeof exports === "object" && exports !== null ? exports : {};
+    return { ...named, default: exports };
+  }
   const { tsImport } = await import("tsx/esm/api");
   return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+}
+
+/**
+ * Whether Node would run `file` as CommonJS: `.cts`; `.ts` or `.tsx` whose
+ * nearest package.json does not say `"type": "module"` (as for `.js`). `.mts`,
+ * and a package.json that cannot be read, leave it to tsImport.
+ */
+async function isCommonJs(file: string): Promise<boolean> {
+  const extension = extname(file);
+  if (extension === ".cts") return true;
+  if (extension === ".mts") return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const text = await readFile(join(dir, "package.json"), "utf8").catch(() => undefined);
+    if (text !== undefined) {
+      try {
+        return Reflect.get(Object(JSON.parse(text)), "type") !== "module";
+      } catch {
+        return false; // Invalid JSON: tsImport reports it as Node would.
+      }
+    }
+    // Node's lookup stops at the package root, as at the file system's.
+    if (dirname(dir) === dir || basename(dir) === "node_modules") return true;
+  }
 }

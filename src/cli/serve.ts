@@ -11,7 +11,9 @@ import { JsonLogRequestHandler } from "./access-log-format.js";
 import { STOPPED_LINE, servingLine, stoppingLine } from "./banner.js";
 import { UnixWSGIServer } from "./bind.js";
 import { CliError, oneLine } from "./cli-error.js";
+import { Drain } from "./drain.js";
 import { CountingRequestHandler, CountingWSGIServer, waitingFor } from "./shutdown.js";
+import { StrayErrors } from "./stray-errors.js";
 
 /** Where and how to listen. */
 export interface ListenOptions {
@@ -88,6 +90,7 @@ export interface SignalHooks {
 /** Serve until SIGINT or SIGTERM, then drain and close; resolves when closed. */
 export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = {}): Promise<void> {
   let stopping = false;
+  const drain = new Drain(server);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       hooks.onRepeat?.(signal);
@@ -95,24 +98,26 @@ export async function serveUntilSignal(server: WSGIServer, hooks: SignalHooks = 
     }
     stopping = true;
     // Stops accepting, closes idle connections, lets requests being handled finish.
-    void server.serverClose();
+    void drain.close();
     hooks.onStop?.(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   hooks.onReady?.();
   await server.serveForever();
-  await server.serverClose();
+  await drain.close();
 }
 
 /**
  * Serve `makeApp()`'s application in this process: print the serving line, stop
- * on a signal after in-flight requests, exit at once on a second one.
+ * on a signal after in-flight requests, exit at once on a second one. The
+ * application's errors outside requests are logged, never fatal (`StrayErrors`).
  */
 export async function serveAlone(
   makeApp: () => Promise<WSGIApplication>,
   options: ListenOptions,
 ): Promise<number> {
+  new StrayErrors().listen();
   const server = await listen(await makeApp(), options);
   const [host, port] = server.serverAddress;
   await serveUntilSignal(server, {

@@ -136,6 +136,34 @@ export class Child {
     });
   }
 
+  /**
+   * Await the `n`th line (stdout or stderr, counted from the start) matching
+   * `pattern`; rejects if the process ends first.
+   */
+  waitForNth(pattern: RegExp, n: number): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      let seen = 0;
+      const onLine = (line: string): boolean => {
+        const match = pattern.exec(line);
+        if (match && ++seen === n) resolve(match);
+        return seen >= n;
+      };
+      const complete = [
+        ...this.stdout.split("\n").slice(0, -1),
+        ...this.stderr.split("\n").slice(0, -1),
+      ];
+      for (const line of complete) if (onLine(line)) return;
+      this.#lines.push(onLine);
+      void this.outcome.then((o) =>
+        reject(
+          new Error(
+            `exited (${o.code ?? o.signal}) before printing ${pattern} ${n} times: ${o.stderr}`,
+          ),
+        ),
+      );
+    });
+  }
+
   #onLine(line: string): void {
     for (let i = this.#lines.length - 1; i >= 0; i--) {
       if (this.#lines[i]!(line)) this.#lines.splice(i, 1);
@@ -189,7 +217,13 @@ export interface Reply {
 export function fetchRaw(
   port: number,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+    /** Fail when no response has come in this many ms (by default, wait). */
+    timeout?: number;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -215,6 +249,10 @@ export function fetchRaw(
       },
     );
     req.on("error", reject);
+    if (options.timeout !== undefined) {
+      const ms = options.timeout;
+      req.setTimeout(ms, () => req.destroy(new Error(`no response to ${path} in ${ms} ms`)));
+    }
     req.end(options.body);
   });
 }

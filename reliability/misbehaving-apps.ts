@@ -1,0 +1,116 @@
+/**
+ * `node build/reliability/misbehaving-apps.js`: applications that misbehave
+ * outside the request, against `wsgiref serve` (issue 13). Stray rejections and
+ * throwing timers (alone and in workers), a worker stuck in a loop, a request
+ * that crashes its worker (one at a time, 100 times; and back to back), a worker
+ * that leaks, and --max-requests recycling under load. Each scenario starts its
+ * own server, reports its figures and its missed targets; the run writes
+ * reliability/results/misbehaving-apps.json (`--out PATH` elsewhere) and exits 1
+ * when a target is missed. `--short` (CI) runs a few of each.
+ *
+ * Everything is on 127.0.0.1, port 0; the only processes stopped are the
+ * servers this run started and their workers, by PID.
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { killAll } from "../bench/lib/proc.js";
+import {
+  crashBurst,
+  crashLoop,
+  LONG,
+  leakingWorker,
+  type Result,
+  recycling,
+  SHORT,
+  type Sizes,
+  strayErrors,
+  stuckWorker,
+} from "./misbehaving-apps/scenarios.js";
+
+const RESULTS = fileURLToPath(
+  new URL("../../reliability/results/misbehaving-apps.json", import.meta.url),
+);
+/** The whole run gives up after this long (ms). */
+const DEADLINE = { long: 15 * 60_000, short: 110_000 };
+
+function options(): { short: boolean; out: string; command: string } {
+  const { values } = parseArgs({
+    options: { short: { type: "boolean", default: false }, out: { type: "string" } },
+    strict: true,
+  });
+  const short = values.short === true;
+  const command = `node build/reliability/misbehaving-apps.js${short ? " --short" : ""}`;
+  return { short, out: values.out ?? RESULTS, command };
+}
+
+const SCENARIOS: Array<(sizes: Sizes) => Promise<Result>> = [
+  (sizes) => strayErrors(sizes, false),
+  (sizes) => strayErrors(sizes, true),
+  stuckWorker,
+  crashLoop,
+  crashBurst,
+  leakingWorker,
+  recycling,
+];
+
+async function main(): Promise<number> {
+  const { short, out, command } = options();
+  const sizes = short ? SHORT : LONG;
+  const onSignal = (): void => {
+    killAll();
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const limit = short ? DEADLINE.short : DEADLINE.long;
+  const deadline = setTimeout(() => {
+    console.error(`misbehaving-apps: gave up after ${limit / 1000} s`);
+    killAll();
+    process.exit(1);
+  }, limit);
+  deadline.unref();
+
+  const results: Result[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      const started = Date.now();
+      const result = await scenario(sizes);
+      results.push(result);
+      const verdict = result.problems.length === 0 ? "ok" : `MISSED: ${result.problems.join("; ")}`;
+      console.log(
+        `${result.row.name} (${((Date.now() - started) / 1000).toFixed(1)} s): ${verdict}`,
+      );
+      console.log(`  ${result.row.detail}`);
+    }
+  } finally {
+    clearTimeout(deadline);
+    killAll();
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  const data = {
+    suite: "misbehaving-apps",
+    command,
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    rows: results.map((r) => r.row),
+  };
+  writeFileSync(out, `${JSON.stringify(data, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+  return results.every((r) => r.problems.length === 0) ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(
+      `misbehaving-apps: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    killAll();
+    process.exitCode = 1;
+  },
+);

@@ -7,8 +7,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import { closeSync, readSync, writev } from "node:fs";
-import { openAnonymousFile } from "../internal/anonymous-file.js";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readSync, unlinkSync, writev } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expectBytes, expectInteger, show } from "../internal/check.js";
 import { type ByteSource, closedError, InputBase, MemorySource } from "./input-base.js";
 
@@ -33,6 +35,26 @@ interface Batch {
   bytes: number;
   readonly position: number;
   done: Promise<void>;
+}
+
+/**
+ * Create a temporary file under `os.tmpdir()` and unlink it at once.
+ *
+ * Only the descriptor remains, so the file disappears with the process however
+ * it ends, even by SIGKILL. The name is 128 random bits and the file is created
+ * with `O_EXCL` and mode 0o600, so no one can guess it, plant a symlink there or
+ * read it in the instant it has a name.
+ */
+function openAnonymousFile(): number {
+  const path = join(tmpdir(), `wsgiref-spool-${randomBytes(16).toString("hex")}`);
+  const fd = openSync(path, "wx+", 0o600);
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
 }
 
 /** Write all of `chunks`, one after the other, at `position`, in as few calls as the OS allows. */
@@ -222,7 +244,7 @@ export class SpooledInput extends InputBase {
     const pieces: Uint8Array[] = [...this.#chunks, chunk];
     this.#chunks = undefined;
     return this.#enqueue(async () => {
-      const fd = openAnonymousFile("wsgiref-spool");
+      const fd = openAnonymousFile();
       this.#fd = fd;
       await writeAllAtOnce(fd, pieces, 0);
     });

@@ -75,7 +75,7 @@ describe("restartDelay", () => {
 describe("wsgiref serve --workers when a request crashes its worker", () => {
   it("replaces the worker after every crash, the newest first, while the other answers", async () => {
     // The old primary gave up after five workers died in their first second.
-    const CRASHES = 8;
+    const CRASHES = 6;
     const { child, port } = await serveCli(
       ["serve", "crash.js", "--workers", "2", "--port", "0", "--quiet"],
       { cwd: app.dir },

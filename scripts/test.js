@@ -45,7 +45,7 @@ const FLOORS = {
   "src/simple-server/wsgi-server.ts": [98, 92],
   "src/adapters/": [97, 78],
   "src/adapters/kernel-sendfile.ts": [97, 78],
-  "src/adapters/node-http.ts": [99, 96],
+  "src/adapters/node-http.ts": [99, 95],
   "src/validate.ts": [99, 98],
   "src/validate/": [100, 91],
   "src/validate/body.ts": [100, 100],

@@ -155,7 +155,7 @@ async function startServer(scenario: Scenario, dir: string): Promise<[Started, n
   const where = scenario.command === "static" ? [dir] : [];
   const args = [BIN, scenario.command, ...where, "--host", "127.0.0.1", "--port", "0", "--quiet"];
   const server = start(process.execPath, args);
-  const match = await server.waitFor(/Serving HTTP on \S+ port (\d+) \.\.\./, 15_000);
+  const match = await server.waitFor(/Serving HTTP on \S+ port (\d+) \(/, 15_000);
   return [server, Number(match[1])];
 }
 

@@ -5,11 +5,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readSync, unlinkSync, writev } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, readSync, writev } from "node:fs";
 import { expectInteger, show } from "../internal/check.js";
+import { openAnonymousFile } from "../streams/spooled-input.js";
 import type { FileLike } from "../types.js";
 
 /** A reader over `length` bytes that `readAt` fills in, from the start. */
@@ -85,23 +83,6 @@ export class FilePart extends Uint8Array {
   }
 }
 
-/**
- * Create a temporary file under `os.tmpdir()` and unlink it at once: only the
- * descriptor remains, so the file goes with it however the process ends. The
- * name is 128 random bits, created with `O_EXCL` and mode 0o600.
- */
-function openAnonymousFile(): number {
-  const path = join(tmpdir(), `wsgiref-form-${randomBytes(16).toString("hex")}`);
-  const fd = openSync(path, "wx+", 0o600);
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  return fd;
-}
-
 /** Write all of `chunks` at `position`, in as few `writev` calls as the OS allows. */
 function writeAll(fd: number, chunks: Uint8Array[], position: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -145,7 +126,7 @@ export class TempFile {
   #failure: { error: unknown } | undefined;
 
   constructor() {
-    this.#fd = openAnonymousFile();
+    this.#fd = openAnonymousFile("wsgiref-form");
   }
 
   /** How many bytes were appended. */

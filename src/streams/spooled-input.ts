@@ -45,8 +45,8 @@ interface Batch {
  * with `O_EXCL` and mode 0o600, so no one can guess it, plant a symlink there or
  * read it in the instant it has a name.
  */
-function openAnonymousFile(): number {
-  const path = join(tmpdir(), `wsgiref-spool-${randomBytes(16).toString("hex")}`);
+export function openAnonymousFile(prefix = "wsgiref-spool"): number {
+  const path = join(tmpdir(), `${prefix}-${randomBytes(16).toString("hex")}`);
   const fd = openSync(path, "wx+", 0o600);
   try {
     unlinkSync(path);

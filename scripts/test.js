@@ -43,6 +43,7 @@ const FLOORS = {
   "src/simple-server/request-handler.ts": [99, 93],
   "src/simple-server/server-handler.ts": [100, 96],
   "src/simple-server/wsgi-server.ts": [98, 92],
+  "src/gateway/": [99, 95],
   "src/adapters/": [97, 78],
   "src/adapters/kernel-sendfile.ts": [97, 78],
   "src/adapters/node-http.ts": [99, 95],

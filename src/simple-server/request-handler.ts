@@ -10,15 +10,13 @@
 import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { format } from "node:util";
+import { BodyError, EmptyInput, receiveBody } from "../adapters/node-http.js";
 import {
-  BodyError,
-  EmptyInput,
   type RequestFacts,
-  receiveBody,
   refusalStatus,
   requestEnviron,
   requestFacts,
-} from "../adapters/node-http.js";
+} from "../gateway/request-head.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";

@@ -19,7 +19,7 @@ import {
   SERVER_BASE_KEYS,
   splitTarget,
   unquotePath,
-} from "../../src/adapters/node-http.js";
+} from "../../src/gateway/request-head.js";
 import { WSGIServer } from "../../src/simple-server.js";
 import type { FileLike, PartialEnvironment, WSGIApplication } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";

@@ -1,0 +1,429 @@
+/**
+ * The request stage every entry point shares: a request's head (method, target,
+ * version, header fields, peer) checked for what must be refused and turned into
+ * the CGI part of its environ.
+ *
+ * Transport-independent: a `node:http` `IncomingMessage` is a `RequestHead` as it
+ * is (no copy per request); other transports and adapters (HTTP/2, the Fetch API,
+ * Lambda, the test client) describe their request in the same shape. Node's parser
+ * (llhttp) frames HTTP/1.1 requests; what is checked here is what it does not
+ * check (Host, the HTTP version, the final transfer coding, the number of header
+ * fields).
+ */
+
+import { equalsFolded } from "../internal/ascii-fold.js";
+import type { PartialEnvironment } from "../types.js";
+
+/** Where a request came from (a `net.Socket` is one). */
+export interface RequestPeer {
+  /** The client's address; absent for a Unix socket or an in-process request. */
+  readonly remoteAddress?: string | undefined;
+  /** The client's port. */
+  readonly remotePort?: number | undefined;
+}
+
+/**
+ * A request's head, in the names `node:http`'s `IncomingMessage` uses, so that
+ * one is a `RequestHead` without a copy.
+ */
+export interface RequestHead {
+  /** The method (`GET`); absent is read as `GET`. */
+  readonly method?: string | undefined;
+  /** The request target as sent (`/path?query`, `*`, or absolute-form). */
+  readonly url?: string | undefined;
+  /** `1.1`, `1.0`, `2.0`. */
+  readonly httpVersion: string;
+  /** The major version (1 for HTTP/1.x). */
+  readonly httpVersionMajor: number;
+  /** The minor version. */
+  readonly httpVersionMinor: number;
+  /** Header names and values, alternating, names with their case, in order. */
+  readonly rawHeaders: readonly string[];
+  /** The peer: `REMOTE_ADDR` and `REMOTE_PORT`. */
+  readonly socket: RequestPeer;
+}
+
+/** The limits that apply to one request (see `ServerOptions`). */
+export interface RequestLimits {
+  /** Largest request body accepted, in bytes; past it, 413. */
+  readonly maxBodySize: number;
+  /** Bodies larger than this many bytes are spooled to a temporary file. */
+  readonly spoolThreshold: number;
+  /** Most header fields accepted; past it, 431. */
+  readonly maxHeaders: number;
+  /** How long a body may go without a byte, in milliseconds; past it, 408 (absent or 0: no limit). */
+  readonly bodyTimeout?: number;
+}
+
+/**
+ * What the request's header fields say about its framing and routing, read in
+ * one pass over `rawHeaders` (Node's `req.headers` is built lazily, on first use).
+ */
+export interface RequestFacts {
+  /** How many `Host` fields there are. */
+  hosts: number;
+  /** The value of the first `Host` field. */
+  host: string | undefined;
+  /** The `Content-Length` value (llhttp allows at most one, all digits). */
+  contentLength: string | undefined;
+  /** The `Transfer-Encoding` values, joined with `,`. */
+  transferEncoding: string | undefined;
+  /** Whether the client waits for `100 Continue` before sending the body. */
+  expectContinue: boolean;
+  /** The `Expect` values, joined with `, ` as Node joins them; undefined if none. */
+  expect: string | undefined;
+  /**
+   * Whether it asks to upgrade the protocol, as llhttp reads it: an `Upgrade`
+   * field and `upgrade` among the `Connection` options.
+   */
+  upgrade: boolean;
+}
+
+// RFC 9112 §3.2 and RFC 3986 §3.2.2: Host = uri-host [ ":" port ], where uri-host is
+// an IP-literal in brackets or a reg-name (unreserved, pct-encoded, sub-delims); an
+// empty value is allowed (a target URI without authority).
+const VALID_HOST =
+  /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
+// RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path;
+// group 1 is the scheme, group 2 the authority.
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/;
+
+// RFC 9110 §4.2.1, §4.2.4: the authority of an http(s) target, a host (not empty)
+// and an optional port, without userinfo (a recipient treats it as an error).
+const VALID_AUTHORITY =
+  /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/;
+
+// The schemes an HTTP server serves (RFC 9110 §4.2).
+const HTTP_SCHEME = /^https?$/i;
+
+// RFC 9110 §10.1.1, matched as Node matches it before its checkContinue event.
+const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+// A list field value with no element: empty, or commas and OWS only.
+const EMPTY_LIST = /^[ \t,]*$/;
+
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/g;
+
+// RFC 9110 §7.6.1: Connection = #connection-option; "upgrade" among them.
+const CONNECTION_UPGRADE = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
+
+/** Read the header fields that decide whether and how a request is served. */
+export function requestFacts(req: RequestHead): RequestFacts {
+  const raw = req.rawHeaders;
+  const facts: RequestFacts = {
+    hosts: 0,
+    host: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+    expectContinue: false,
+    expect: undefined,
+    upgrade: false,
+  };
+  let upgradeField = false;
+  let connectionUpgrade = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Compare lengths first, so most names are never compared at all.
+    switch (name.length) {
+      case 4:
+        if (equalsFolded(name, "host")) {
+          facts.hosts += 1;
+          facts.host ??= raw[i + 1];
+        }
+        break;
+      case 6:
+        if (equalsFolded(name, "expect")) {
+          const value = raw[i + 1]!;
+          // An empty list asks for nothing (RFC 9110 §5.6.1: Expect = #expectation).
+          if (EMPTY_LIST.test(value)) break;
+          facts.expect = facts.expect === undefined ? value : `${facts.expect}, ${value}`;
+          facts.expectContinue = EXPECT_CONTINUE.test(facts.expect);
+        }
+        break;
+      case 7:
+        if (equalsFolded(name, "upgrade")) upgradeField = true;
+        break;
+      case 10:
+        if (equalsFolded(name, "connection")) {
+          connectionUpgrade ||= CONNECTION_UPGRADE.test(raw[i + 1] as string);
+        }
+        break;
+      case 14:
+        if (equalsFolded(name, "content-length")) facts.contentLength = raw[i + 1];
+        break;
+      case 17:
+        if (equalsFolded(name, "transfer-encoding")) {
+          const value = raw[i + 1]!;
+          const previous = facts.transferEncoding;
+          facts.transferEncoding = previous === undefined ? value : `${previous},${value}`;
+        }
+        break;
+    }
+  }
+  facts.upgrade = upgradeField && connectionUpgrade;
+  return facts;
+}
+
+/**
+ * Return the status a request must be refused with, or 0 to serve it.
+ *
+ * llhttp has refused malformed framing already (and no lenient mode is on).
+ * Beyond it: any HTTP major version but 1 is 505; too many header fields, 431;
+ * no `Host` in HTTP/1.1, two `Host` fields or an invalid one, 400 (RFC 9112
+ * §3.2); a target of asterisk-form for a method but `OPTIONS`, or of
+ * absolute-form whose scheme is not `http` or `https` or whose authority is not
+ * a host and port, 400 (RFC 9112 §3.2.2, §3.2.4; RFC 9110 §4.2); a
+ * `Transfer-Encoding` whose final coding is not `chunked`, or any in an HTTP/1.0
+ * request, 400 (RFC 9112 §6.1); another coding before `chunked`, 501 (§6.1: a
+ * coding the server does not understand); a `Content-Length` above
+ * `maxBodySize`, 413; an HTTP/1.1 expectation other than `100-continue`, 417
+ * (RFC 9110 §10.1.1).
+ */
+export function refusalStatus(
+  req: RequestHead,
+  facts: RequestFacts,
+  limits: RequestLimits,
+): number {
+  if (req.httpVersionMajor !== 1) return 505;
+  // Node keeps at most maxHeaders + 1 fields (the server's maxHeadersCount), enough to tell.
+  if (req.rawHeaders.length > limits.maxHeaders * 2) return 431;
+  if (facts.hosts > 1) return 400;
+  if (facts.host === undefined ? req.httpVersionMinor >= 1 : !VALID_HOST.test(facts.host)) {
+    return 400;
+  }
+  const target = req.url;
+  // Origin-form, the usual case, starts with "/"; llhttp refused what is no target.
+  if (target !== undefined && target.charCodeAt(0) !== 0x2f) {
+    if (target === "*") {
+      if (req.method !== "OPTIONS") return 400;
+    } else {
+      const absolute = ABSOLUTE_FORM.exec(target);
+      if (
+        absolute === null ||
+        !HTTP_SCHEME.test(absolute[1] as string) ||
+        !VALID_AUTHORITY.test(absolute[2] as string)
+      ) {
+        return 400;
+      }
+    }
+  }
+  const te = facts.transferEncoding;
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding MUST be treated as
+  // having faulty framing, and the connection closed after it. Refused, as nginx
+  // does, rather than served and then closed: an HTTP/1.0 hop in front may not
+  // know chunked and frame the body otherwise, so the body cannot be trusted
+  // either, and SPEC §7 answers faulty framing 400 and closes. llhttp alone
+  // de-chunks it and keeps the connection when asked (Connection: keep-alive).
+  if (te !== undefined && (req.httpVersionMinor === 0 || !isChunkedLast(te))) return 400;
+  // Every element is a coding and chunked is only the last (a comma in a quoted
+  // parameter failed above): any comma is another coding before it, which would
+  // reach the application still applied (gzip, chunked: a compressed body).
+  if (te?.includes(",")) return 501;
+  const length = facts.contentLength;
+  if (length !== undefined && Number(length) > limits.maxBodySize) return 413;
+  // Refused here, so that it closes the connection as every refusal does: Node's
+  // own 417 kept it open, and the request after it was served (found by the
+  // network fuzzer). HTTP/1.0 expectations are ignored, as Node ignores them.
+  if (facts.expect !== undefined && req.httpVersionMinor >= 1 && !facts.expectContinue) return 417;
+  return 0;
+}
+
+// RFC 9112 §7.3: transfer-coding = token *( OWS ";" OWS token "=" ( token / quoted-string ) ).
+const TRANSFER_CODING =
+  /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))*$/;
+
+// OWS only: String.prototype.trim() would also strip NBSP and other Unicode spaces.
+const OWS_AROUND = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * Whether the Transfer-Encoding values are a list of transfer codings whose last
+ * is `chunked` and no other is (RFC 9112 §6.3, §7: chunked is applied once).
+ *
+ * Every element is checked, not only the last (found by the network fuzzer): a
+ * field `chunke\xa3`, `\xa0chunked` or `chunked;q=1` before a `chunked` field was
+ * served, and the request after it too, though a peer that takes such a field
+ * for `chunked` (or drops it) frames the body differently.
+ */
+function isChunkedLast(te: string): boolean {
+  const elements = te.split(",");
+  const last = elements.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const coding = TRANSFER_CODING.exec((elements[i] as string).replace(OWS_AROUND, ""));
+    if (coding === null) return false;
+    if (((coding[1] as string).toLowerCase() === "chunked") !== (i === last)) return false;
+  }
+  return true;
+}
+
+/**
+ * Percent-decode a path to bytes, then read them as latin-1, as Python's
+ * `urllib.parse.unquote(path, "iso-8859-1")`: `%2F` becomes `/`, `%E4` `ä`, and a
+ * `%` not followed by two hex digits stays as it is.
+ */
+export function unquotePath(path: string): string {
+  if (!path.includes("%")) return path;
+  return path.replace(PERCENT_ESCAPE, (sequence) =>
+    String.fromCharCode(Number.parseInt(sequence.slice(1), 16)),
+  );
+}
+
+/**
+ * Split a request target into its path (absolute-form reduced to the path, `/`
+ * when it has none) and its query.
+ */
+export function splitTarget(target: string): [path: string, query: string] {
+  let rest = target;
+  if (rest.charCodeAt(0) !== 0x2f && rest !== "*") {
+    const absolute = ABSOLUTE_FORM.exec(rest);
+    if (absolute !== null) {
+      rest = rest.slice(absolute[0].length);
+      if (rest.charCodeAt(0) !== 0x2f) rest = `/${rest}`;
+    }
+  }
+  const question = rest.indexOf("?");
+  return question === -1 ? [rest, ""] : [rest.slice(0, question), rest.slice(question + 1)];
+}
+
+// Header name -> [CGI name, environ key]: the same few names come with every
+// request. Bounded, so a client sending random names cannot grow it.
+const CGI_NAMES = new Map<string, readonly [string, string]>();
+const CGI_NAMES_MAX = 1024;
+// Names with `_` are dropped: `X_Forwarded_For` must not pose as `X-Forwarded-For`.
+const DROPPED = ["", ""] as const;
+
+function cgiName(name: string): readonly [string, string] {
+  let entry = CGI_NAMES.get(name);
+  if (entry === undefined) {
+    if (name.includes("_")) {
+      entry = DROPPED;
+    } else {
+      const cgi = name.toUpperCase().replaceAll("-", "_");
+      entry = [cgi, `HTTP_${cgi}`];
+    }
+    if (CGI_NAMES.size < CGI_NAMES_MAX) CGI_NAMES.set(name, entry);
+  }
+  return entry;
+}
+
+/**
+ * Build the CGI part of a request's environ over a copy of `base`, as Python's
+ * `WSGIRequestHandler.get_environ` does.
+ *
+ * `REQUEST_METHOD`, `SERVER_PROTOCOL`, `PATH_INFO` (percent-decoded as latin-1),
+ * `QUERY_STRING`, `REQUEST_URI` (the raw target), `REMOTE_ADDR`, `REMOTE_PORT`,
+ * `CONTENT_TYPE` (`''` when absent), `CONTENT_LENGTH` (when sent), and one
+ * `HTTP_*` key per header field name, repeated fields joined with `,`. As in
+ * Python, a field whose CGI name is already a key (`Content-Type`,
+ * `Content-Length`) is skipped; unlike Python, a name containing `_` is dropped.
+ * For an absolute-form target, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`
+ * (when it has a port) are its authority's, whatever `Host` says.
+ */
+export function requestEnviron(req: RequestHead, base: PartialEnvironment): PartialEnvironment {
+  const target = req.url ?? "/";
+  const [path, query] = splitTarget(target);
+  const socket = req.socket;
+  const protocol = `HTTP/${req.httpVersion}`;
+  const method = req.method ?? "GET";
+  const pathInfo = unquotePath(path);
+  const address = socket.remoteAddress ?? "";
+  const port = socket.remotePort === undefined ? "" : String(socket.remotePort);
+  let env: PartialEnvironment;
+  if (hasServerBaseKeys(base)) {
+    // One object literal: V8 gives it a slot per key inside the object, and
+    // room for as many more keys (the HTTP_* ones) before it would turn the
+    // environ into a hash table. Copied and then grown key by key, it turns
+    // into one after about a dozen, which costs microseconds per request.
+    env = {
+      SERVER_NAME: base.SERVER_NAME,
+      GATEWAY_INTERFACE: base.GATEWAY_INTERFACE,
+      SERVER_PORT: base.SERVER_PORT,
+      REMOTE_HOST: base.REMOTE_HOST,
+      CONTENT_LENGTH: base.CONTENT_LENGTH,
+      SCRIPT_NAME: base.SCRIPT_NAME,
+      "wsgi.input_terminated": base["wsgi.input_terminated"],
+      SERVER_PROTOCOL: protocol,
+      REQUEST_METHOD: method,
+      PATH_INFO: pathInfo,
+      QUERY_STRING: query,
+      REQUEST_URI: target,
+      REMOTE_ADDR: address,
+      REMOTE_PORT: port,
+      CONTENT_TYPE: "",
+    };
+  } else {
+    // Not `{ ...base }`: V8 (11.3) makes an object spread from a non-empty one slow
+    // to add properties to, some 20 µs per request.
+    env = Object.assign({}, base);
+    env.SERVER_PROTOCOL = protocol;
+    env.REQUEST_METHOD = method;
+    env.PATH_INFO = pathInfo;
+    env.QUERY_STRING = query;
+    env.REQUEST_URI = target;
+    env.REMOTE_ADDR = address;
+    env.REMOTE_PORT = port;
+    env.CONTENT_TYPE = "";
+  }
+  const raw = req.rawHeaders;
+  let contentType: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const [cgi, key] = cgiName(name);
+    if (cgi === "") continue;
+    if (cgi === "CONTENT_TYPE") {
+      contentType ??= value;
+    } else if (cgi === "CONTENT_LENGTH") {
+      if (value !== "") env.CONTENT_LENGTH = value;
+    } else if (!(cgi in env)) {
+      const previous = env[key];
+      env[key] = previous === undefined ? value : `${previous as string},${value}`;
+    }
+  }
+  if (contentType !== undefined) env.CONTENT_TYPE = contentType;
+  if (target.charCodeAt(0) !== 0x2f) {
+    const absolute = ABSOLUTE_FORM.exec(target);
+    if (absolute !== null) useAuthority(env, absolute[2] as string);
+  }
+  return env;
+}
+
+/**
+ * RFC 9112 §3.2.2: a server that gets an absolute-form target uses its authority
+ * and ignores the `Host` field; so `HTTP_HOST` and `SERVER_NAME` are the
+ * authority's, and `SERVER_PORT` its port when it has one (Werkzeug does the
+ * same), or an application would build its URLs from the `Host` a client could
+ * set apart from the target.
+ */
+function useAuthority(env: PartialEnvironment, authority: string): void {
+  env.HTTP_HOST = authority;
+  // The port follows the last ":" outside an IP literal's brackets.
+  const colon = authority.lastIndexOf(":");
+  const hasPort = colon > authority.lastIndexOf("]");
+  env.SERVER_NAME = hasPort ? authority.slice(0, colon) : authority;
+  if (hasPort && colon < authority.length - 1) env.SERVER_PORT = authority.slice(colon + 1);
+}
+
+/** The keys of `WSGIServer`'s own `baseEnviron`, in its order. */
+export const SERVER_BASE_KEYS: readonly string[] = [
+  "SERVER_NAME",
+  "GATEWAY_INTERFACE",
+  "SERVER_PORT",
+  "REMOTE_HOST",
+  "CONTENT_LENGTH",
+  "SCRIPT_NAME",
+  "wsgi.input_terminated",
+];
+
+/**
+ * Whether `base` has exactly the keys of `WSGIServer`'s `baseEnviron`, in order
+ * (checked on every request: a server's `baseEnviron` may be changed at any time).
+ */
+function hasServerBaseKeys(base: PartialEnvironment): boolean {
+  let i = 0;
+  for (const key in base) {
+    if (key !== SERVER_BASE_KEYS[i]) return false;
+    i++;
+  }
+  return i === SERVER_BASE_KEYS.length && Object.getOwnPropertySymbols(base).length === 0;
+}

@@ -10,21 +10,20 @@ import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { ownEnviron } from "../src/simple-server/server-handler.js";
 import {
   type ServerConnection,
   ServerHandler,
   softwareVersion,
   WSGIRequestHandler,
-} from "../src/simple-server.js";
-import { BytesInput, StringErrors } from "../src/streams.js";
+} from "../../src/simple-server.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
 import type {
   ErrorStream,
   PartialEnvironment,
   WSGIApplication,
   WSGIBody,
   WSGIEnvironment,
-} from "../src/types.js";
+} from "../../src/types.js";
 import {
   collect,
   exchange,
@@ -35,7 +34,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 /** A body that counts its close() calls and can say when the first one happened. */
 function tracked(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): {
@@ -571,7 +570,7 @@ describe("ServerHandler", () => {
       await runOnNodeServer((res, environ) => {
         given.push(environ);
         const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), environ);
-        if (owned) ownEnviron(handler);
+        handler.ownsEnviron = owned;
         return handler;
       }, app);
     }

@@ -13,11 +13,11 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
-import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../src/simple-server/wsgi-server.js";
-import { makeServer } from "../src/simple-server.js";
-import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
-import { FileWrapper, openFile } from "../src/util.js";
+import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../../src/simple-server/wsgi-server.js";
+import { makeServer } from "../../src/simple-server.js";
+import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import { FileWrapper, openFile } from "../../src/util.js";
+import { kernelSendfileAvailable, useKernelSendfile } from "../helpers/kernel-route.js";
 import {
   collect,
   open,
@@ -25,7 +25,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 /** A promise and the function that resolves it. */
 function gate(): { opened: Promise<void>; open: () => void } {

@@ -85,6 +85,8 @@ class ConnectionState {
   current: ServerResponse | undefined = undefined;
   /** Whether the socket's own timeout is the server's sendTimeout (see `watchSend`). */
   sendArmed = false;
+  /** Whether `withoutStacksOnClose` is on for the socket. */
+  abortsCheaply = false;
   readonly socket: Socket | Duplex;
 
   constructor(socket: Socket | Duplex) {
@@ -113,6 +115,10 @@ class ConnectionState {
     if (!this.paused && queue.length >= 2 * PIPELINE_DEPTH) {
       this.paused = true;
       this.socket.pause();
+      if (!this.abortsCheaply) {
+        this.abortsCheaply = true;
+        withoutStacksOnClose(this.socket);
+      }
     }
     return true;
   }
@@ -166,6 +172,28 @@ class ConnectionState {
     }
     return next;
   }
+}
+
+/**
+ * Let Node abort the requests it parsed on `socket` and never saw answered
+ * without capturing a stack for each, when the socket closes.
+ *
+ * Node's server, on close, destroys every such request with a new
+ * `ConnResetException`; a connection that pipelines without reading has
+ * thousands of them (a whole read of minimal requests), and the stacks, which
+ * would show only Node's own frames, were most of the cost of closing it. The
+ * limit is 0 only while the socket's "close" listeners run, from one put before
+ * Node's own to one put after it.
+ */
+function withoutStacksOnClose(socket: Socket | Duplex): void {
+  let saved = Error.stackTraceLimit;
+  socket.prependOnceListener("close", () => {
+    saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  });
+  socket.once("close", () => {
+    Error.stackTraceLimit = saved;
+  });
 }
 
 /**

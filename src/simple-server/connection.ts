@@ -30,6 +30,28 @@ export const PIPELINE_DEPTH = 16;
  */
 export const PIPELINE_LIMIT = 128;
 
+/**
+ * Let Node abort the requests it parsed on `socket` and never saw answered
+ * without capturing a stack for each, when the socket closes.
+ *
+ * Node's server, on close, destroys every such request with a new
+ * `ConnResetException`; a connection that pipelines without reading has
+ * thousands of them (a whole read of minimal requests), and the stacks, which
+ * would show only Node's own frames, were most of the cost of closing it. The
+ * limit is 0 only while the socket's "close" listeners run, from one put before
+ * Node's own to one put after it.
+ */
+function withoutStacksOnClose(socket: Socket | Duplex): void {
+  let saved = Error.stackTraceLimit;
+  socket.prependOnceListener("close", () => {
+    saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  });
+  socket.once("close", () => {
+    Error.stackTraceLimit = saved;
+  });
+}
+
 /** A request Node parsed and its response, waiting to be served. */
 export interface Exchange {
   readonly req: IncomingMessage;
@@ -56,6 +78,8 @@ export class Connection {
   handler: WSGIRequestHandler | undefined = undefined;
   /** Whether the socket's own timeout is the server's sendTimeout (see `watchSend`). */
   sendArmed = false;
+  /** Whether `withoutStacksOnClose` is on for the socket. */
+  abortsCheaply = false;
   readonly socket: Socket | Duplex;
   readonly #endBatch: EndBatch;
 
@@ -87,6 +111,10 @@ export class Connection {
     if (!this.paused && queue.length >= PIPELINE_DEPTH) {
       this.paused = true;
       this.socket.pause();
+      if (!this.abortsCheaply) {
+        this.abortsCheaply = true;
+        withoutStacksOnClose(this.socket);
+      }
     }
     return true;
   }

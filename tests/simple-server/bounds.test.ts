@@ -191,6 +191,42 @@ describe("WSGIServer and pipelined requests", () => {
     }
   });
 
+  it("aborts the requests a flooding connection left without a stack for each, and restores the limit", async () => {
+    const held = gate();
+    const server = await serve(recorder([], held.opened));
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    // Frames captured for the "aborted" errors Node makes for unanswered requests.
+    let abortedFrames = 0;
+    let aborted = 0;
+    Error.prepareStackTrace = (err, frames) => {
+      if (err.message === "aborted") {
+        aborted += 1;
+        abortedFrames += frames.length;
+      }
+      return prepare === undefined ? `${err}` : prepare(err, frames);
+    };
+    try {
+      const accepted = nextConnection(server);
+      const client = await open(server.port);
+      client.pause();
+      client.on("error", () => undefined);
+      const connection = await accepted;
+      const gone = once(connection, "close");
+      client.write(pipelined(1000));
+      await within(gone, 5000, "the flooding connection closed");
+      // Node formats each error's stack when it is destroyed: wait for those.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(aborted > PIPELINE_LIMIT, `${aborted} requests aborted`);
+      assert.equal(abortedFrames, 0);
+      assert.equal(Error.stackTraceLimit, limit);
+    } finally {
+      Error.prepareStackTrace = prepare;
+      held.open();
+      await server.close();
+    }
+  });
+
   it("drops what a client left waiting once it is gone, and closes without waiting for it", async () => {
     const seen: string[] = [];
     const held = gate();

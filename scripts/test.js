@@ -37,14 +37,19 @@ const FLOORS = {
   "src/simple-server.ts": [100, 100],
   "src/simple-server/": [97, 89],
   "src/simple-server/client-errors.ts": [97, 90],
-  "src/simple-server/connection.ts": [98, 92],
+  // Moved out of wsgi-server.ts (98/92) with the pipelining and send-watch
+  // code; the watch's disarm (an app busy with nothing left to send when the
+  // watch ticks) is reached or not by timing: 97.9% and 94.7% in a full run.
+  "src/simple-server/connection.ts": [97, 94],
   "src/simple-server/demo-app.ts": [100, 100],
   "src/simple-server/end-batch.ts": [100, 100],
   "src/simple-server/kernel-sendfile.ts": [97, 78],
   "src/simple-server/options.ts": [97, 89],
   "src/simple-server/request-handler.ts": [99, 93],
   "src/simple-server/response-sink.ts": [99, 95],
-  "src/simple-server/send-file.ts": [99, 95],
+  // Moved out of adapters/node-http.ts (98/88): a failing read(2) is not
+  // reached; 100% and 93.5% in a full run.
+  "src/simple-server/send-file.ts": [99, 93],
   "src/simple-server/server-handler.ts": [100, 96],
   "src/simple-server/wsgi-server.ts": [98, 92],
   "src/gateway/": [99, 95],

@@ -475,6 +475,25 @@ describe("wsgiref.connection", () => {
     assert.equal(closes, 1);
   });
 
+  it("logs a taken-over request that never called startResponse with no status", async () => {
+    const logged: Array<[string, string]> = [];
+    class Handler extends WSGIRequestHandler {
+      override logRequest(code: number | string = "-", size: number | string = "-"): void {
+        logged.push([String(code), String(size)]);
+      }
+    }
+    const app: WSGIApplication = (environ) => {
+      const socket = (environ["wsgiref.connection"] as ServerConnection).takeOver();
+      socket.write("HTTP/1.1 204 Raw\r\n\r\n");
+      return [];
+    };
+    const { port, close } = await serve(app, {}, Handler);
+    after(close);
+    const received = await exchange(port, request("GET", "/"));
+    assert.equal(received.toString("latin1"), "HTTP/1.1 204 Raw\r\n\r\n");
+    assert.deepEqual(logged, [["-", "0"]]);
+  });
+
   it("refuses a take-over once the response has started", async () => {
     let refusal: unknown;
     const app: WSGIApplication = (environ, startResponse) => {

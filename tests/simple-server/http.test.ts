@@ -11,6 +11,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
+  type RequestHandlerServer,
   type ServerConnection,
   ServerHandler,
   softwareVersion,
@@ -635,5 +636,51 @@ describe("ServerHandler", () => {
     );
     assert.equal(parseResponses(received)[0]?.status, 500);
     assert.match(errors.getValue(), /X-Bad/);
+  });
+});
+
+describe("WSGIRequestHandler without a WSGIServer", () => {
+  it("serves one node:http (req, res) pair given any RequestHandlerServer: checks, body, environ, framing", async () => {
+    const seen: Array<[string, string]> = [];
+    const app: WSGIApplication = (environ, startResponse) => {
+      const input = environ["wsgi.input"];
+      const body = input.read(Number(environ.CONTENT_LENGTH || 0));
+      seen.push([String(environ.PATH_INFO), Buffer.from(body).toString()]);
+      startResponse("200 OK", [["Content-Length", "4"]]);
+      return [Buffer.from("long body")];
+    };
+    const context: RequestHandlerServer = {
+      baseEnviron: { SERVER_NAME: "plain", SERVER_PORT: "80", SCRIPT_NAME: "" },
+      wsgiMultiprocess: false,
+      options: { maxBodySize: 16, spoolThreshold: 8, maxHeaders: 100, quiet: true },
+      getApp: () => app,
+      errorStream: new StringErrors(),
+    };
+    const server = createServer((req, res) => {
+      void new WSGIRequestHandler(req, res, context).handle();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    after(() => server.close());
+    const port = (server.address() as { port: number }).port;
+    // One request per connection: what is pipelined, and what is served after a
+    // response that closes the connection, is the connection stage's to decide.
+    const responses = parseResponses(
+      await exchange(
+        port,
+        request("POST", "/echo", ["Content-Length: 5", "Connection: close"], "hello"),
+      ),
+    );
+    // The body cut at its Content-Length.
+    assert.equal(responses[0]?.status, 200);
+    assert.equal(responses[0]?.body.toString(), "long");
+    assert.deepEqual(seen, [["/echo", "hello"]]);
+    // Past maxBodySize before reading: 413.
+    const refused = parseResponses(
+      await exchange(port, request("POST", "/big", ["Content-Length: 17", "Connection: close"])),
+    );
+    assert.equal(refused[0]?.status, 413);
+    assert.deepEqual(seen, [["/echo", "hello"]]);
+    assert.equal((context.errorStream as StringErrors).getValue().includes("longer than"), true);
   });
 });

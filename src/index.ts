@@ -3,6 +3,9 @@
  * and the interface types of `wsgiref/types`.
  */
 
+// wsgiref/fetch
+export type { FetchHandler, FetchHandlerOptions, GatewayOptions } from "./fetch.js";
+export { fromFetchHandler, toFetchHandler } from "./fetch.js";
 export type { HeadersClass, OutputStream } from "./handlers/index.js";
 // wsgiref/handlers
 export {
@@ -14,9 +17,6 @@ export {
   readEnviron,
   SimpleHandler,
 } from "./handlers/index.js";
-// wsgiref/fetch
-export type { FetchHandler, FetchHandlerOptions, GatewayOptions } from "./fetch.js";
-export { fromFetchHandler, toFetchHandler } from "./fetch.js";
 // wsgiref/headers
 export { Headers } from "./headers.js";
 // wsgiref/lambda

@@ -68,8 +68,8 @@ export function createEnviron(
   // and refuses what the client's would refuse (a GET with a body).
   const request =
     input instanceof Request
-      ? new Request(input, { ...init, body: bytes })
-      : new Request(new URL(input, BASE_URL), { ...init, body: bytes });
+      ? new Request(input, { ...init, body: bodyGiven })
+      : new Request(new URL(input, BASE_URL), { ...init, body: bodyGiven });
   const url = new URL(request.url);
   const env: PartialEnvironment = requestEnviron(
     fetchHead(request, url, "127.0.0.1"),

@@ -121,6 +121,17 @@ function headerValue(raw: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The request's host: its `Host` field, or the domain the event names, added
+ * as the field (AWS's own examples leave it out; every real request has one).
+ */
+function withHost(raw: string[], domainName: string | undefined): string | undefined {
+  const host = headerValue(raw, "host");
+  if (host !== undefined || domainName === undefined || domainName === "") return host;
+  raw.push("host", domainName);
+  return domainName;
+}
+
 function bodyOf(body: string | null | undefined, base64: boolean | undefined): Buffer | undefined {
   if (body === null || body === undefined) return undefined;
   return base64 === true ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
@@ -182,9 +193,9 @@ function readV2(event: APIGatewayProxyEventV2): LambdaRequest {
   ) {
     raw.push("cookie", event.cookies.join("; "));
   }
+  const host = withHost(raw, context.domainName);
   const path = pathTarget(event.rawPath ?? "/", !functionUrl);
   const query = event.rawQueryString ?? "";
-  const host = headerValue(raw, "host") ?? context.domainName;
   return {
     source: functionUrl ? "function-url" : "http-v2",
     multiValue: false,
@@ -203,7 +214,7 @@ function readV1(event: APIGatewayProxyEvent): LambdaRequest {
   // HTTP APIs say `version: "1.0"`; REST APIs say nothing.
   const httpApi = (event as { version?: unknown }).version === "1.0";
   const raw = rawHeadersOf(multiOf(event.multiValueHeaders, event.headers));
-  const host = headerValue(raw, "host") ?? context.domainName;
+  const host = withHost(raw, context.domainName);
   let path = pathTarget(event.path, httpApi);
   let scriptName: string;
   if (httpApi) {

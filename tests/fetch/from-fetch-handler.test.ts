@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { hono as honoApp, app as honoWsgi } from "../../examples/fetch/hono-app.js";
+import { app as honoWsgi } from "../../examples/fetch/hono-app.js";
 import { hono as mountedHono } from "../../examples/fetch/mount-in-hono.js";
 import { type FetchHandler, fromFetchHandler, toFetchHandler } from "../../src/fetch.js";
 import { makeServer } from "../../src/simple-server.js";

@@ -55,6 +55,8 @@ export class SinkHandler extends SimpleHandler {
   #declared = -1;
   #written = 0;
   #excess = false;
+  // The content is complete: an error after this (a close() that throws) leaves it whole.
+  #complete = false;
   #failure: { err: unknown } | undefined = undefined;
 
   /** Handle one request whose body is `stdin`, sending the response to `sink`. */
@@ -142,7 +144,8 @@ export class SinkHandler extends SimpleHandler {
     // does so after the head was given.
     if (this.#headGiven) {
       this.logException(err);
-      this.#fail(err);
+      // A response already complete stays whole, as the server's does.
+      if (!this.#complete) this.#fail(err);
       return;
     }
     return super.handleError(err);
@@ -168,6 +171,7 @@ export class SinkHandler extends SimpleHandler {
   }
 
   #checkLength(): void {
+    this.#complete = true;
     if (this.#written < this.#declared && this.#failure === undefined) {
       const what = `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes)`;
       this.#logMismatch(`${what}; the response was failed`);

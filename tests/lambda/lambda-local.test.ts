@@ -16,7 +16,9 @@ describe("toLambdaHandler under lambda-local", () => {
     const lambdaPath = fileURLToPath(new URL("../../examples/lambda/handler.js", import.meta.url));
     const events = {
       "apigw-request": { hello: "/hello/world", stage: "", from: "192.168.196.186" },
+      "http-api-v1-request": { hello: "/my/path", stage: "", from: "192.0.2.1" },
       "apigw-v2-request-no-authorizer": { hello: "/", stage: "", from: "1.2.3.4" },
+      "alb-lambda-target-request-headers-only": { hello: "/", stage: "", from: "25.12.198.67" },
       "alb-lambda-target-request-multivalue-headers": {
         hello: "/",
         stage: "",

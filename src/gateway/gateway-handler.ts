@@ -148,13 +148,14 @@ export class GatewayHandler extends SimpleHandler {
   /**
    * Send a `FileWrapper` over a file descriptor from its current position (as
    * far as its `remaining`, when it says) through the sink's `sendFile`, and end
-   * the response; return `false` (iterate it instead) when it has no `fd`.
+   * the response; return `false` (iterate it instead) when it has no `fd` or the
+   * transport takes no file.
    *
    * @see Python's `BaseHandler.sendfile`
    */
   override sendfile(): boolean | Promise<boolean> {
     const { fd, remaining } = (this.result as FileWrapper).filelike;
-    if (typeof fd !== "number") return false;
+    if (typeof fd !== "number" || this.output.sink.sendFile === undefined) return false;
     if (this.output.sink.takenOver) return true;
     if (!this.headersSent) this.sendHeaders();
     return this.output.sendFile(fd, remaining).then((sent) => {

@@ -58,13 +58,18 @@ export interface ResponseSink {
   drained(): Promise<void>;
   /**
    * Send up to `limit` bytes of the file open on `fd`, from its position, as the
-   * body. Rejects with a disconnect error when the client goes away.
+   * body. Rejects with a disconnect error when the client goes away. Absent
+   * for a transport that takes no file: the handler iterates the file instead.
    */
-  sendFile(fd: number, limit: number): Promise<SentFile>;
+  readonly sendFile?: ((fd: number, limit: number) => Promise<SentFile>) | undefined;
   /** End the response; `closeAfter`: close the connection once it is sent. */
   end(closeAfter: boolean): void;
-  /** End the connection mid-response, so that the client sees the response incomplete. */
-  cut(): void;
+  /**
+   * End the connection mid-response, so that the client sees the response
+   * incomplete; `reason`, when the output stage knows it (a body short of its
+   * Content-Length), for a transport that can pass it on.
+   */
+  cut(reason?: Error): void;
 }
 
 /** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
@@ -215,7 +220,10 @@ export class OutputStage {
     let limit = declared >= 0 ? declared - this.#written : Number.POSITIVE_INFINITY;
     const ranged = typeof remaining === "number";
     if (ranged) limit = Math.min(limit, remaining);
-    const { sent, excess } = await this.sink.sendFile(fd, limit);
+    const { sent, excess } = await (this.sink.sendFile as NonNullable<ResponseSink["sendFile"]>)(
+      fd,
+      limit,
+    );
     this.#written += sent;
     this.#bodyBytes += sent;
     if (excess && !(ranged && sent === remaining)) this.#tooLong();
@@ -233,10 +241,9 @@ export class OutputStage {
       // A clean end would leave the client reading the next response as the
       // rest of this body. Cut first: a report that fails must not leave the
       // connection open.
-      sink.cut();
-      this.#report(
-        `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes); the connection was cut`,
-      );
+      const short = `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes)`;
+      sink.cut(new Error(`the response body ${short}`));
+      this.#report(`${short}; the connection was cut`);
       return;
     }
     // The response is whole, but after an excess the application did not send

@@ -1,18 +1,21 @@
 /**
- * `SinkHandler`: the gateway engine (`SimpleHandler`) for entry points whose
- * response is not a byte stream but a status, a header list and a body handed
- * over apart: a Fetch `Response`, a Lambda result. The checks, the error page,
- * the `close()` guarantee and the body counted against its `Content-Length`
- * are the server's; only where the response goes differs.
+ * `SinkHandler`: the gateway handler for entry points whose response is not a
+ * byte stream but a status, a header list and a body handed over apart: a Fetch
+ * `Response`, a Lambda result. It is a `GatewayHandler`, so the output stage's
+ * framing rules are the server's (the status checked, no hop-by-hop field, one
+ * Content-Length, the body counted against it); only where the parts go
+ * differs: a `PartsSink`, reached through `PartsResponseSink`, the output
+ * stage's `ResponseSink` for such entry points.
  */
 
-import { SimpleHandler } from "../handlers/simple-handler.js";
-import { escapeLogLine } from "../internal/log-text.js";
+import { isDisconnect } from "../internal/disconnect.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
+import { GatewayHandler } from "./gateway-handler.js";
+import type { ResponseSink } from "./output-stage.js";
 
-/** Where a `SinkHandler` sends the response. */
-export interface ResponseSink {
+/** Where a `SinkHandler` sends the parts of a response. */
+export interface PartsSink {
   /**
    * The status and headers, checked, once and before any body. `bodyAllowed` is
    * false for HEAD, 204, 205 and 304: no body follows then.
@@ -34,43 +37,114 @@ export interface ResponseSink {
   fail(err: unknown): void;
 }
 
-/** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
-const DIGITS = /^[0-9]+$/;
+/**
+ * The output stage's `ResponseSink` over a `PartsSink`. The end (or the failure)
+ * is kept until `deliver()`, which `SinkHandler.run` calls once the application's
+ * body is closed, so that whoever reads the response sees `close()` done.
+ */
+class PartsResponseSink implements ResponseSink {
+  readonly takenOver = false;
+  readonly connection = undefined;
+  readonly #parts: PartsSink;
+  readonly #method: string | undefined;
+  #bodyAllowed = true;
+  #headGiven = false;
+  #destroyed = false;
+  #waiting: Promise<void> | undefined;
+  #ended = false;
+  #failure: { err: unknown } | undefined;
+
+  constructor(parts: PartsSink, method: string | undefined) {
+    this.#parts = parts;
+    this.#method = method;
+  }
+
+  /** Whether the consumer went away (a body chunk it refused). */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  head(code: number, reason: string, fields: string[]): void {
+    // 205 too (RFC 9110 §15.3.6): these responses carry no content.
+    this.#bodyAllowed = this.#method !== "HEAD" && code !== 204 && code !== 205 && code !== 304;
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < fields.length; i += 2) headers.push([fields[i]!, fields[i + 1]!]);
+    this.#parts.head(code, reason, headers, this.#bodyAllowed);
+    this.#headGiven = true;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!this.#bodyAllowed || chunk.length === 0) return true;
+    let taken: void | Promise<void>;
+    try {
+      taken = this.#parts.body(chunk);
+    } catch (err) {
+      if (isDisconnect(err)) this.#destroyed = true;
+      throw err;
+    }
+    if (!isThenable(taken)) return true;
+    this.#waiting = Promise.resolve(taken).catch((err: unknown) => {
+      if (isDisconnect(err)) this.#destroyed = true;
+      throw err;
+    });
+    return false;
+  }
+
+  drained(): Promise<void> {
+    const waiting = this.#waiting ?? Promise.resolve();
+    this.#waiting = undefined;
+    return waiting;
+  }
+
+  /** Not offered: the handler iterates a `FileWrapper` instead. */
+  readonly sendFile = undefined;
+
+  end(): void {
+    this.#ended = true;
+  }
+
+  cut(reason?: Error): void {
+    this.#failure ??= { err: reason ?? new Error("the response was cut") };
+  }
+
+  /** Record `err` as why the response failed (the first reason wins). */
+  failWith(err: unknown): void {
+    this.#failure ??= { err };
+  }
+
+  /** Hand the end, or the failure, to the parts sink. */
+  deliver(): void {
+    if (this.#failure !== undefined) this.#parts.fail(this.#failure.err);
+    else if (this.#headGiven && this.#ended) this.#parts.end();
+  }
+}
 
 /**
- * Run one application for one request, sending the response to a `ResponseSink`.
+ * Run one application for one request, sending the response to a `PartsSink`.
  *
- * `originServer`: the error page, `Content-Length` for a one-chunk body, no
- * length on 204. No `Date` or `Server` header is added (the host in front adds
- * its own). A body longer than its `Content-Length` is cut there and one shorter
- * fails the response, each logged once on `wsgi.errors`, as the server does.
- * The sink's `end()` or `fail()` comes once `run()` is done, so the body is
- * closed by then.
+ * The error page, `Content-Length` for a one-chunk body and none on 204 are
+ * `GatewayHandler`'s; no `Server` header is added (the host in front adds its
+ * own). A body longer than its `Content-Length` is cut there and one shorter
+ * fails the response, each logged once on `wsgi.errors`, as the server does. The
+ * sink's `end()` or `fail()` comes once `run()` is done, so the body is closed by
+ * then.
  */
-export class SinkHandler extends SimpleHandler {
-  readonly #sink: ResponseSink;
-  #inHead = false;
-  #headGiven = false;
-  #bodyAllowed = true;
-  #declared = -1;
-  #written = 0;
-  #excess = false;
-  // The content is complete: an error after this (a close() that throws) leaves it whole.
-  #complete = false;
-  #failure: { err: unknown } | undefined = undefined;
+export class SinkHandler extends GatewayHandler {
+  override serverSoftware: string | undefined = undefined;
+  readonly #sink: PartsResponseSink;
 
   /** Handle one request whose body is `stdin`, sending the response to `sink`. */
   constructor(
     stdin: InputStream,
-    sink: ResponseSink,
+    sink: PartsSink,
     stderr: ErrorStream,
     environ: PartialEnvironment,
     multithread = false,
     multiprocess = false,
   ) {
-    // No stdout: _write and _flush below are the only output.
-    super(stdin, null, stderr, environ, multithread, multiprocess);
-    this.#sink = sink;
+    const parts = new PartsResponseSink(sink, environ.REQUEST_METHOD as string | undefined);
+    super(stdin, parts, stderr, environ, multithread, multiprocess);
+    this.#sink = parts;
   }
 
   /**
@@ -81,122 +155,19 @@ export class SinkHandler extends SimpleHandler {
     try {
       await super.run(application);
     } catch (err) {
-      this.#fail(err);
+      this.#sink.failWith(err);
+      this.#sink.deliver();
       throw err;
     }
-    if (this.#failure !== undefined) this.#sink.fail(this.#failure.err);
-    else if (this.#headGiven) this.#sink.end();
-  }
-
-  /**
-   * Check and give the status and headers to the sink (see
-   * `BaseHandler.sendHeaders`: the same checks, the same cleanup).
-   */
-  override sendHeaders(): void | Promise<void> {
-    // BaseHandler checks the headers and encodes the head; the bytes are not wanted.
-    this.#inHead = true;
-    let pending: void | Promise<void>;
-    try {
-      pending = super.sendHeaders();
-    } finally {
-      this.#inHead = false;
-    }
-    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.#giveHead());
-    this.#giveHead();
-  }
-
-  /** Send `data` as body, within the declared `Content-Length`; nothing when no body is allowed. */
-  override _write(data: Uint8Array): void | Promise<void> {
-    if (this.#inHead || !this.#bodyAllowed || this.#failure !== undefined) return;
-    let chunk = data;
-    if (this.#declared >= 0) {
-      const room = this.#declared - this.#written;
-      if (chunk.length > room) {
-        this.#tooLong();
-        this.bytesSent -= chunk.length - room;
-        if (room === 0) return;
-        chunk = chunk.subarray(0, room);
-      }
-      this.#written += chunk.length;
-    }
-    if (chunk.length === 0) return;
-    return this.#sink.body(chunk);
-  }
-
-  /** Nothing to flush: the sink takes each chunk as it comes. */
-  override _flush(): void {}
-
-  /** Make sure the head went out, then check the body against its `Content-Length`. */
-  override finishContent(): void | Promise<void> {
-    const pending = super.finishContent();
-    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.#checkLength());
-    this.#checkLength();
+    this.#sink.deliver();
   }
 
   /**
    * Log `err`; before the head, answer with the error page; after it, fail the
-   * response so its consumer sees it incomplete.
-   *
-   * @see Python's `BaseHandler.handle_error`
+   * response with `err`, so its consumer sees it incomplete and why.
    */
   override handleError(err: unknown): void | Promise<void> {
-    // The handler's own flag is reset by close(); a body whose close() throws
-    // does so after the head was given.
-    if (this.#headGiven) {
-      this.logException(err);
-      // A response already complete stays whole, as the server's does.
-      if (!this.#complete) this.#fail(err);
-      return;
-    }
+    if (this.output.started && !this.output.ended) this.#sink.failWith(err);
     return super.handleError(err);
-  }
-
-  #giveHead(): void {
-    const status = this.status as string;
-    const headers = (this.headers as NonNullable<typeof this.headers>).items();
-    const method = this.environ?.REQUEST_METHOD;
-    this.#bodyAllowed =
-      method !== "HEAD" &&
-      !status.startsWith("204") &&
-      !status.startsWith("205") &&
-      !status.startsWith("304");
-    let length: string | undefined;
-    for (const [name, value] of headers) {
-      if (name.length === 14 && name.toLowerCase() === "content-length") length = value;
-    }
-    this.#declared =
-      this.#bodyAllowed && length !== undefined && DIGITS.test(length) ? Number(length) : -1;
-    this.#sink.head(Number(status.slice(0, 3)), status.slice(4), headers, this.#bodyAllowed);
-    this.#headGiven = true;
-  }
-
-  #checkLength(): void {
-    this.#complete = true;
-    if (this.#written < this.#declared && this.#failure === undefined) {
-      const what = `is shorter than its Content-Length (${this.#written} of ${this.#declared} bytes)`;
-      this.#logMismatch(`${what}; the response was failed`);
-      this.#fail(new Error(`the response body ${what}`));
-    }
-  }
-
-  #fail(err: unknown): void {
-    this.#failure ??= { err };
-  }
-
-  #tooLong(): void {
-    if (this.#excess) return;
-    this.#excess = true;
-    this.#logMismatch(
-      `is longer than its Content-Length (${this.#declared} bytes); the rest was not sent`,
-    );
-  }
-
-  /** One line on wsgi.errors about the body of this response. */
-  #logMismatch(what: string): void {
-    const env = this.environ;
-    const stderr = this.getStderr();
-    const request = escapeLogLine(`${env?.REQUEST_METHOD} ${env?.REQUEST_URI ?? env?.PATH_INFO}`);
-    stderr.write(`the response body to ${request} ${what}\n`);
-    stderr.flush();
   }
 }

@@ -17,7 +17,7 @@ import {
 } from "../gateway/options.js";
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
 import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-head.js";
-import { type PartsSink, SinkHandler } from "../gateway/sink-handler.js";
+import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
@@ -175,7 +175,7 @@ class ObservedHandler extends SinkHandler {
 
   constructor(
     stdin: SpooledInput | EmptyInput,
-    sink: PartsSink,
+    sink: PartSink,
     stderr: ResolvedFetchOptions["errors"],
     environ: ReturnType<typeof requestEnviron>,
     observer: RunObserver | undefined,
@@ -191,14 +191,14 @@ class ObservedHandler extends SinkHandler {
 }
 
 /**
- * A `PartsSink` that becomes a Fetch `Response`: the head resolves
+ * A `PartSink` that becomes a Fetch `Response`: the head resolves
  * `response`, and the body goes into a `ReadableStream` that holds at most
  * `HIGH_WATER_MARK` bytes the consumer has not read; past that, each write
  * waits for the consumer to pull. Cancelling the stream makes the pending and
  * every later write fail as a client disconnect, so the handler closes the
  * application's body and stops quietly.
  */
-class ResponseChannel implements PartsSink {
+class ResponseChannel implements PartSink {
   readonly response: Promise<Response>;
   readonly #path: string;
   #resolve!: (response: Response) => void;

@@ -4,7 +4,7 @@
  * `Response`, a Lambda result. It is a `GatewayHandler`, so the output stage's
  * framing rules are the server's (the status checked, no hop-by-hop field, one
  * Content-Length, the body counted against it); only where the parts go
- * differs: a `PartsSink`, reached through `PartsResponseSink`, the output
+ * differs: a `PartSink`, reached through `PartResponseSink`, the output
  * stage's `ResponseSink` for such entry points.
  */
 
@@ -15,7 +15,7 @@ import { GatewayHandler } from "./gateway-handler.js";
 import type { ResponseSink } from "./output-stage.js";
 
 /** Where a `SinkHandler` sends the parts of a response. */
-export interface PartsSink {
+export interface PartSink {
   /**
    * The status and headers, checked, once and before any body. `bodyAllowed` is
    * false for HEAD, 204, 205 and 304: no body follows then.
@@ -38,14 +38,14 @@ export interface PartsSink {
 }
 
 /**
- * The output stage's `ResponseSink` over a `PartsSink`. The end (or the failure)
+ * The output stage's `ResponseSink` over a `PartSink`. The end (or the failure)
  * is kept until `deliver()`, which `SinkHandler.run` calls once the application's
  * body is closed, so that whoever reads the response sees `close()` done.
  */
-class PartsResponseSink implements ResponseSink {
+class PartResponseSink implements ResponseSink {
   readonly takenOver = false;
   readonly connection = undefined;
-  readonly #parts: PartsSink;
+  readonly #parts: PartSink;
   readonly #method: string | undefined;
   #bodyAllowed = true;
   #headGiven = false;
@@ -54,7 +54,7 @@ class PartsResponseSink implements ResponseSink {
   #ended = false;
   #failure: { err: unknown } | undefined;
 
-  constructor(parts: PartsSink, method: string | undefined) {
+  constructor(parts: PartSink, method: string | undefined) {
     this.#parts = parts;
     this.#method = method;
   }
@@ -120,7 +120,7 @@ class PartsResponseSink implements ResponseSink {
 }
 
 /**
- * Run one application for one request, sending the response to a `PartsSink`.
+ * Run one application for one request, sending the response to a `PartSink`.
  *
  * The error page, `Content-Length` for a one-chunk body and none on 204 are
  * `GatewayHandler`'s; no `Server` header is added (the host in front adds its
@@ -131,18 +131,18 @@ class PartsResponseSink implements ResponseSink {
  */
 export class SinkHandler extends GatewayHandler {
   override serverSoftware: string | undefined = undefined;
-  readonly #sink: PartsResponseSink;
+  readonly #sink: PartResponseSink;
 
   /** Handle one request whose body is `stdin`, sending the response to `sink`. */
   constructor(
     stdin: InputStream,
-    sink: PartsSink,
+    sink: PartSink,
     stderr: ErrorStream,
     environ: PartialEnvironment,
     multithread = false,
     multiprocess = false,
   ) {
-    const parts = new PartsResponseSink(sink, environ.REQUEST_METHOD as string | undefined);
+    const parts = new PartResponseSink(sink, environ.REQUEST_METHOD as string | undefined);
     super(stdin, parts, stderr, environ, multithread, multiprocess);
     this.#sink = parts;
   }

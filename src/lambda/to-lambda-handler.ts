@@ -20,7 +20,7 @@ import {
   requestEnviron,
   requestFacts,
 } from "../gateway/request-head.js";
-import { type PartsSink, SinkHandler } from "../gateway/sink-handler.js";
+import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { serverVersion } from "../simple-server/server-handler.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
@@ -42,8 +42,8 @@ export type LambdaHttpHandler = (
 
 const PROTOCOL = /^HTTP\/\d(?:\.\d)?$/;
 
-/** A `PartsSink` that keeps the whole response, for a result. */
-class Collector implements PartsSink {
+/** A `PartSink` that keeps the whole response, for a result. */
+class Collector implements PartSink {
   status = 0;
   reason = "";
   headers: Array<[string, string]> = [];

@@ -20,6 +20,7 @@ import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-
 import { type ResponseSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
+import { markHandled } from "../internal/thenable.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIApplication } from "../types.js";
 import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
@@ -117,7 +118,8 @@ export async function serveFetch(
   const facts = requestFacts(head);
   const refusal = refusalStatus(head, facts, settings);
   if (refusal !== 0) {
-    await request.body?.cancel();
+    // Not read: let its source go (a body another reader holds is left to it).
+    if (request.body !== null && !request.body.locked) markHandled(request.body.cancel());
     return { response: refusalResponse(refusal), done: Promise.resolve() };
   }
   let input: SpooledInput | EmptyInput;

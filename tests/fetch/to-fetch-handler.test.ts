@@ -349,4 +349,34 @@ describe("toFetchHandler", () => {
       body: "",
     });
   });
+
+  it("rejects when the request body fails (the client went away), and answers 500 when even logging fails", async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error("upload aborted"));
+      },
+    });
+    const handler = toFetchHandler(environApp, { errors: new StringErrors() });
+    await assert.rejects(
+      handler(
+        new Request("http://h/", { method: "POST", body: failing, duplex: "half" } as RequestInit),
+      ),
+      /upload aborted/,
+    );
+    // An app error whose logging fails too: Python's "error handling an error".
+    const brokenLog = {
+      write() {
+        throw new Error("log down");
+      },
+      writelines() {},
+      flush() {},
+    };
+    const response = await toFetchHandler(
+      () => {
+        throw new Error("app down");
+      },
+      { errors: brokenLog },
+    )(new Request("http://h/"));
+    assert.equal(response.status, 500);
+  });
 });

@@ -379,4 +379,20 @@ describe("toFetchHandler", () => {
     )(new Request("http://h/"));
     assert.equal(response.status, 500);
   });
+
+  it("answers 500 for a header value beyond latin-1 or a hop-by-hop field added after startResponse()", async () => {
+    const errors = new StringErrors();
+    const app: WSGIApplication = (environ, startResponse) => {
+      const headers: Array<[string, string]> = [["Content-Type", "text/plain"]];
+      startResponse("200 OK", headers);
+      if (environ.PATH_INFO === "/wide") headers.push(["X-Name", "\u0100"]);
+      else headers.push(["Connection", "close"]);
+      return [enc("x")];
+    };
+    const handler = toFetchHandler(app, { errors });
+    assert.equal((await handler(new Request("http://h/wide"))).status, 500);
+    assert.match(errors.getValue(), /TypeError: the value of header X-Name is not latin-1: 'Ā'/);
+    assert.equal((await handler(new Request("http://h/hop"))).status, 500);
+    assert.match(errors.getValue(), /Hop-by-hop header, 'Connection: close', not allowed/);
+  });
 });

@@ -39,7 +39,7 @@ export interface ResponseSink {
 }
 
 // Header values are latin-1 ("bytes in unicode"); the handler's own encoding refuses more.
-const BEYOND_LATIN1 = /[^\x00-\xff]/;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
 const DIGITS = /^[0-9]+$/;

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BodyError } from "../../src/adapters/node-http.js";
 import { receiveBytes, receiveStream } from "../../src/gateway/body-from-stream.js";
 import { checkScriptName, mountEnviron } from "../../src/gateway/mount.js";
+import { BodyError } from "../../src/gateway/request-body.js";
 import type { PartialEnvironment } from "../../src/types.js";
 
 const limits = { maxBodySize: 1024 * 1024 * 64, spoolThreshold: 1024 };

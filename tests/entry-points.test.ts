@@ -7,7 +7,7 @@
  * in ENTRY_POINTS.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { toFetchHandler } from "../src/fetch.js";
@@ -93,6 +93,54 @@ async function streamResponse(response: Response): Promise<Streaming> {
   };
 }
 
+/**
+ * Requests over HTTP to 127.0.0.1:`port`, with node:http as the client; a
+ * response that ends early (cut, reset) counts as cut. For every entry point
+ * that is a socket server: makeServer here, the Node listener next.
+ */
+function overHttp(port: number, close: () => Promise<void>): Served {
+  const open = (method: string, path: string, body?: Buffer) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: false }, resolve);
+      req.on("error", reject);
+      req.end(body);
+    });
+  return {
+    async request(method, path, body) {
+      const res = await open(method, path, body);
+      const chunks: Buffer[] = [];
+      const cut = await new Promise<boolean>((resolve) => {
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(false));
+        res.on("error", () => resolve(true));
+        res.on("aborted", () => resolve(true));
+      });
+      return {
+        status: res.statusCode ?? 0,
+        headers: headersOf(Object.entries(res.headers) as Array<[string, string]>),
+        body: Buffer.concat(chunks),
+        cut: cut || !res.complete,
+      };
+    },
+    async stream(path) {
+      const res = await open("GET", path);
+      res.on("error", () => {});
+      const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
+      return {
+        first,
+        rest: () =>
+          new Promise((resolve) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("end", () => resolve(Buffer.concat(chunks)));
+          }),
+        cancel: () => res.destroy(),
+      };
+    },
+    close,
+  };
+}
+
 const server: EntryPoint = {
   name: "the server (makeServer)",
   afterHeaders: "cut",
@@ -107,53 +155,17 @@ const server: EntryPoint = {
       maxBodySize,
     });
     const serving = httpd.serveForever();
-    const port = httpd.serverAddress[1];
-    const open = (method: string, path: string, body?: Buffer) =>
-      new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
-        const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: false }, resolve);
-        req.on("error", reject);
-        req.end(body);
-      });
-    return {
-      async request(method, path, body) {
-        const res = await open(method, path, body);
-        const chunks: Buffer[] = [];
-        const cut = await new Promise<boolean>((resolve) => {
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve(false));
-          res.on("error", () => resolve(true));
-          res.on("aborted", () => resolve(true));
-        });
-        return {
-          status: res.statusCode ?? 0,
-          headers: headersOf(Object.entries(res.headers) as Array<[string, string]>),
-          body: Buffer.concat(chunks),
-          cut: cut || !res.complete,
-        };
-      },
-      async stream(path) {
-        const res = await open("GET", path);
-        res.on("error", () => {});
-        const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
-        return {
-          first,
-          rest: () =>
-            new Promise((resolve) => {
-              const chunks: Buffer[] = [];
-              res.on("data", (chunk: Buffer) => chunks.push(chunk));
-              res.on("end", () => resolve(Buffer.concat(chunks)));
-            }),
-          cancel: () => res.destroy(),
-        };
-      },
-      async close() {
-        await httpd.shutdown();
-        await serving;
-        await httpd.serverClose();
-      },
-    };
+    return overHttp(httpd.serverAddress[1], async () => {
+      await httpd.shutdown();
+      await serving;
+      await httpd.serverClose();
+    });
   },
 };
+
+// The Node listener (wsgiref/node) joins as one more row:
+//   serve: (app, options) => listen on http.createServer(toNodeListener(app, options)),
+//   then overHttp(port, close); afterHeaders: "cut".
 
 const fetchHandler: EntryPoint = {
   name: "the Fetch handler (toFetchHandler)",

@@ -2,14 +2,14 @@
  * The body stage for entry points that are handed a body rather than a socket:
  * a web `ReadableStream` (the Fetch API), any async iterable of chunks, or bytes
  * already in memory (a Lambda event), received into a `SpooledInput` within the
- * limits the server applies (`receiveBody` in `adapters/node-http.ts` is the
+ * limits the server applies (`receiveBody` in `request-body.ts` is the
  * same stage over an `IncomingMessage`): 413 past `maxBodySize`, 408 when no
  * byte comes for `bodyTimeout`, a temporary file past `spoolThreshold`.
  */
 
-import { BodyError } from "../gateway/request-body.js";
 import { markHandled } from "../internal/thenable.js";
 import { SpooledInput } from "../streams/spooled-input.js";
+import { BodyError } from "./request-body.js";
 
 /** The limits a body is received within (the fields of `ServerOptions` of the same names). */
 export interface BodyLimits {

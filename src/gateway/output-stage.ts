@@ -43,6 +43,11 @@ export interface ResponseSink {
    */
   readonly connection: object | undefined;
   /**
+   * Whether what carries the response on adds its own `Date` (a Fetch host, API
+   * Gateway): the output stage then adds none.
+   */
+  readonly datedByHost?: boolean;
+  /**
    * Send the status and the header fields (`fields`: name, value, name,
    * value…). `lengthFramed`: a Content-Length field is among them. Throws,
    * having sent nothing, for a field the transport refuses.
@@ -154,7 +159,7 @@ export class OutputStage {
     // Throws unless every value is the same decimal number.
     if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) checkContentLengths(pairs);
     const fields: string[] = [];
-    if (!hasDate) fields.push("Date", formatDateTime(Date.now()));
+    if (!hasDate && this.sink.datedByHost !== true) fields.push("Date", formatDateTime(Date.now()));
     if (software && !hasServer) fields.push("Server", software);
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;

@@ -8,11 +8,18 @@
  * stage's `ResponseSink` for such entry points.
  */
 
+import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { GatewayHandler } from "./gateway-handler.js";
 import type { ResponseSink } from "./output-stage.js";
+
+// RFC 9110 §5.1, §5.5: a field name is a token; a value is latin-1 text, HTAB
+// and no other control character (what node:http's writeHead allows).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /** Where a `SinkHandler` sends the parts of a response. */
 export interface PartSink {
@@ -45,6 +52,7 @@ export interface PartSink {
 class PartResponseSink implements ResponseSink {
   readonly takenOver = false;
   readonly connection = undefined;
+  readonly datedByHost = true;
   readonly #parts: PartSink;
   readonly #method: string | undefined;
   #bodyAllowed = true;
@@ -64,11 +72,26 @@ class PartResponseSink implements ResponseSink {
     return this.#destroyed;
   }
 
+  /**
+   * Give the status and headers; throws a `TypeError`, having given nothing, for
+   * a field `node:http` would refuse to send (the application's list may have
+   * been edited since `startResponse()` checked it): a name that is no token, a
+   * value with a control character or a code point past U+00FF.
+   */
   head(code: number, reason: string, fields: string[]): void {
     // 205 too (RFC 9110 §15.3.6): these responses carry no content.
     this.#bodyAllowed = this.#method !== "HEAD" && code !== 204 && code !== 205 && code !== 304;
     const headers: Array<[string, string]> = [];
-    for (let i = 0; i < fields.length; i += 2) headers.push([fields[i]!, fields[i + 1]!]);
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (!TOKEN.test(name)) throw new TypeError(`a header name is not a token: ${show(name)}`);
+      if (NOT_FIELD_VALUE.test(value)) {
+        const what = BEYOND_LATIN1.test(value) ? "is not latin-1" : "has a control character";
+        throw new TypeError(`the value of header ${name} ${what}: ${show(value)}`);
+      }
+      headers.push([name, value]);
+    }
     this.#parts.head(code, reason, headers, this.#bodyAllowed);
     this.#headGiven = true;
   }
@@ -123,8 +146,8 @@ class PartResponseSink implements ResponseSink {
  * Run one application for one request, sending the response to a `PartSink`.
  *
  * The error page, `Content-Length` for a one-chunk body and none on 204 are
- * `GatewayHandler`'s; no `Server` header is added (the host in front adds its
- * own). A body longer than its `Content-Length` is cut there and one shorter
+ * `GatewayHandler`'s; no `Date` or `Server` header is added (the host in front
+ * adds its own). A body longer than its `Content-Length` is cut there and one shorter
  * fails the response, each logged once on `wsgi.errors`, as the server does. The
  * sink's `end()` or `fail()` comes once `run()` is done, so the body is closed by
  * then.

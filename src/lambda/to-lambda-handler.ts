@@ -11,6 +11,7 @@ import type { Buffer } from "node:buffer";
 import { STATUS_CODES } from "node:http";
 import type { Context } from "aws-lambda";
 import { receiveBytes } from "../gateway/body-from-stream.js";
+import { serverVersion } from "../gateway/gateway-handler.js";
 import { mountEnviron } from "../gateway/mount.js";
 import { type GatewayOptions, resolveGatewayOptions } from "../gateway/options.js";
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
@@ -22,7 +23,6 @@ import {
 } from "../gateway/request-head.js";
 import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
-import { serverVersion } from "../simple-server/server-handler.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { type LambdaHttpEvent, type LambdaRequest, readEvent, requestHeader } from "./event.js";

@@ -9,7 +9,7 @@
 
 import { markHandled } from "../internal/thenable.js";
 import { SpooledInput } from "../streams/spooled-input.js";
-import { BodyError } from "./request-body.js";
+import { BodyError, UNWRITTEN_MAX } from "./request-body.js";
 
 /** The limits a body is received within (the fields of `ServerOptions` of the same names). */
 export interface BodyLimits {
@@ -21,8 +21,6 @@ export interface BodyLimits {
   readonly bodyTimeout?: number;
 }
 
-/** How many bytes of a spooled body may wait for the disk before no more is read. */
-const UNWRITTEN_MAX = 2 * 1024 * 1024;
 
 function tooLarge(max: number): BodyError {
   return new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`);

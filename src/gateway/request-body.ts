@@ -76,8 +76,11 @@ export interface ReceivingBody {
   failIncomplete(err: Error): boolean;
 }
 
-/** How many bytes of a spooled body may wait for the disk before the client is paused. */
-const UNWRITTEN_MAX = 2 * 1024 * 1024;
+/**
+ * How many bytes of a spooled body may wait for the disk before no more is
+ * read (the client is paused): every body stage holds to it.
+ */
+export const UNWRITTEN_MAX = 2 * 1024 * 1024;
 
 /**
  * Receive the whole body of `req` into a `SpooledInput` within `limits`. While

@@ -31,6 +31,7 @@ import {
   type ServerOptions,
 } from "./options.js";
 import { WSGIRequestHandler } from "./request-handler.js";
+import { Transport, transportStreams } from "./transport.js";
 
 export type { ResolvedServerOptions, ServerOptions } from "./options.js";
 
@@ -245,6 +246,7 @@ export class WSGIServer {
   #oneDone: (() => void) | undefined;
   #foreverDone: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  #transport: Transport | undefined;
 
   /**
    * Create a server for `serverAddress`, not yet bound (see `serverBind`).
@@ -292,6 +294,15 @@ export class WSGIServer {
     server.on("clientError", this.#onClientError);
     server.on("connect", this.#onConnect);
     this.httpServer = server;
+    // HTTPS and HTTP/2: a front that hands HTTP/1.1 connections to `server`.
+    if (resolved.tls !== undefined || resolved.http2) {
+      this.#transport = new Transport(server, resolved, transportStreams(this));
+    }
+  }
+
+  /** The HTTPS/HTTP/2 front, when `tls` or `http2` is set (see transport.ts). */
+  get transport(): Transport | undefined {
+    return this.#transport;
   }
 
   /**
@@ -317,7 +328,7 @@ export class WSGIServer {
    */
   async serverBind(): Promise<void> {
     const [host, port] = this.serverAddress;
-    const server = this.httpServer;
+    const server = this.#transport?.listener ?? this.httpServer;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: host === "" ? undefined : host, port }, () => {
@@ -350,6 +361,7 @@ export class WSGIServer {
       // Bodies are received whole before the application runs.
       "wsgi.input_terminated": true,
     };
+    if (this.options.tls !== undefined) this.baseEnviron.HTTPS = "on";
   }
 
   /** Return the application. @see Python's `WSGIServer.get_app` */
@@ -613,6 +625,7 @@ export class WSGIServer {
   }
 
   async #close(): Promise<void> {
+    const transport = this.#transport?.close();
     const server = this.httpServer;
     const closed = new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -627,6 +640,7 @@ export class WSGIServer {
     this.#endServing();
     server.closeAllConnections();
     await closed;
+    await transport;
     // Only now: a response to a client that reads nothing holds the close up until
     // the watch drops it.
     clearInterval(this.#sendWatch);

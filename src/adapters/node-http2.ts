@@ -382,8 +382,14 @@ export class Http2Handler extends SimpleHandler {
     if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
   }
 
+  /**
+   * Reset the stream with `INTERNAL_ERROR`. Destroyed with an error rather than
+   * `close(code)`: that ends the writable side first, and the END_STREAM it
+   * sends reaches the client before the RST_STREAM, so it sees a complete
+   * (truncated) response.
+   */
   #reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed) this.stream.destroy(new Error("the application failed"));
   }
 }
 
@@ -456,7 +462,8 @@ export async function serveHttp2Stream(
     await handler.run(app);
   } catch (err) {
     server.stderr.write(formatError(err));
-    if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    // Destroyed with an error: RST_STREAM INTERNAL_ERROR (see Http2Handler's reset).
+    if (!stream.destroyed) stream.destroy(err instanceof Error ? err : new Error(String(err)));
   } finally {
     input.close();
   }

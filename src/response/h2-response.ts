@@ -408,7 +408,8 @@ export class H2ResponseWriter extends ResponseWriter {
           } catch (err) {
             // A queued file failed to read, with no caller to throw to.
             this.#log(err);
-            stream.close(0x2); // INTERNAL_ERROR
+            // Destroyed with an error: RST_STREAM INTERNAL_ERROR.
+            stream.destroy(err instanceof Error ? err : new Error(String(err)));
           }
         });
       }

@@ -151,7 +151,11 @@ function receiveStreamBody(
   return new Promise<SpooledInput>((resolve, reject) => {
     let total = 0;
     let idle: NodeJS.Timeout | undefined;
+    // Once failed, the spool is closed: later events must not touch it.
+    let failed = false;
     const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
       clearTimeout(idle);
       clearTimeout(whole);
       stream.off("data", onData);
@@ -177,6 +181,7 @@ function receiveStreamBody(
         fail(new StreamBodyError(413, "request body is larger than maxBodySize"));
         return;
       }
+      if (failed) return;
       arm();
       stream.pause();
       spool.write(chunk).then(
@@ -186,6 +191,7 @@ function receiveStreamBody(
     };
     stream.on("data", onData);
     stream.once("end", () => {
+      if (failed) return;
       clearTimeout(idle);
       clearTimeout(whole);
       spool.end().then(

@@ -126,7 +126,9 @@ export class Transport {
     this.#options = options;
     if (options.http2) {
       const h2 = createHttp2Server({
-        maxHeaderListPairs: options.maxHeaders + 8,
+        // Room past maxHeaders so that the request stage answers 431 as over
+        // HTTP/1.1; far past it, node:http2 resets the stream itself.
+        maxHeaderListPairs: options.maxHeaders * 2 + 8,
         maxSessionMemory: 10,
         settings: {
           maxConcurrentStreams: options.maxConcurrentStreams,

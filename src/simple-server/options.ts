@@ -63,6 +63,7 @@ export interface ServerOptions {
 
 /** `ServerOptions` with every default filled in. */
 export type ResolvedServerOptions = Readonly<Required<Omit<ServerOptions, "tls">>> & {
+  /** `ServerOptions.tls`: undefined for clear text. */
   readonly tls: SecureContextOptions | undefined;
 };
 const DEFAULTS: ResolvedServerOptions = {

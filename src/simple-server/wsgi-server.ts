@@ -300,11 +300,6 @@ export class WSGIServer {
     }
   }
 
-  /** The HTTPS/HTTP/2 front, when `tls` or `http2` is set (see transport.ts). */
-  get transport(): Transport | undefined {
-    return this.#transport;
-  }
-
   /**
    * Whether responses are ended together once the requests of a turn of the
    * event loop have been handled (see `end-batch.ts`): while `serveForever()`

@@ -147,6 +147,9 @@ describe("makeServer", () => {
       keepAliveTimeout: 5000,
       quiet: false,
       workers: 1,
+      tls: undefined,
+      http2: false,
+      maxConcurrentStreams: 100,
     });
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds native/sendfile.c into build/native/sendfile.node: the sendfile(2) route for
-// wsgi.file_wrapper bodies (src/adapters/kernel-sendfile.ts). Run by `npm run build`
+// wsgi.file_wrapper bodies (src/simple-server/kernel-sendfile.ts). Run by `npm run build`
 // and at install. It needs a C compiler and Node's headers (node_api.h), both found
 // on the machine: nothing is downloaded, which is why this is a compiler call and
 // not node-gyp (node-gyp fetches headers from the internet). It says in one line,

@@ -32,25 +32,34 @@ const FLOORS = {
   "src/streams": [95],
   "src/headers.ts": [95],
   "src/internal/": [95],
-  // The server, its adapters, the validator and the handlers: where the
+  // The server, the gateway stages, the validator and the handlers: where the
   // security-relevant code is.
   "src/simple-server.ts": [100, 100],
   "src/simple-server/": [97, 89],
   "src/simple-server/client-errors.ts": [97, 90],
+  // Moved out of wsgi-server.ts (98/92) with the pipelining and send-watch
+  // code; the watch's disarm (an app busy with nothing left to send when the
+  // watch ticks) is reached or not by timing: 97.9% and 94.7% in a full run.
+  "src/simple-server/connection.ts": [97, 94],
   "src/simple-server/demo-app.ts": [100, 100],
   "src/simple-server/end-batch.ts": [100, 100],
+  "src/simple-server/kernel-sendfile.ts": [97, 78],
   "src/simple-server/options.ts": [97, 89],
   "src/simple-server/request-handler.ts": [99, 93],
+  "src/simple-server/response-sink.ts": [99, 95],
+  // Moved out of adapters/node-http.ts (98/88): a failing read(2) is not
+  // reached; 100% and 93.5% in a full run.
+  "src/simple-server/send-file.ts": [99, 93],
   "src/simple-server/server-handler.ts": [100, 96],
   "src/simple-server/wsgi-server.ts": [98, 92],
   "src/simple-server/transport.ts": [96, 86],
   "src/gateway/": [99, 95],
-  "src/adapters/": [97, 78],
-  "src/adapters/kernel-sendfile.ts": [97, 78],
-  "src/adapters/node-http.ts": [98, 88],
+  // The body stage came from src/adapters/node-http.ts, with its floor: its
+  // branches (the body timer, paused reads, client races) move with timing.
+  "src/gateway/request-body.ts": [98, 88],
   // HTTP/2: the uncovered branches are a stream destroyed between two events
   // and a spool that fails to write (a full disk).
-  "src/adapters/node-http2.ts": [96, 81],
+  "src/simple-server/node-http2.ts": [96, 81],
   "src/validate.ts": [99, 98],
   "src/validate/": [100, 91],
   "src/validate/body.ts": [100, 100],

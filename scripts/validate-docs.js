@@ -6,7 +6,7 @@
 //   node scripts/validate-docs.js          rewrite the table in docs/validate.md
 //   node scripts/validate-docs.js --check  exit 1 if the table is not what the code says
 //
-// tests/validate-docs.test.ts runs the second form.
+// tests/validate/docs.test.ts runs the second form.
 import { readFileSync, writeFileSync } from "node:fs";
 import { CHECKS } from "../build/src/validate/checks.js";
 

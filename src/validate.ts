@@ -24,7 +24,7 @@ import type {
   WSGIEnvironment,
 } from "./types.js";
 import { isHopByHop } from "./util.js";
-import { type ResponseState, wrapBody } from "./validate/body.js";
+import { type ResponseState, UnclosedWatch, wrapBody } from "./validate/body.js";
 import { fail, repr, typeName, warn } from "./validate/checks.js";
 import { ErrorWrapper, InputWrapper } from "./validate/streams.js";
 import {
@@ -145,6 +145,7 @@ export function validator(
 
   // The warnings already emitted by this validator (each is shown once, as in Python).
   const warned = new Set<string>();
+  const watch = new UnclosedWatch();
 
   return function lintApp(...args: Parameters<WSGIApplication>): WSGIBody | Promise<WSGIBody> {
     const count: number = args.length;
@@ -155,7 +156,7 @@ export function validator(
     const [environ, startResponse] = args;
     checkEnviron(environ, warned);
 
-    const response: ResponseState = { called: false, started: false, iterating: false };
+    const response: ResponseState = { called: false, started: false, iterating: false, watch };
     const startResponseWrapper = (...srArgs: Parameters<StartResponse>): WriteCallable => {
       const srCount: number = srArgs.length;
       // The start_response() Callable: two positional arguments, and the optional exc_info

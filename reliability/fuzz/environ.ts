@@ -1,5 +1,5 @@
 /**
- * Fuzz target: the environ built from raw request heads (`src/adapters/node-http.ts`
+ * Fuzz target: the environ built from raw request heads (`src/gateway/request-head.ts`
  * behind `src/simple-server/`), parsed by Node's own llhttp.
  *
  * The input is the bytes a client sends on one connection (one request, several
@@ -297,7 +297,7 @@ export function close(): Promise<void> {
   return target.close();
 }
 
-/** Seeds: request heads from tests/simple-server*.test.ts and tests/adapters. */
+/** Seeds: request heads from tests/simple-server/ and tests/gateway/. */
 export const seeds: readonly (readonly string[])[] = [
   ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"],
   [

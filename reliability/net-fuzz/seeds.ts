@@ -5,7 +5,7 @@
  * Text is latin-1 throughout: one character per byte.
  */
 
-import { HOSTILE } from "../../tests/fixtures/hostile/corpus.js";
+import { HOSTILE } from "../../fixtures/hostile/corpus.js";
 
 /** One request before it is written out. */
 export interface RequestModel {

@@ -11,8 +11,8 @@
 
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
-import { seekFile } from "../adapters/kernel-sendfile.js";
 import { formatDateTime } from "../handlers/index.js";
+import { seekFile } from "../simple-server/kernel-sendfile.js";
 import type {
   FileLike,
   StartResponse,

@@ -6,8 +6,8 @@
 import { Buffer } from "node:buffer";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { softwareVersion } from "../gateway/gateway-handler.js";
 import { formatDateTime } from "../internal/http-date.js";
-import { softwareVersion } from "./server-handler.js";
 
 // A request line ending in a version of the right shape (RFC 9112 §2.3), at the
 // start of what llhttp was parsing.

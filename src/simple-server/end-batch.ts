@@ -1,99 +1,105 @@
 /**
- * Responses ended together: `WSGIServer.serveForever()` ends the responses of
- * one turn of the event loop after Node has delivered every request of that turn
- * (`setImmediate`: the check phase, right after the poll phase), not one by one
- * between them; only the first of a turn after a quiet one goes out at once.
+ * `EndBatch`: responses ended together once the requests of a turn of the event
+ * loop have been handled (in the check phase, `setImmediate`, right after the
+ * poll phase that delivered them), not one by one between them; only the first
+ * of a turn after a quiet one goes out at once, so a lone connection never
+ * waits. Owned by a `WSGIServer`, which hands it to its responses while
+ * `serveForever()` runs.
  *
  * Why: each response that reaches a client on the same host (a proxy in front,
- * a load generator) may have to wake that client's thread, a cross-CPU interrupt
- * that costs the sending side microseconds of kernel time. Sent in one burst, the
- * responses of a turn find the client awake after the first. On the 2-core
- * benchmark VM this took hello world at 50 connections from 0.73-0.77x raw
- * `node:http` to 0.92-0.98x, and the 1 MiB body from 0.86-0.91x to 1.07x; raw
- * with the same batching gains as much (README "Performance"). Nothing waits
- * past the end of its own turn, and a lone connection's responses do not wait at
- * all: ending every response in the check phase cost hello world over one
- * connection 0.94x -> 0.82x raw in an A/B run.
+ * a load generator) may have to wake that client's thread, a cross-CPU
+ * interrupt that costs the sending side kernel time; sent in one burst, the
+ * responses of a turn find the client awake after the first. The measurements
+ * are in docs/performance.md.
  */
 
-import type { ServerResponse } from "node:http";
+/** What the batch ends: a `ServerResponse` is one. */
+export interface Endable {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  end(chunk?: Uint8Array): unknown;
+}
 
-// Pairs: response, last chunk (or undefined).
-let queued: Array<ServerResponse | Uint8Array | undefined> = [];
-// Responses given to endAfterTurn() in this turn, and in the last turn that had any.
-let endsThisTurn = 0;
-let endsLastTurn = 0;
-let turnWatched = false;
-let releases: Array<() => void> = [];
+/** Responses ended with their turn of the event loop. */
+export class EndBatch {
+  // Pairs: response, last chunk (or undefined).
+  #queued: Array<Endable | Uint8Array | undefined> = [];
+  // Responses given to endAfterTurn() in this turn, and in the last turn that had any.
+  #endsThisTurn = 0;
+  #endsLastTurn = 0;
+  #turnWatched = false;
+  #releases: Array<() => void> = [];
+  readonly #endTurn = (): void => {
+    this.#turnWatched = false;
+    // A turn that only released held chunks ended no response: it is no quiet turn.
+    if (this.#endsThisTurn > 0) {
+      this.#endsLastTurn = this.#endsThisTurn;
+      this.#endsThisTurn = 0;
+    }
+    this.flush();
+  };
 
-/**
- * End `res` (with `last` as its final chunk, if given) now, or once the current
- * turn's requests have been handled (in the check phase, or earlier through
- * `endQueued()`): at once when it is the first of its turn and the last turn
- * had at most one, so that a lone connection is not made to wait; queued when
- * the turn already ended one, or when the last turn ended several (the next
- * burst is likely on its way).
- */
-export function endAfterTurn(res: ServerResponse, last: Uint8Array | undefined): void {
-  endsThisTurn += 1;
-  watchTurn();
-  if (endsThisTurn === 1 && endsLastTurn < 2) {
-    end(res, last);
-    return;
+  /**
+   * End `res` (with `last` as its final chunk, if given) now, or once the
+   * current turn's requests have been handled (in the check phase, or earlier
+   * through `flush()`): at once when it is the first of its turn and the last
+   * turn had at most one; queued when the turn already ended one, or when the
+   * last turn ended several (the next burst is likely on its way).
+   */
+  endAfterTurn(res: Endable, last: Uint8Array | undefined): void {
+    this.#endsThisTurn += 1;
+    this.#watchTurn();
+    if (this.#endsThisTurn === 1 && this.#endsLastTurn < 2) {
+      end(res, last);
+      return;
+    }
+    this.#queued.push(res, last);
   }
-  queued.push(res, last);
-}
 
-/**
- * Run `release` at the end of the current turn (or at `endQueued()`): for a
- * response that holds its last chunk back for `endAfterTurn()`, to send the
- * chunk after all if the response has not ended by then (an asynchronous body
- * still finishing), so that no byte waits past its turn.
- */
-export function releaseAfterTurn(release: () => void): void {
-  releases.push(release);
-  watchTurn();
-}
-
-/**
- * End every queued response now, in the order queued, after running the
- * releases. Called by the check phase, and by the server before it writes to or
- * closes connections, so that nothing queued is lost or overtaken.
- */
-export function endQueued(): void {
-  if (releases.length > 0) {
-    const due = releases;
-    releases = [];
-    for (const release of due) release();
+  /**
+   * Run `release` at the end of the current turn (or at `flush()`): for a
+   * response that holds its last chunk back for `endAfterTurn()`, to send the
+   * chunk after all if the response has not ended by then (a body still
+   * finishing), so that no byte waits past its turn.
+   */
+  releaseAfterTurn(release: () => void): void {
+    this.#releases.push(release);
+    this.#watchTurn();
   }
-  if (queued.length === 0) return;
-  const batch = queued;
-  queued = [];
-  for (let i = 0; i < batch.length; i += 2) {
-    const res = batch[i] as ServerResponse;
-    if (!res.destroyed && !res.writableEnded) end(res, batch[i + 1] as Uint8Array | undefined);
+
+  /**
+   * End every queued response now, in the order queued, after running the
+   * releases. Called by the check phase, and by the server before it writes to
+   * or closes connections, so that nothing queued is lost or overtaken.
+   */
+  flush(): void {
+    if (this.#releases.length > 0) {
+      const due = this.#releases;
+      this.#releases = [];
+      for (const release of due) release();
+    }
+    if (this.#queued.length === 0) return;
+    const batch = this.#queued;
+    this.#queued = [];
+    for (let i = 0; i < batch.length; i += 2) {
+      const res = batch[i] as Endable;
+      if (!res.destroyed && !res.writableEnded) end(res, batch[i + 1] as Uint8Array | undefined);
+    }
+  }
+
+  /** How many responses wait to be ended. */
+  get queued(): number {
+    return this.#queued.length / 2;
+  }
+
+  #watchTurn(): void {
+    if (this.#turnWatched) return;
+    this.#turnWatched = true;
+    setImmediate(this.#endTurn);
   }
 }
 
-/** How many responses wait to be ended (for tests). */
-export function queuedEnds(): number {
-  return queued.length / 2;
-}
-
-function end(res: ServerResponse, last: Uint8Array | undefined): void {
+function end(res: Endable, last: Uint8Array | undefined): void {
   if (last === undefined) res.end();
   else res.end(last);
-}
-
-function watchTurn(): void {
-  if (turnWatched) return;
-  turnWatched = true;
-  setImmediate(endTurn);
-}
-
-function endTurn(): void {
-  turnWatched = false;
-  endsLastTurn = endsThisTurn;
-  endsThisTurn = 0;
-  endQueued();
 }

@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { format } from "node:util";
-import { BodyError, EmptyInput, receiveBody } from "../adapters/node-http.js";
+import { BodyError, EmptyInput, type ReceivingBody, receiveBody } from "../gateway/request-body.js";
 import {
   type RequestFacts,
   refusalStatus,
@@ -24,7 +24,9 @@ import { escapeLogLine } from "../internal/log-text.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
-import { ownEnviron, ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
+import type { EndBatch } from "./end-batch.js";
+import type { KernelSendfile } from "./kernel-sendfile.js";
+import { ServerHandler, serverVersion, sysVersion } from "./server-handler.js";
 
 /** What a request handler needs from its server (a `WSGIServer`). */
 export interface RequestHandlerServer {
@@ -47,18 +49,15 @@ export interface RequestHandlerServer {
   };
   /** The application to call, or `undefined` when none is set. */
   getApp(): WSGIApplication | undefined;
-  /**
-   * Whether responses are ended after the other requests of their turn of the
-   * event loop (`ServerHandler.deferEnd`); absent: no.
-   */
-  readonly deferEnds?: boolean;
+  /** Ends responses with their turn of the event loop; absent: each ends at once. */
+  readonly endBatch?: EndBatch | undefined;
+  /** Sends files by sendfile(2) when it applies; absent: by reads. */
+  readonly kernelSendfile?: KernelSendfile | undefined;
+  /** The `wsgi.errors` of every request; absent: a new one over `process.stderr` for each. */
+  readonly errorStream?: ErrorStream | undefined;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-let sharedStderr: StreamErrors | undefined;
-let logSecond = Number.NaN;
-let logDate = "";
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
@@ -92,8 +91,15 @@ export class WSGIRequestHandler {
   closeConnection = false;
   /** The request body, once received (`wsgi.input`). */
   rfile: EmptyInput | SpooledInput | undefined = undefined;
+  /**
+   * The body while it is being received: the server fails it with the status
+   * of a framing error or a timeout that Node reports on the connection.
+   */
+  receivingBody: ReceivingBody | undefined = undefined;
   #facts: RequestFacts | undefined;
   #requestline: string | undefined = undefined;
+  // The environ the last getEnviron() here built: new, held by nothing else.
+  #builtEnviron: PartialEnvironment | undefined = undefined;
 
   /** Handle `request` of `server`, answering with `response`. */
   constructor(request: IncomingMessage, response: ServerResponse, server: RequestHandlerServer) {
@@ -147,42 +153,49 @@ export class WSGIRequestHandler {
     ) {
       // Only now that the request is accepted is the body asked for (RFC 9110 §10.1.1).
       if (facts.expectContinue) res.writeContinue();
+      const receiving = receiveBody(this.request, this.server.options);
+      this.receivingBody = receiving;
       try {
-        rfile = await receiveBody(this.request, this.server.options);
+        rfile = await receiving.input;
       } catch (err) {
         this.#bodyFailed(err);
         return;
+      } finally {
+        this.receivingBody = undefined;
       }
     } else {
       rfile = new EmptyInput();
     }
     this.rfile = rfile;
+    const server = this.server;
+    const environ = this.getEnviron();
     const handler = new ServerHandler(
       rfile,
       res,
       this.getStderr(),
-      this.getEnviron(),
+      environ,
       false,
-      this.server.wsgiMultiprocess,
+      server.wsgiMultiprocess,
+      server,
     );
-    // A getEnviron() of a subclass may hand out an object it keeps: copied then.
-    if (this.getEnviron === WSGIRequestHandler.prototype.getEnviron) ownEnviron(handler);
+    // An environ a getEnviron() of a subclass keeps (not the one built here) is copied.
+    handler.ownsEnviron = environ === this.#builtEnviron;
     if (this.serverVersion !== serverVersion || this.sysVersion !== sysVersion) {
       handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
     }
     handler.requestHandler = this;
-    handler.deferEnd = this.server.deferEnds === true;
     try {
-      await handler.run(this.server.getApp() as WSGIApplication);
+      await handler.run(server.getApp() as WSGIApplication);
     } finally {
       rfile.close();
     }
-    if (handler.connectionTakenOver) {
+    const output = handler.output;
+    if (output.sink.takenOver) {
       this.closeConnection = true;
       const socket = this.request.socket;
       // Whatever the application wrote goes out first.
       if (!socket.destroyed) socket.end(() => socket.destroy());
-    } else if (!handler.ended && !res.writableEnded) {
+    } else if (!output.ended && !res.writableEnded) {
       this.closeConnection = true;
     }
   }
@@ -207,7 +220,7 @@ export class WSGIRequestHandler {
       // No upgrade is offered (RFC 9110 §7.8 lets a server ignore it), but llhttp
       // read the request as one: Node then drops what else came in the same read
       // and goes on with what comes next, framing bytes no peer would take for a
-      // request (found by the network fuzzer). Answer it, then close.
+      // request. Answer it, then close.
       this.closeConnection = true;
       this.response.shouldKeepAlive = false;
     }
@@ -227,17 +240,18 @@ export class WSGIRequestHandler {
     if (this.#facts?.transferEncoding !== undefined && this.rfile !== undefined) {
       env.CONTENT_LENGTH = String(this.rfile.length);
     }
+    this.#builtEnviron = env;
     return env;
   }
 
   /**
-   * Return the stream for `wsgi.errors`: `process.stderr`.
+   * Return the stream for `wsgi.errors`: the server's (`errorStream`), or one
+   * over `process.stderr`.
    *
    * @see Python's `WSGIRequestHandler.get_stderr`
    */
   getStderr(): ErrorStream {
-    sharedStderr ??= new StreamErrors(process.stderr);
-    return sharedStderr;
+    return this.server.errorStream ?? new StreamErrors(process.stderr);
   }
 
   /**
@@ -315,16 +329,11 @@ export class WSGIRequestHandler {
    * @see Python's `BaseHTTPRequestHandler.log_date_time_string`
    */
   logDateTimeString(): string {
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
-    if (second !== logSecond) {
-      const d = new Date(second * 1000);
-      logDate =
-        `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${String(d.getFullYear()).padStart(4, "0")} ` +
-        `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-      logSecond = second;
-    }
-    return logDate;
+    const d = new Date();
+    return (
+      `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${String(d.getFullYear()).padStart(4, "0")} ` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`
+    );
   }
 
   /** The body could not be received: answer its status, or nothing if the client left. */

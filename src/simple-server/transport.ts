@@ -4,7 +4,7 @@
  * text, a `net.Server` that reads a connection's first bytes for the HTTP/2
  * preface (h2c with prior knowledge, RFC 9113 §3.3). HTTP/1.1 connections go to
  * the `node:http` server as they are (its `connection` event), HTTP/2 ones to a
- * `node:http2` server whose streams are served by `adapters/node-http2.ts`.
+ * `node:http2` server whose streams are served by `node-http2.ts`.
  * Neither protocol is parsed here: only the preface is compared.
  */
 
@@ -22,7 +22,7 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import { type Http2StreamServer, serveHttp2Stream } from "../adapters/node-http2.js";
+import { type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { RequestHead } from "../gateway/request-head.js";
 import type { ResolvedServerOptions } from "./options.js";
 import type { RequestHandlerServer, WSGIRequestHandler } from "./request-handler.js";

@@ -16,14 +16,16 @@ import {
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
-import { setSendTimeout } from "../adapters/kernel-sendfile.js";
-import { failReceiving, whenAssigned } from "../adapters/node-http.js";
+import { BodyError } from "../gateway/request-body.js";
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
-import type { PartialEnvironment, WSGIApplication } from "../types.js";
+import { StreamErrors } from "../streams/errors.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { refuseConnection, refusedRequestLine, whenClientErrorStatus } from "./client-errors.js";
-import { endQueued } from "./end-batch.js";
+import { Connection, type Exchange, PIPELINE_DEPTH } from "./connection.js";
+import { EndBatch } from "./end-batch.js";
+import { KernelSendfile } from "./kernel-sendfile.js";
 import {
   checkingInterval,
   type ResolvedServerOptions,
@@ -33,6 +35,7 @@ import {
 import { WSGIRequestHandler } from "./request-handler.js";
 import { Transport, transportStreams } from "./transport.js";
 
+export { PIPELINE_DEPTH, PIPELINE_LIMIT } from "./connection.js";
 export type { ResolvedServerOptions, ServerOptions } from "./options.js";
 
 /** A request handler class: `WSGIRequestHandler` or a subclass. */
@@ -48,155 +51,6 @@ export type ServerClass = new (
   requestHandlerClass?: RequestHandlerClass,
   options?: ServerOptions,
 ) => WSGIServer;
-
-/**
- * How many requests of one connection may wait (pipelined) behind the one being
- * handled before the server stops reading the connection, and how many of them
- * it serves in one turn of the event loop before the other connections get
- * theirs. A client that pipelines deeper is slowed down, not refused.
- */
-export const PIPELINE_DEPTH = 16;
-
-/**
- * How many requests of one connection may wait at all: past it the connection
- * is closed at once. Node parses every request of a read (up to 64 KiB, some
- * 2,400 minimal requests) before it can be paused, and keeps each request and
- * its response (about 1.5 KiB) until answered or the connection closes; so the
- * pause alone leaves a connection holding megabytes. A client this far ahead of
- * its responses is flooding, and one that pipelines must retry what a closed
- * connection left unanswered (RFC 9112 §9.3.2).
- */
-export const PIPELINE_LIMIT = 128;
-
-/** What the server keeps about each connection. */
-class ConnectionState {
-  /** A request of this connection is being handled (or is about to be). */
-  busy = false;
-  /** Its first request waits in the server's pending list (nothing is served yet). */
-  pending = false;
-  /** No further request of this connection is ever handled. */
-  closed = false;
-  /** The server stopped reading the connection: its queue is full. */
-  paused = false;
-  /** Requests served from the queue in a row, in this turn of the event loop. */
-  streak = 0;
-  /** Requests that arrived (pipelined) while one was handled: request, response, … */
-  readonly queue: Array<IncomingMessage | ServerResponse> = [];
-  /** The response being written. */
-  current: ServerResponse | undefined = undefined;
-  /** Whether the socket's own timeout is the server's sendTimeout (see `watchSend`). */
-  sendArmed = false;
-  readonly socket: Socket | Duplex;
-
-  constructor(socket: Socket | Duplex) {
-    this.socket = socket;
-    // Node resumes a socket it did not pause itself whenever a request's body is
-    // read or a response finishes; while the queue is full, pause it again (in
-    // the same tick, so nothing is read in between).
-    socket.on("resume", () => {
-      if (this.paused) socket.pause();
-    });
-    // A client that leaves costs nothing more: its queue is dropped at once.
-    socket.once("close", () => {
-      this.closed = true;
-      this.queue.length = 0;
-    });
-  }
-
-  /**
-   * Queue a pipelined request; stop reading the connection when the queue is
-   * full. Returns false, having queued nothing, past `PIPELINE_LIMIT`.
-   */
-  enqueue(req: IncomingMessage, res: ServerResponse): boolean {
-    const queue = this.queue;
-    if (queue.length >= 2 * PIPELINE_LIMIT) return false;
-    queue.push(req, res);
-    if (!this.paused && queue.length >= 2 * PIPELINE_DEPTH) {
-      this.paused = true;
-      this.socket.pause();
-    }
-    return true;
-  }
-
-  /**
-   * While bytes wait to be sent, make the socket's own inactivity timeout
-   * `sendTimeout`; in the middle of a request once none wait, take it off.
-   * Node counts a write that moves only part of its bytes as activity, so only
-   * a client that takes nothing at all times out (then "timeout" closes the
-   * socket); Node's keep-alive timeout takes the timer over between requests.
-   */
-  watchSend(sendTimeout: number): void {
-    const socket = this.socket as Socket;
-    if (typeof socket.setTimeout !== "function") return;
-    if (socket.writableLength > 0) {
-      // Once only: setting it again would restart the count.
-      if (!this.sendArmed || socket.timeout !== sendTimeout) {
-        this.sendArmed = true;
-        socket.setTimeout(sendTimeout);
-      }
-    } else if (this.sendArmed) {
-      this.sendArmed = false;
-      // An application still at work on its answer, with nothing to send now.
-      if (this.busy && socket.timeout === sendTimeout) socket.setTimeout(0);
-    }
-  }
-
-  /**
-   * The socket's timeout fired: if it was `sendTimeout`, close the connection.
-   * Node closes a socket whose timeout nobody handles; this makes sure of it
-   * whoever else listens.
-   */
-  sendTimedOut(sendTimeout: number): void {
-    const socket = this.socket as Socket;
-    if (!this.sendArmed || socket.timeout !== sendTimeout) return;
-    stopServing(this);
-    socket.destroy();
-  }
-
-  /** The next queued request and its response; reading goes on once half the queue is free. */
-  dequeue(): [IncomingMessage, ServerResponse] | undefined {
-    const queue = this.queue;
-    if (queue.length === 0) return undefined;
-    const next: [IncomingMessage, ServerResponse] = [
-      queue.shift() as IncomingMessage,
-      queue.shift() as ServerResponse,
-    ];
-    if (this.paused && queue.length <= PIPELINE_DEPTH) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    return next;
-  }
-}
-
-/**
- * Serve nothing more on the connection: what is pipelined is dropped, and the
- * responses queued to end with the turn go out now, before anything is written
- * straight to the socket, never after it (found by the network fuzzer: a 400
- * inside the chunked response before it).
- */
-function stopServing(state: ConnectionState): void {
-  state.closed = true;
-  state.queue.length = 0;
-  endQueued();
-}
-
-/**
- * Run `refuse` (an answer written straight to the socket) after the response in
- * progress, never inside it; not at all when that response closes the
- * connection already (a refused request): nothing more is to be said on it.
- */
-function refuseAfterCurrent(state: ConnectionState, refuse: () => void): void {
-  const current = state.current;
-  if (current === undefined || (current.shouldKeepAlive && current.writableFinished)) {
-    refuse();
-  } else if (current.shouldKeepAlive) {
-    current.once("close", refuse);
-  }
-}
-
-const kState = Symbol("wsgiref.connection");
-type TrackedSocket = (Socket | Duplex) & { [kState]?: ConnectionState };
 
 // Serving modes: nothing served, one request (handleRequest), every request.
 const IDLE = 0;
@@ -233,13 +87,20 @@ export class WSGIServer {
   application: WSGIApplication | undefined = undefined;
   /** The environ every request's starts from, built by `setupEnviron()`. */
   baseEnviron: PartialEnvironment = {};
+  /** Every request's `wsgi.errors`: over `process.stderr`. */
+  readonly errorStream: ErrorStream = new StreamErrors(process.stderr);
+  /** This server's route for files by sendfile(2) (see `KernelSendfile`). */
+  readonly kernelSendfile: KernelSendfile;
 
   #mode = IDLE;
-  /** Every open connection that has sent a request, for the send watch. */
-  readonly #connections = new Set<ConnectionState>();
+  readonly #endBatch = new EndBatch();
+  /** The state of every connection that has sent a request. */
+  readonly #connections = new WeakMap<Socket | Duplex, Connection>();
+  /** Every open connection under the send watch. */
+  readonly #watched = new Set<Connection>();
   #sendWatch: NodeJS.Timeout | undefined;
-  /** Requests waiting for serveForever() or handleRequest(): request, response, … */
-  #pending: Array<IncomingMessage | ServerResponse> = [];
+  /** Requests waiting for serveForever() or handleRequest(). */
+  #pending: Exchange[] = [];
   #active = 0;
   #idleWaiters: Array<() => void> = [];
   #one: IncomingMessage | undefined;
@@ -268,6 +129,7 @@ export class WSGIServer {
     this.requestHandlerClass = requestHandlerClass;
     const resolved = resolveOptions(options);
     this.options = resolved;
+    this.kernelSendfile = new KernelSendfile(resolved.sendTimeout);
     const server = createServer({
       maxHeaderSize: resolved.maxHeaderSize,
       headersTimeout: resolved.headersTimeout,
@@ -301,13 +163,13 @@ export class WSGIServer {
   }
 
   /**
-   * Whether responses are ended together once the requests of a turn of the
-   * event loop have been handled (see `end-batch.ts`): while `serveForever()`
-   * runs. `handleRequest()` ends its one response at once, so that it is out
-   * when the promise resolves.
+   * The batch that ends responses together once the requests of a turn of the
+   * event loop have been handled (see `EndBatch`): while `serveForever()` runs;
+   * undefined otherwise. `handleRequest()` ends its one response at once, so
+   * that it is out when the promise resolves.
    */
-  get deferEnds(): boolean {
-    return this.#mode === FOREVER;
+  get endBatch(): EndBatch | undefined {
+    return this.#mode === FOREVER ? this.#endBatch : undefined;
   }
 
   /** Whether `wsgi.multiprocess` is true: more than one worker. */
@@ -462,19 +324,18 @@ export class WSGIServer {
     return undefined;
   }
 
-  #stateOf(socket: TrackedSocket): ConnectionState {
-    let state = socket[kState];
+  #stateOf(socket: Socket | Duplex): Connection {
+    let state = this.#connections.get(socket);
     if (state === undefined) {
-      state = new ConnectionState(socket);
-      socket[kState] = state;
+      state = new Connection(socket, this.#endBatch);
+      this.#connections.set(socket, state);
       const sendTimeout = this.options.sendTimeout;
       if (sendTimeout > 0) {
-        setSendTimeout(socket, sendTimeout);
-        const connections = this.#connections;
-        connections.add(state);
-        const watched = state;
-        socket.once("close", () => connections.delete(watched));
-        socket.on("timeout", () => watched.sendTimedOut(sendTimeout));
+        const watched = this.#watched;
+        const connection = state;
+        watched.add(connection);
+        socket.once("close", () => watched.delete(connection));
+        socket.on("timeout", () => connection.sendTimedOut(sendTimeout));
         if (this.#sendWatch === undefined) {
           this.#sendWatch = setInterval(() => this.#watchSends(), watchInterval(sendTimeout));
           this.#sendWatch.unref();
@@ -487,7 +348,7 @@ export class WSGIServer {
   /** Put the socket of every connection with bytes waiting under `sendTimeout`. */
   #watchSends(): void {
     const sendTimeout = this.options.sendTimeout;
-    for (const state of this.#connections) state.watchSend(sendTimeout);
+    for (const state of this.#watched) state.watchSend(sendTimeout);
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -505,19 +366,19 @@ export class WSGIServer {
     if (state.busy || state.pending) {
       if (!state.enqueue(req, res)) {
         // Flooding: what it sent cannot be kept (see PIPELINE_LIMIT).
-        stopServing(state);
+        state.stopServing();
         req.socket.destroy();
       }
     } else if (!this.#accepting()) {
       // One request per connection waits here; the rest wait in its queue.
       state.pending = true;
-      this.#pending.push(req, res);
+      this.#pending.push({ req, res });
     } else {
       this.#start(req, res, state);
     }
   }
 
-  #start(req: IncomingMessage, res: ServerResponse, state: ConnectionState): void {
+  #start(req: IncomingMessage, res: ServerResponse, state: Connection): void {
     state.busy = true;
     state.current = res;
     this.#active += 1;
@@ -529,14 +390,13 @@ export class WSGIServer {
   #servePending(): void {
     const pending = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < pending.length; i += 2) {
-      const req = pending[i] as IncomingMessage;
+    for (const { req, res } of pending) {
       this.#stateOf(req.socket).pending = false;
-      this.#dispatch(req, pending[i + 1] as ServerResponse);
+      this.#dispatch(req, res);
     }
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, state: ConnectionState): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, state: Connection): Promise<void> {
     try {
       if (this.#closing !== undefined) res.shouldKeepAlive = false;
       // A response waits for the one before it on its connection to be sent; the
@@ -548,18 +408,19 @@ export class WSGIServer {
         // before Node reads more of the connection. A framing error in the body
         // is then reported to the receiving handler, which answers it; left to the
         // check phase, the error came first and the handler later waited for a
-        // body that never ended (found by the network fuzzer).
-        endQueued();
+        // body that never ended.
+        this.#endBatch.flush();
       }
       if (res.socket === null && !(await whenAssigned(req, res))) {
         state.closed = true;
       } else {
         const handler = new this.requestHandlerClass(req, res, this);
+        state.handler = handler;
         await handler.handle();
         // Node ends the connection after a response it cannot frame for keep-alive
         // (HTTP/1.0, no Content-Length: `Connection: close`) but leaves
         // shouldKeepAlive set; a request pipelined after it was served, though
-        // nothing after a close may be (RFC 9112 §9.6; found by the network fuzzer).
+        // nothing after a close may be (RFC 9112 §9.6).
         if (handler.closeConnection || !res.shouldKeepAlive || req.socket.writableEnded) {
           state.closed = true;
         }
@@ -571,6 +432,7 @@ export class WSGIServer {
     }
     state.busy = false;
     state.current = undefined;
+    state.handler = undefined;
     this.#active -= 1;
     if (this.#one === req) {
       this.#one = undefined;
@@ -583,7 +445,7 @@ export class WSGIServer {
       state.queue.length = 0;
       state.streak = 0;
     } else if (++state.streak < PIPELINE_DEPTH) {
-      this.#dispatch(next[0], next[1]);
+      this.#dispatch(next.req, next.res);
     } else {
       // Served back to back (responses, the socket and the promises between
       // them never wait for I/O), a long queue would hold every other
@@ -593,7 +455,7 @@ export class WSGIServer {
       setImmediate(() => {
         state.busy = false;
         state.streak = 0;
-        this.#dispatch(next[0], next[1]);
+        this.#dispatch(next.req, next.res);
       });
     }
     if (this.#active === 0 && this.#idleWaiters.length > 0) {
@@ -612,7 +474,7 @@ export class WSGIServer {
     this.#mode = IDLE;
     // Responses queued to end with their turn go out now: before serveForever()
     // resolves, and before serverClose() closes their connections.
-    endQueued();
+    this.#endBatch.flush();
     this.#foreverDone?.();
     this.#foreverDone = undefined;
     this.#oneDone?.();
@@ -628,9 +490,7 @@ export class WSGIServer {
     // Requests no one was going to serve: drop their connections.
     const pending = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < pending.length; i += 2) {
-      (pending[i] as IncomingMessage).socket.destroy();
-    }
+    for (const { req } of pending) req.socket.destroy();
     await this.#whenIdle();
     this.#endServing();
     server.closeAllConnections();
@@ -647,15 +507,15 @@ export class WSGIServer {
     // llhttp refuses bytes after a `Connection: close` request: the response in
     // progress is the last one, and Node closes the connection after it.
     if (state.closed || code === "HPE_CLOSED_CONNECTION") return;
-    stopServing(state);
+    state.stopServing();
     if (isDisconnect(err) || !socket.writable) {
       socket.destroy();
       return;
     }
     whenClientErrorStatus(err, socket, (status) => {
       // An error in a request body: its handler answers through its response.
-      if (failReceiving(socket as Socket, status, err.message)) return;
-      refuseAfterCurrent(state, () => {
+      if (state.handler?.receivingBody?.failIncomplete(new BodyError(status, err.message))) return;
+      state.refuseAfterCurrent(() => {
         refuseConnection(socket, status);
         this.#logRefusal(socket, status, refusedRequestLine(err, status));
       });
@@ -666,11 +526,10 @@ export class WSGIServer {
     // CONNECT asks for a tunnel; a WSGI server has none to offer (RFC 9110 §15.6.2).
     const state = this.#stateOf(socket);
     const closed = state.closed;
-    stopServing(state);
-    // After a refusal nothing more is said on the connection (found by the
-    // network fuzzer: a 501 after a 400).
+    state.stopServing();
+    // After a refusal nothing more is said on the connection (a 501 after a 400).
     if (closed) return;
-    refuseAfterCurrent(state, () => {
+    state.refuseAfterCurrent(() => {
       refuseConnection(socket, 501);
       this.#logRefusal(socket, 501, undefined, req);
     });
@@ -707,6 +566,28 @@ export class WSGIServer {
     // After listening, only accept() fails (EMFILE, …); Node retries. Say so once per error.
     process.stderr.write(`WSGIServer: ${formatError(err)}`);
   };
+}
+
+/**
+ * Wait until `res` is given its socket (when the responses before it on the
+ * connection are sent); resolves to false if the connection closes first.
+ */
+function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const socket = req.socket;
+  // Closed already: its "close" is not coming again.
+  if (socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onSocket = (): void => {
+      socket.off("close", onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      res.off("socket", onSocket);
+      resolve(false);
+    };
+    res.once("socket", onSocket);
+    socket.once("close", onClose);
+  });
 }
 
 /** How often the send watch looks for bytes waiting: a quarter of `sendTimeout`, 10 ms to 1 s. */

@@ -21,6 +21,8 @@ export interface ResponseState {
   started: boolean;
   /** The server is inside the body's `next()`. */
   iterating: boolean;
+  /** The validator's bodies waiting to be watched for collection unclosed. */
+  readonly watch: UnclosedWatch;
 }
 
 // Python's IteratorWrapper.__del__. A finalizer cannot throw (that would crash
@@ -30,33 +32,40 @@ const unclosed = new FinalizationRegistry<undefined>(() => {
   process.stderr.write(`${CHECKS["body-not-closed"].message}\n`);
 });
 
-// Registering costs about as much as all the other checks of a small response
-// together, and most bodies are closed within the turn of the event loop that
-// made them: bodies wait here (strongly held, so none can be collected unseen)
-// until the loop turns, and only those still open then are registered.
-// A loop that never turns (requests served back to back in microtasks) empties
-// the queue every PENDING_MAX bodies instead.
-let pending: Array<IteratorWrapper | AsyncIteratorWrapper> = [];
-let scheduled = false;
 const PENDING_MAX = 256;
 
-function registerPending(): void {
-  scheduled = false;
-  const bodies = pending;
-  pending = [];
-  for (const body of bodies) {
-    body.register();
-  }
-}
+/**
+ * The bodies of one validator waiting to be watched for collection unclosed.
+ *
+ * Registering costs about as much as all the other checks of a small response
+ * together, and most bodies are closed within the turn of the event loop that
+ * made them: bodies wait here (strongly held, so none can be collected unseen)
+ * until the loop turns, and only those still open then are registered. A loop
+ * that never turns (requests served back to back in microtasks) empties the
+ * queue every PENDING_MAX bodies instead.
+ */
+export class UnclosedWatch {
+  #pending: Array<IteratorWrapper | AsyncIteratorWrapper> = [];
+  #scheduled = false;
+  readonly #registerPending = (): void => {
+    this.#scheduled = false;
+    const bodies = this.#pending;
+    this.#pending = [];
+    for (const body of bodies) {
+      body.register();
+    }
+  };
 
-function enqueue(body: IteratorWrapper | AsyncIteratorWrapper): void {
-  if (pending.length >= PENDING_MAX) {
-    registerPending();
-  }
-  pending.push(body);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(registerPending).unref();
+  /** Watch `body` once the loop has turned, unless it is closed by then. */
+  enqueue(body: IteratorWrapper | AsyncIteratorWrapper): void {
+    if (this.#pending.length >= PENDING_MAX) {
+      this.#registerPending();
+    }
+    this.#pending.push(body);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#registerPending).unref();
+    }
   }
 }
 
@@ -148,7 +157,7 @@ class IteratorWrapper implements IterableIterator<Uint8Array> {
     this.#state = newState(original, response);
     // Python calls iter() at once: a body that cannot be iterated fails here.
     this.#iterator = original[Symbol.iterator]();
-    enqueue(this);
+    response.watch.enqueue(this);
   }
 
   /** Watch for this body being collected unclosed. */
@@ -196,7 +205,7 @@ class AsyncIteratorWrapper implements AsyncIterableIterator<Uint8Array> {
   constructor(original: AsyncIterable<unknown> & WSGIBody, response: ResponseState) {
     this.#state = newState(original, response);
     this.#iterator = original[Symbol.asyncIterator]();
-    enqueue(this);
+    response.watch.enqueue(this);
   }
 
   /** Watch for this body being collected unclosed. */

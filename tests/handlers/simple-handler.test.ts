@@ -502,6 +502,34 @@ describe("SimpleHandler", () => {
       );
     });
 
+    it("writes the rest of a partial write once, when the second write returns nothing", async (t) => {
+      t.mock.method(process, "emitWarning", () => {});
+      const sink = new BytesSink();
+      let calls = 0;
+      const stdout = {
+        write(data: Uint8Array): number | undefined {
+          calls += 1;
+          const part = calls === 1 ? data.subarray(0, 3) : data;
+          sink.write(part);
+          return calls === 1 ? part.length : undefined;
+        },
+      };
+      const { handler } = cgiHandler(stdout);
+      await handler.run(apps.bytes_data_app!);
+      assert.equal(
+        sink.text(),
+        `${OK_CGI}Content-Type: text/plain; charset=utf-8\r\nContent-Length: 4\r\n\r\ndata`,
+      );
+    });
+
+    it("reports a Writable destroyed since the last write when flushing", () => {
+      const stdout = new Writable({ write: (_chunk, _encoding, done) => done() });
+      const { handler } = cgiHandler(stdout);
+      handler._flush();
+      stdout.destroy();
+      assert.throws(() => handler._flush(), { code: "ERR_STREAM_DESTROYED" });
+    });
+
     it("logs an error instead of looping forever when write() takes nothing", async (t) => {
       t.mock.method(process, "emitWarning", () => {});
       const { handler, errors } = cgiHandler({ write: () => 0 });

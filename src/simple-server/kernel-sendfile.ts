@@ -41,23 +41,24 @@ export interface KernelSent {
   ended: boolean;
 }
 
+const require = createRequire(import.meta.url);
+
+/** The addon, or undefined when it is turned off, not built, or not for this system. */
 function loadAddon(): SendfileAddon | undefined {
   if (process.env.WSGIREF_SENDFILE === "0" || process.platform !== "linux") return undefined;
   try {
-    // build/src/adapters/ → build/native/, where scripts/build-native.js puts it.
-    return createRequire(import.meta.url)("../../native/sendfile.node") as SendfileAddon;
+    // build/src/simple-server/ → build/native/, where scripts/build-native.js puts
+    // it; Node's require cache makes every later load the same object.
+    return require("../../native/sendfile.node") as SendfileAddon;
   } catch {
     return undefined;
   }
 }
 
-let addon = loadAddon();
-let active = 0;
-
 /**
  * Each send holds a thread of libuv's pool for up to 100 ms at a time; at most half
- * the pool goes to them, so that file reads and spooled uploads still get threads.
- * Responses past that stream through JavaScript.
+ * the pool goes to one server's sends, so that file reads and spooled uploads
+ * still get threads. Responses past that stream through JavaScript.
  */
 const MAX_ACTIVE = Math.max(1, Math.floor(threadPoolSize() / 2));
 
@@ -71,51 +72,115 @@ const NO_LIMIT = 2 ** 53;
 
 const EMPTY = Buffer.alloc(0);
 
-// How long a send on a socket may go without progress, set by the server.
-const kSendTimeout = Symbol("wsgiref.sendTimeout");
-type TimedSocket = { [kSendTimeout]?: number };
-
-/**
- * Set how long a kernel send on `socket` may go without the client taking a
- * byte before the connection is closed (0, the default: no limit). The server's
- * `sendTimeout`: the kernel's bytes bypass the socket's own buffer, where the
- * server watches the other routes stall, so this route enforces it itself.
- */
-export function setSendTimeout(socket: object, ms: number): void {
-  (socket as TimedSocket)[kSendTimeout] = ms;
-}
-
-/** Whether the sendfile(2) addon is loaded. */
-export function kernelSendfileAvailable(): boolean {
-  return addon !== undefined;
-}
-
-/**
- * Turn the addon off (`false`) or load it again (`true`), for tests of both routes;
- * the environment variable `WSGIREF_SENDFILE=0` turns it off for a whole process.
- */
-export function useKernelSendfile(enabled: boolean): void {
-  addon = enabled ? loadAddon() : undefined;
-}
-
 /**
  * Move the position of the file open on `fd` to `offset`, so that a server
  * sending it from its position sends from there (a byte range). Returns false,
  * having done nothing, when the addon is not loaded (or is an older build).
  */
 export function seekFile(fd: number, offset: number): boolean {
+  const addon = loadAddon();
   if (addon?.seek === undefined) return false;
   return addon.seek(fd, offset) === 0;
 }
 
-/** The descriptor of the plain TCP socket under `res`, or -1. */
-function socketFd(res: ServerResponse): number {
-  const socket = res.socket as
-    | (Socket & { encrypted?: boolean; _handle?: { fd?: unknown } })
-    | null;
-  if (socket === null || socket.destroyed || socket.encrypted) return -1;
-  const fd = socket._handle?.fd;
-  return typeof fd === "number" && fd >= 0 ? fd : -1;
+/**
+ * One server's route for files by sendfile(2): the addon, the sends in flight
+ * (at most `MAX_ACTIVE`), and how long a send may go without the client taking
+ * a byte.
+ */
+export class KernelSendfile {
+  #addon: SendfileAddon | undefined;
+  #active = 0;
+  /**
+   * How long a send may go without the client taking a byte before its
+   * connection is closed (0: no limit): the server's `sendTimeout`. The
+   * kernel's bytes bypass the socket's own buffer, where the server watches the
+   * other routes stall, so this route enforces it itself.
+   */
+  sendTimeout: number;
+
+  constructor(sendTimeout = 0) {
+    this.sendTimeout = sendTimeout;
+    this.#addon = loadAddon();
+  }
+
+  /** Whether the addon is loaded and in use. */
+  get available(): boolean {
+    return this.#addon !== undefined;
+  }
+
+  /**
+   * Turn the route off (`false`) or load the addon again (`true`), for tests of
+   * both routes; the environment variable `WSGIREF_SENDFILE=0` turns it off for
+   * a whole process.
+   */
+  use(enabled: boolean): void {
+    this.#addon = enabled ? loadAddon() : undefined;
+  }
+
+  /**
+   * Send the file open on `fd`, from its current position (which it advances),
+   * as the body of `res`, whose headers are set, until the file ends or `limit`
+   * bytes are sent; `out` is the descriptor of the plain TCP socket under `res`
+   * (-1: none, as for TLS).
+   *
+   * Resolves `undefined`, having sent nothing, when the kernel route does not
+   * apply: no addon, every slot busy, not a regular file, a chunked or TLS
+   * response, or a sendfile(2) that refuses the pair outright (EINVAL). The
+   * caller then streams. Rejects with a disconnect error when the client goes
+   * away, or takes nothing for `sendTimeout` (the connection is closed then),
+   * and with the errno otherwise; both descriptors are the caller's again when
+   * it settles, and the slot is free.
+   */
+  async send(
+    fd: number,
+    res: ServerResponse,
+    out: number,
+    limit: number,
+  ): Promise<KernelSent | undefined> {
+    const addon = this.#addon;
+    if (addon === undefined || this.#active >= MAX_ACTIVE || limit <= 0 || out < 0) {
+      return undefined;
+    }
+    // Node adds chunk framing to what it writes; the kernel's bytes would bypass it.
+    if ((res as { chunkedEncoding?: boolean }).chunkedEncoding !== false) return undefined;
+    if (!isRegularFile(fd)) return undefined;
+    // headersSent is true once the head is stored, not once it is written: always
+    // flush (an empty write when it is out already).
+    res.flushHeaders();
+    const socket = res.socket;
+    if (socket === null || socket.destroyed) return undefined;
+    this.#active++;
+    try {
+      await flushed(socket);
+      // Our own duplicates: Node may close the socket's descriptor while a step
+      // runs, and its number may be reused at once; the duplicate keeps pointing
+      // at this socket.
+      const outCopy = duplicate(addon, out);
+      let fileCopy: number;
+      try {
+        fileCopy = duplicate(addon, fd);
+      } catch (err) {
+        closeSync(outCopy);
+        throw err;
+      }
+      try {
+        return await sendAll(
+          addon,
+          outCopy,
+          fileCopy,
+          res,
+          Math.min(limit, NO_LIMIT),
+          this.sendTimeout,
+        );
+      } finally {
+        closeSync(outCopy);
+        closeSync(fileCopy);
+      }
+    } finally {
+      this.#active--;
+    }
+  }
 }
 
 function isRegularFile(fd: number): boolean {
@@ -136,8 +201,8 @@ function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
   return err;
 }
 
-function duplicate(fd: number): number {
-  const copy = addon!.dup(fd);
+function duplicate(addon: SendfileAddon, fd: number): number {
+  const copy = addon.dup(fd);
   if (copy < 0) throw errnoError(-copy, "dup");
   return copy;
 }
@@ -153,67 +218,16 @@ function flushed(socket: Socket): Promise<void> {
   });
 }
 
-function step(out: number, file: number, max: number): Promise<StepResult> {
+function step(addon: SendfileAddon, out: number, file: number, max: number): Promise<StepResult> {
   return new Promise((resolve) => {
-    addon!.step(out, file, max, (errno, sent, eof) => resolve({ errno, sent, eof }));
+    addon.step(out, file, max, (errno, sent, eof) => resolve({ errno, sent, eof }));
   });
 }
 
 const DISCONNECTS = new Set(["EPIPE", "ECONNRESET", "ENOTCONN", "ESHUTDOWN"]);
 
-/**
- * Send the file open on `fd`, from its current position (which it advances), as the
- * body of `res`, whose headers are set, until the file ends or `limit` bytes are sent.
- *
- * Resolves `undefined`, having sent nothing, when the kernel route does not apply:
- * no addon, every slot busy, not a regular file, a chunked or TLS response, or a
- * sendfile(2) that refuses the pair outright (EINVAL). The caller then streams.
- * Rejects with a disconnect error when the client goes away, or takes nothing
- * for the socket's send timeout (`setSendTimeout`; the connection is closed
- * then), and with the errno otherwise; both descriptors are the caller's again
- * when it settles, and the slot is free.
- */
-export async function sendFileByKernel(
-  fd: number,
-  res: ServerResponse,
-  limit: number,
-): Promise<KernelSent | undefined> {
-  if (addon === undefined || active >= MAX_ACTIVE || limit <= 0) return undefined;
-  // Node adds chunk framing to what it writes; the kernel's bytes would bypass it.
-  if ((res as { chunkedEncoding?: boolean }).chunkedEncoding !== false) return undefined;
-  if (!isRegularFile(fd)) return undefined;
-  // headersSent is true once the head is stored, not once it is written: always
-  // flush (an empty write when it is out already).
-  res.flushHeaders();
-  const socket = res.socket;
-  const out = socketFd(res);
-  if (socket === null || out < 0) return undefined;
-  active++;
-  try {
-    await flushed(socket);
-    // Our own duplicates: Node may close the socket's descriptor while a step runs,
-    // and its number may be reused at once; the duplicate keeps pointing at this socket.
-    const outCopy = duplicate(out);
-    let fileCopy: number;
-    try {
-      fileCopy = duplicate(fd);
-    } catch (err) {
-      closeSync(outCopy);
-      throw err;
-    }
-    const stallMax = (socket as TimedSocket)[kSendTimeout] ?? 0;
-    try {
-      return await sendAll(outCopy, fileCopy, res, Math.min(limit, NO_LIMIT), stallMax);
-    } finally {
-      closeSync(outCopy);
-      closeSync(fileCopy);
-    }
-  } finally {
-    active--;
-  }
-}
-
 async function sendAll(
+  addon: SendfileAddon,
   out: number,
   file: number,
   res: ServerResponse,
@@ -224,7 +238,7 @@ async function sendAll(
   // When the client last took a byte.
   let progress = performance.now();
   for (;;) {
-    const result = await step(out, file, limit - sent);
+    const result = await step(addon, out, file, limit - sent);
     sent += result.sent;
     if (result.errno !== 0) {
       const code = getSystemErrorName(-result.errno);
@@ -232,7 +246,7 @@ async function sendAll(
       if (DISCONNECTS.has(code) || res.destroyed) {
         // Node learns of it only from its own reads and writes: after a client's
         // half-close it reads no more, and this write went round it, so the socket
-        // would stay open for good (found by the hostile-clients run).
+        // would stay open for good.
         res.socket?.destroy();
         throw streamDestroyedError("the client connection");
       }

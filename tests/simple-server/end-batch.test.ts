@@ -1,23 +1,30 @@
 /**
  * Responses ended with their turn of the event loop (src/simple-server/end-batch.ts):
- * the queue itself on a plain node:http server, ServerHandler's `deferEnd`, and
- * when WSGIServer uses it (serveForever) and when it does not (handleRequest, a
- * response after which the connection closes), with every queued response out
- * before the server closes its connections.
+ * the batch itself on a plain node:http server, a ServerHandler given one, and
+ * when WSGIServer uses its own (serveForever) and when it does not
+ * (handleRequest, a response after which the connection closes), with every
+ * queued response out before the server closes its connections.
  *
- * The queue's state carries from one test to the next (one process per file), so
- * the tests run in order and each says what the turn before it left.
+ * The plain-server tests share one batch, whose state carries from one test to
+ * the next, so they run in order and each says what the turn before it left.
  */
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { describe, it } from "node:test";
-import { endAfterTurn, endQueued, queuedEnds } from "../src/simple-server/end-batch.js";
-import { makeServer, ServerHandler, WSGIRequestHandler } from "../src/simple-server.js";
-import { BytesInput, StringErrors } from "../src/streams.js";
-import type { WSGIApplication } from "../src/types.js";
-import { exchange, open, parseResponses, request, serve } from "./helpers/server-client.js";
+import { EndBatch } from "../../src/simple-server/end-batch.js";
+import { makeServer, ServerHandler, WSGIRequestHandler } from "../../src/simple-server.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
+import type { WSGIApplication } from "../../src/types.js";
+import { exchange, open, parseResponses, request, serve } from "../helpers/server-client.js";
+
+/** The batch of the plain node:http servers below. */
+const batch = new EndBatch();
+const endAfterTurn = (res: ServerResponse, last: Uint8Array | undefined): void =>
+  batch.endAfterTurn(res, last);
+const endQueued = (): void => batch.flush();
+const queuedEnds = (): number => batch.queued;
 
 const hello: WSGIApplication = (_environ, startResponse) => {
   startResponse("200 OK", [["Content-Type", "text/plain"]]);
@@ -106,14 +113,17 @@ function bodiesOf(received: Buffer[]): Array<string | undefined> {
   return received.map((bytes) => parseResponses(bytes)[0]?.body.toString());
 }
 
-/** A ServerHandler for `req` over `res`, ending with the turn when `deferEnd`. */
+/** A ServerHandler for `req` over `res`, ending with the turn (the batch above) when `deferEnd`. */
 function handlerFor(req: IncomingMessage, res: ServerResponse, deferEnd: boolean): ServerHandler {
-  const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), {
-    REQUEST_METHOD: req.method,
-    PATH_INFO: req.url,
-  });
-  handler.deferEnd = deferEnd;
-  return handler;
+  return new ServerHandler(
+    new BytesInput(),
+    res,
+    new StringErrors(),
+    { REQUEST_METHOD: req.method, PATH_INFO: req.url },
+    true,
+    false,
+    deferEnd ? { endBatch: batch } : undefined,
+  );
 }
 
 /**
@@ -221,17 +231,17 @@ describe("endAfterTurn", () => {
   });
 });
 
-describe("ServerHandler.deferEnd", () => {
+describe("ServerHandler and an end batch", () => {
   for (const deferEnd of [false, true]) {
     it(`${deferEnd ? "queues the end of the second response of a turn" : "ends each response"} by the time run() resolves (deferEnd ${deferEnd})`, async () => {
       const seen: Array<[boolean, boolean]> = [];
-      const handlers: ServerHandler[] = [];
+      const handlers: Array<[ServerHandler, ServerResponse]> = [];
       await loneTurn();
       const { server, port } = await plainServer((req, res) => {
-        handlers.push(handlerFor(req, res, deferEnd));
+        handlers.push([handlerFor(req, res, deferEnd), res]);
         if (handlers.length < 2) return;
-        for (const each of handlers) {
-          void each.run(hello).then(() => seen.push([each.ended, each.response.writableEnded]));
+        for (const [each, response] of handlers) {
+          void each.run(hello).then(() => seen.push([each.output.ended, response.writableEnded]));
         }
       });
       try {
@@ -249,7 +259,7 @@ describe("ServerHandler.deferEnd", () => {
   }
 });
 
-describe("ServerHandler.deferEnd and an iterated body", () => {
+describe("ServerHandler, an end batch and an iterated body", () => {
   /** "hello" from a generator, in two chunks, with its Content-Length. */
   const generated: WSGIApplication = (_environ, startResponse) => {
     startResponse("200 OK", [["Content-Length", "5"]]);
@@ -329,7 +339,7 @@ describe("ServerHandler.deferEnd and an iterated body", () => {
 function recordingHandler(queuedAtLog: Array<[string, number]>): typeof WSGIRequestHandler {
   return class extends WSGIRequestHandler {
     override logRequest(code?: number | string, size?: number | string): void {
-      queuedAtLog.push([this.path, queuedEnds()]);
+      queuedAtLog.push([this.path, this.server.endBatch?.queued ?? 0]);
       super.logRequest(code, size);
     }
   };
@@ -377,7 +387,7 @@ describe("WSGIServer and ends with the turn", () => {
     await loneTurn();
     const running = await serve(app, {}, recordingHandler(queuedAtLog));
     try {
-      assert.equal(running.httpd.deferEnds, true);
+      assert.equal(running.httpd.endBatch !== undefined, true);
       assert.deepEqual(bodiesOf(await fetchBoth(running.port)), ["hello", "hello"]);
       // The turn before ended two: a lone kept-alive response is queued, one that
       // closes its connection is not; the next lone one goes at once.
@@ -482,11 +492,11 @@ describe("WSGIServer and ends with the turn", () => {
       },
     );
     try {
-      assert.equal(httpd.deferEnds, false);
+      assert.equal(httpd.endBatch !== undefined, false);
       const received = exchange(httpd.serverAddress[1], request("GET", "/"));
       await httpd.handleRequest();
       assert.deepEqual(queuedAtLog, [["/", 0]]);
-      assert.equal(queuedEnds(), 0);
+      assert.equal(httpd.endBatch?.queued ?? 0, 0);
       // The response is out; the kept-alive connection closes with the server.
       await httpd.serverClose();
       assert.equal(parseResponses(await received)[0]?.body.toString(), "hello");
@@ -513,6 +523,6 @@ describe("WSGIServer and ends with the turn", () => {
       ["/fast", 0],
       ["/slow", 1],
     ]);
-    assert.equal(running.httpd.deferEnds, false);
+    assert.equal(running.httpd.endBatch !== undefined, false);
   });
 });

@@ -10,8 +10,8 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const validateUrl = new URL("../src/validate.js", import.meta.url).href;
-const utilUrl = new URL("../src/util.js", import.meta.url).href;
+const validateUrl = new URL("../../src/validate.js", import.meta.url).href;
+const utilUrl = new URL("../../src/util.js", import.meta.url).href;
 
 const LINE = "Iterator garbage collected without being closed\n";
 

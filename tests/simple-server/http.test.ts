@@ -10,21 +10,21 @@ import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { ownEnviron } from "../src/simple-server/server-handler.js";
 import {
+  type RequestHandlerServer,
   type ServerConnection,
   ServerHandler,
   softwareVersion,
   WSGIRequestHandler,
-} from "../src/simple-server.js";
-import { BytesInput, StringErrors } from "../src/streams.js";
+} from "../../src/simple-server.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
 import type {
   ErrorStream,
   PartialEnvironment,
   WSGIApplication,
   WSGIBody,
   WSGIEnvironment,
-} from "../src/types.js";
+} from "../../src/types.js";
 import {
   collect,
   exchange,
@@ -35,7 +35,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 /** A body that counts its close() calls and can say when the first one happened. */
 function tracked(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): {
@@ -476,6 +476,25 @@ describe("wsgiref.connection", () => {
     assert.equal(closes, 1);
   });
 
+  it("logs a taken-over request that never called startResponse with no status", async () => {
+    const logged: Array<[string, string]> = [];
+    class Handler extends WSGIRequestHandler {
+      override logRequest(code: number | string = "-", size: number | string = "-"): void {
+        logged.push([String(code), String(size)]);
+      }
+    }
+    const app: WSGIApplication = (environ) => {
+      const socket = (environ["wsgiref.connection"] as ServerConnection).takeOver();
+      socket.write("HTTP/1.1 204 Raw\r\n\r\n");
+      return [];
+    };
+    const { port, close } = await serve(app, {}, Handler);
+    after(close);
+    const received = await exchange(port, request("GET", "/"));
+    assert.equal(received.toString("latin1"), "HTTP/1.1 204 Raw\r\n\r\n");
+    assert.deepEqual(logged, [["-", "0"]]);
+  });
+
   it("refuses a take-over once the response has started", async () => {
     let refusal: unknown;
     const app: WSGIApplication = (environ, startResponse) => {
@@ -571,7 +590,7 @@ describe("ServerHandler", () => {
       await runOnNodeServer((res, environ) => {
         given.push(environ);
         const handler = new ServerHandler(new BytesInput(), res, new StringErrors(), environ);
-        if (owned) ownEnviron(handler);
+        handler.ownsEnviron = owned;
         return handler;
       }, app);
     }
@@ -617,5 +636,51 @@ describe("ServerHandler", () => {
     );
     assert.equal(parseResponses(received)[0]?.status, 500);
     assert.match(errors.getValue(), /X-Bad/);
+  });
+});
+
+describe("WSGIRequestHandler without a WSGIServer", () => {
+  it("serves one node:http (req, res) pair given any RequestHandlerServer: checks, body, environ, framing", async () => {
+    const seen: Array<[string, string]> = [];
+    const app: WSGIApplication = (environ, startResponse) => {
+      const input = environ["wsgi.input"];
+      const body = input.read(Number(environ.CONTENT_LENGTH || 0));
+      seen.push([String(environ.PATH_INFO), Buffer.from(body).toString()]);
+      startResponse("200 OK", [["Content-Length", "4"]]);
+      return [Buffer.from("long body")];
+    };
+    const context: RequestHandlerServer = {
+      baseEnviron: { SERVER_NAME: "plain", SERVER_PORT: "80", SCRIPT_NAME: "" },
+      wsgiMultiprocess: false,
+      options: { maxBodySize: 16, spoolThreshold: 8, maxHeaders: 100, quiet: true },
+      getApp: () => app,
+      errorStream: new StringErrors(),
+    };
+    const server = createServer((req, res) => {
+      void new WSGIRequestHandler(req, res, context).handle();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    after(() => server.close());
+    const port = (server.address() as { port: number }).port;
+    // One request per connection: what is pipelined, and what is served after a
+    // response that closes the connection, is the connection stage's to decide.
+    const responses = parseResponses(
+      await exchange(
+        port,
+        request("POST", "/echo", ["Content-Length: 5", "Connection: close"], "hello"),
+      ),
+    );
+    // The body cut at its Content-Length.
+    assert.equal(responses[0]?.status, 200);
+    assert.equal(responses[0]?.body.toString(), "long");
+    assert.deepEqual(seen, [["/echo", "hello"]]);
+    // Past maxBodySize before reading: 413.
+    const refused = parseResponses(
+      await exchange(port, request("POST", "/big", ["Content-Length: 17", "Connection: close"])),
+    );
+    assert.equal(refused[0]?.status, 413);
+    assert.deepEqual(seen, [["/echo", "hello"]]);
+    assert.equal((context.errorStream as StringErrors).getValue().includes("longer than"), true);
   });
 });

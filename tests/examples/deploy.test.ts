@@ -15,9 +15,9 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Copy, DockerfileParser, type Env, type Instruction } from "dockerfile-ast";
 import { validate } from "dockerfile-utils";
-import { Child, fetchRaw, SERVING_LINE, stopAll } from "./cli/cli-process.js";
+import { Child, fetchRaw, SERVING_LINE, stopAll } from "../cli/cli-process.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const DEPLOY = join(ROOT, "examples", "deploy");
 const read = (file: string): string => readFileSync(join(DEPLOY, file), "utf8");
 

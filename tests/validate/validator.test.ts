@@ -11,7 +11,7 @@
 import { AssertionError } from "node:assert";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BytesInput, StringErrors } from "../src/streams.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
 import type {
   ErrorStream,
   InputStream,
@@ -20,10 +20,10 @@ import type {
   WSGIApplication,
   WSGIBody,
   WSGIEnvironment,
-} from "../src/types.js";
-import { setupTestingDefaults } from "../src/util.js";
-import { CHECKS, type CheckId } from "../src/validate/checks.js";
-import { type ValidatorOptions, validator } from "../src/validate.js";
+} from "../../src/types.js";
+import { setupTestingDefaults } from "../../src/util.js";
+import { CHECKS, type CheckId } from "../../src/validate/checks.js";
+import { type ValidatorOptions, validator } from "../../src/validate.js";
 
 const HELLO = Buffer.from("Hello, world!");
 const TEXT: Array<[string, string]> = [["Content-Type", "text/plain"]];

@@ -14,25 +14,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
-import { fileServerApp } from "../examples/file-server.js";
-import { helloWorldApp } from "../examples/hello-world.js";
-import { app as cookieOrBrokenApp } from "../examples/readme/cookie-or-broken.js";
-import { app as readmeHelloApp } from "../examples/readme/hello.js";
-import { app as jsonApiApp } from "../examples/response/json-api.js";
-import { app as malformedApp } from "../examples/response/malformed.js";
-import { app as slowStreamApp } from "../examples/response/slow-stream.js";
-import { simpleApp } from "../examples/testing-defaults.js";
-import { SimpleHandler } from "../src/handlers/simple-handler.js";
-import { WSGIRequestHandler } from "../src/simple-server.js";
-import { BytesInput, StringErrors } from "../src/streams.js";
-import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../src/types.js";
-import { setupTestingDefaults } from "../src/util.js";
-import { validator } from "../src/validate.js";
-import { fetchNode, rawGet } from "./helpers/response-server.js";
-import { serve } from "./helpers/server-client.js";
+import { fileServerApp } from "../../examples/file-server.js";
+import { helloWorldApp } from "../../examples/hello-world.js";
+import { app as cookieOrBrokenApp } from "../../examples/readme/cookie-or-broken.js";
+import { app as readmeHelloApp } from "../../examples/readme/hello.js";
+import { app as jsonApiApp } from "../../examples/response/json-api.js";
+import { app as malformedApp } from "../../examples/response/malformed.js";
+import { app as slowStreamApp } from "../../examples/response/slow-stream.js";
+import { simpleApp } from "../../examples/testing-defaults.js";
+import { SimpleHandler } from "../../src/handlers/simple-handler.js";
+import { WSGIRequestHandler } from "../../src/simple-server.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
+import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../../src/types.js";
+import { setupTestingDefaults } from "../../src/util.js";
+import { validator } from "../../src/validate.js";
+import { fetchNode, rawGet } from "../helpers/response-server.js";
+import { serve } from "../helpers/server-client.js";
 
-const examples = fileURLToPath(new URL("../examples/", import.meta.url));
-const packageJson = new URL("../../package.json", import.meta.url);
+const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
+const packageJson = new URL("../../../package.json", import.meta.url);
 
 // The examples import wsgiref/simple-server, which the package must export.
 const exportsMap = (JSON.parse(readFileSync(packageJson, "utf8")) as { exports?: object }).exports;
@@ -42,8 +42,8 @@ const skip =
     : "package.json does not export ./simple-server yet, which the examples import";
 
 const PRELOAD = `
-  import { WSGIServer } from ${JSON.stringify(new URL("../src/simple-server.js", import.meta.url).href)};
-  import { validator } from ${JSON.stringify(new URL("../src/validate.js", import.meta.url).href)};
+  import { WSGIServer } from ${JSON.stringify(new URL("../../src/simple-server.js", import.meta.url).href)};
+  import { validator } from ${JSON.stringify(new URL("../../src/validate.js", import.meta.url).href)};
   const setApp = WSGIServer.prototype.setApp;
   WSGIServer.prototype.setApp = function (app) {
     return setApp.call(this, validator(app));

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const examples = fileURLToPath(new URL("../examples/", import.meta.url));
+const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 
 async function output(name: string): Promise<string> {
   const { stdout, stderr } = await run(process.execPath, [`${examples}${name}.js`]);

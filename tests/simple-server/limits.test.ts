@@ -1,6 +1,6 @@
 /**
  * Every ServerOptions limit with the status SPEC.md §7 gives it, and a corpus of
- * malformed and hostile requests (tests/fixtures/hostile/corpus.ts): each gets
+ * malformed and hostile requests (fixtures/hostile/corpus.ts): each gets
  * its status, the server keeps answering normal requests, and no request hidden
  * inside a rejected one ever reaches the application.
  */
@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { format } from "node:util";
-import { WSGIRequestHandler } from "../src/simple-server.js";
-import type { WSGIApplication } from "../src/types.js";
-import { HOSTILE, SMUGGLED } from "./fixtures/hostile/corpus.js";
+import { HOSTILE, SMUGGLED } from "../../fixtures/hostile/corpus.js";
+import { WSGIRequestHandler } from "../../src/simple-server.js";
+import type { WSGIApplication } from "../../src/types.js";
 import {
   collect,
   exchange,
@@ -24,7 +24,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 /** Echo the body's length and first bytes; record every PATH_INFO. */
 function recorder(seen: string[]): WSGIApplication {

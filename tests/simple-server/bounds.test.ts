@@ -13,11 +13,11 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
-import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../src/simple-server/wsgi-server.js";
-import { makeServer } from "../src/simple-server.js";
-import type { WSGIApplication, WSGIEnvironment } from "../src/types.js";
-import { FileWrapper, openFile } from "../src/util.js";
+import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../../src/simple-server/wsgi-server.js";
+import { makeServer } from "../../src/simple-server.js";
+import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import { FileWrapper, openFile } from "../../src/util.js";
+import { kernelSendfileAvailable, useKernelSendfile } from "../helpers/kernel-route.js";
 import {
   collect,
   open,
@@ -25,7 +25,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 /** A promise and the function that resolves it. */
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -186,6 +186,42 @@ describe("WSGIServer and pipelined requests", () => {
       const [response] = parseResponses(await within(answer, 5000, "the other client's answer"));
       assert.equal(response?.body.toString(), "/other");
     } finally {
+      held.open();
+      await server.close();
+    }
+  });
+
+  it("aborts the requests a flooding connection left without a stack for each, and restores the limit", async () => {
+    const held = gate();
+    const server = await serve(recorder([], held.opened));
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    // Frames captured for the "aborted" errors Node makes for unanswered requests.
+    let abortedFrames = 0;
+    let aborted = 0;
+    Error.prepareStackTrace = (err, frames) => {
+      if (err.message === "aborted") {
+        aborted += 1;
+        abortedFrames += frames.length;
+      }
+      return prepare === undefined ? `${err}` : prepare(err, frames);
+    };
+    try {
+      const accepted = nextConnection(server);
+      const client = await open(server.port);
+      client.pause();
+      client.on("error", () => undefined);
+      const connection = await accepted;
+      const gone = once(connection, "close");
+      client.write(pipelined(1000));
+      await within(gone, 5000, "the flooding connection closed");
+      // Node formats each error's stack when it is destroyed: wait for those.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(aborted > PIPELINE_LIMIT, `${aborted} requests aborted`);
+      assert.equal(abortedFrames, 0);
+      assert.equal(Error.stackTraceLimit, limit);
+    } finally {
+      Error.prepareStackTrace = prepare;
       held.open();
       await server.close();
     }

@@ -11,12 +11,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { kernelSendfileAvailable, useKernelSendfile } from "../src/adapters/kernel-sendfile.js";
-import { handlerApp } from "../src/response/index.js";
-import { softwareVersion, WSGIRequestHandler } from "../src/simple-server.js";
-import { StringErrors } from "../src/streams.js";
-import type { ErrorStream, PartialEnvironment, WSGIApplication, WSGIBody } from "../src/types.js";
-import { openFile } from "../src/util.js";
+import { handlerApp } from "../../src/response/index.js";
+import { softwareVersion, WSGIRequestHandler } from "../../src/simple-server.js";
+import { StringErrors } from "../../src/streams.js";
+import type {
+  ErrorStream,
+  PartialEnvironment,
+  WSGIApplication,
+  WSGIBody,
+} from "../../src/types.js";
+import { openFile } from "../../src/util.js";
+import { kernelSendfileAvailable, useKernelSendfile } from "../helpers/kernel-route.js";
 import {
   collect,
   normaliseDate,
@@ -25,7 +30,7 @@ import {
   type Running,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wsgiref-framing-"));
 const file = join(dir, "twenty.bin");

@@ -53,7 +53,7 @@ describe("WSGIServer with large bodies", () => {
     }
     closeSync(fd);
     fileHash = hash.digest("hex");
-    const script = new URL("./helpers/server-large-child.js", import.meta.url);
+    const script = new URL("../helpers/server-large-child.js", import.meta.url);
     child = spawn(process.execPath, [script.pathname, path], {
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Child, fetchRaw, serveCli, stopAll } from "./cli/cli-process.js";
-import { needs } from "./helpers/peers.js";
-import { curl, open, rawGet, readUntil } from "./helpers/response-server.js";
+import { Child, fetchRaw, serveCli, stopAll } from "../cli/cli-process.js";
+import { needs } from "../helpers/peers.js";
+import { curl, open, rawGet, readUntil } from "../helpers/response-server.js";
 
-const built = fileURLToPath(new URL("../examples/response/", import.meta.url));
-const source = fileURLToPath(new URL("../../examples/response/", import.meta.url));
+const built = fileURLToPath(new URL("../../examples/response/", import.meta.url));
+const source = fileURLToPath(new URL("../../../examples/response/", import.meta.url));
 after(() => stopAll());
 
 /** Start a built example on a free port; resolves to the child and its port. */

@@ -12,13 +12,23 @@ import { AssertionError } from "node:assert";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { app as cgiExampleApp } from "../examples/cgi/app.js";
-import { SimpleHandler } from "../src/handlers/simple-handler.js";
-import { demoApp, makeServer, WSGIRequestHandler, type WSGIServer } from "../src/simple-server.js";
-import { BytesInput, StringErrors } from "../src/streams.js";
-import type { ErrorStream, PartialEnvironment, WSGIApplication, WSGIBody } from "../src/types.js";
-import { setupTestingDefaults } from "../src/util.js";
-import { validator } from "../src/validate.js";
+import { app as cgiExampleApp } from "../../examples/cgi/app.js";
+import { SimpleHandler } from "../../src/handlers/simple-handler.js";
+import {
+  demoApp,
+  makeServer,
+  WSGIRequestHandler,
+  type WSGIServer,
+} from "../../src/simple-server.js";
+import { BytesInput, StringErrors } from "../../src/streams.js";
+import type {
+  ErrorStream,
+  PartialEnvironment,
+  WSGIApplication,
+  WSGIBody,
+} from "../../src/types.js";
+import { setupTestingDefaults } from "../../src/util.js";
+import { validator } from "../../src/validate.js";
 
 const ERROR_BODY = "A server error occurred.  Please contact the administrator.";
 const DATE = "Mon, 05 Jun 2006 18:49:54 GMT";

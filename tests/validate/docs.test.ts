@@ -10,10 +10,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { CHECKS, type CheckId, SECTIONS } from "../src/validate/checks.js";
+import { CHECKS, type CheckId, SECTIONS } from "../../src/validate/checks.js";
 
 const run = promisify(execFile);
-const root = new URL("../../", import.meta.url);
+const root = new URL("../../../", import.meta.url);
 const script = fileURLToPath(new URL("scripts/validate-docs.js", root));
 
 /** The validator's source files, as text, by path. */

@@ -13,13 +13,13 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Child, fetchRaw, serveCli, stopAll } from "./cli/cli-process.js";
-import { exchange } from "./helpers/server-client.js";
+import { Child, fetchRaw, serveCli, stopAll } from "../cli/cli-process.js";
+import { exchange } from "../helpers/server-client.js";
 
 const run = promisify(execFile);
-const source = fileURLToPath(new URL("../../examples/readme/", import.meta.url));
-const built = fileURLToPath(new URL("../examples/readme/", import.meta.url));
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const source = fileURLToPath(new URL("../../../examples/readme/", import.meta.url));
+const built = fileURLToPath(new URL("../../examples/readme/", import.meta.url));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
 after(() => stopAll());
 
 /** The ```ts blocks of a Markdown file, as written. */
@@ -140,7 +140,7 @@ describe("README examples", { concurrency: true }, () => {
   });
 
   it("docs/testing.md's tests pass under node --test", async () => {
-    const test = fileURLToPath(new URL("../examples/testing/app.test.js", import.meta.url));
+    const test = fileURLToPath(new URL("../../examples/testing/app.test.js", import.meta.url));
     const { stdout } = await run(process.execPath, ["--test", test], { env: standalone() });
     assert.match(stdout, /# pass 4\n/);
     assert.match(stdout, /# fail 0\n/);

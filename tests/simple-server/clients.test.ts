@@ -9,11 +9,11 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { WSGIRequestHandler } from "../src/simple-server.js";
-import { StringErrors } from "../src/streams.js";
-import type { ErrorStream, WSGIApplication } from "../src/types.js";
-import { needs } from "./helpers/peers.js";
-import { type Running, serve } from "./helpers/server-client.js";
+import { WSGIRequestHandler } from "../../src/simple-server.js";
+import { StringErrors } from "../../src/streams.js";
+import type { ErrorStream, WSGIApplication } from "../../src/types.js";
+import { needs } from "../helpers/peers.js";
+import { type Running, serve } from "../helpers/server-client.js";
 
 const run = promisify(execFile);
 

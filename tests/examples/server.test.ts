@@ -9,9 +9,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Child, fetchRaw, stopAll, tempDir } from "./cli/cli-process.js";
+import { Child, fetchRaw, stopAll, tempDir } from "../cli/cli-process.js";
 
-const examples = fileURLToPath(new URL("../examples/", import.meta.url));
+const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const files = tempDir({ "secret.txt": "the secret" });
 after(async () => {
   try {

@@ -1,5 +1,5 @@
 /**
- * The sendfile(2) route (src/adapters/kernel-sendfile.ts) against a real
+ * The sendfile(2) route (src/simple-server/kernel-sendfile.ts) against a real
  * node:http server and raw-socket clients on 127.0.0.1: the exact bytes from the
  * file's position, the routes it declines, a client that stops reading and one
  * that leaves, the slots it may hold, and the descriptors it gives back.
@@ -22,16 +22,25 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  type KernelSent,
-  kernelSendfileAvailable,
-  sendFileByKernel,
-  setSendTimeout,
-  useKernelSendfile,
-} from "../../src/adapters/kernel-sendfile.js";
+import { KernelSendfile, type KernelSent } from "../../src/simple-server/kernel-sendfile.js";
 
 const MIB = 1024 * 1024;
 const linux = process.platform === "linux";
+
+/** The route under test, as a server holds one. */
+const kernel = new KernelSendfile();
+const kernelSendfileAvailable = (): boolean => kernel.available;
+const useKernelSendfile = (enabled: boolean): void => kernel.use(enabled);
+
+/** The kernel route for `res`, given its socket's descriptor as the server's sink gives it. */
+function sendFileByKernel(
+  fd: number,
+  res: ServerResponse,
+  limit: number,
+): Promise<KernelSent | undefined> {
+  const handle = (res.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return kernel.send(fd, res, handle?.fd ?? -1, limit);
+}
 
 describe("kernel sendfile: the addon", () => {
   it("is built and loaded on Linux (CI requires it: WSGIREF_REQUIRE_SENDFILE=1)", (t) => {
@@ -293,12 +302,13 @@ describe("kernel sendfile: sendFileByKernel", { skip: !kernelSendfileAvailable()
     assert.ok(openFds() <= before + 1, `${openFds()} fds open, ${before} before`);
   });
 
-  it("gives up a send its client takes nothing of for the send timeout, and frees its slot", async () => {
+  it("gives up a send its client takes nothing of for the send timeout, and frees its slot", async (t) => {
     outcomes = [];
-    const stalling: Route = async (req, res) => {
-      setSendTimeout(req.socket, 200);
-      return sending(big, 64 * MIB)(req, res);
-    };
+    kernel.sendTimeout = 200;
+    t.after(() => {
+      kernel.sendTimeout = 0;
+    });
+    const stalling: Route = async (req, res) => sending(big, 64 * MIB)(req, res);
     route = stalling;
     const clients: Socket[] = [];
     for (let i = 0; i < 2; i++) {

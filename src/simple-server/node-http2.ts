@@ -21,7 +21,7 @@ import { formatError } from "../internal/format-error.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { type FileWrapper, isHopByHop } from "../util.js";
-import { EmptyInput } from "./node-http.js";
+import { EmptyInput } from "../gateway/request-body.js";
 
 /** The environ key of the stream offer (`H2ResponseWriter` reads it): `wsgiref.http2_stream`. */
 export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";

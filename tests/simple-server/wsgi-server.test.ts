@@ -14,14 +14,14 @@ import {
   serverVersion,
   WSGIRequestHandler,
   WSGIServer,
-} from "../src/simple-server.js";
-import { StringErrors } from "../src/streams.js";
+} from "../../src/simple-server.js";
+import { StringErrors } from "../../src/streams.js";
 import type {
   ErrorStream,
   PartialEnvironment,
   WSGIApplication,
   WSGIEnvironment,
-} from "../src/types.js";
+} from "../../src/types.js";
 import {
   collect,
   exchange,
@@ -29,7 +29,7 @@ import {
   parseResponses,
   request,
   serve,
-} from "./helpers/server-client.js";
+} from "../helpers/server-client.js";
 
 const hello: WSGIApplication = (_environ, startResponse) => {
   startResponse("200 OK", [["Content-Type", "text/plain"]]);

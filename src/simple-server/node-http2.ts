@@ -8,7 +8,16 @@
  * (`:authority` as `Host`) and §8.2.3 (split `cookie` fields).
  */
 
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { fstatSync } from "node:fs";
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
+import { GatewayHandler } from "../gateway/gateway-handler.js";
+import type { ResponseSink, SentFile } from "../gateway/output-stage.js";
+import { EmptyInput } from "../gateway/request-body.js";
 import {
   type RequestHead,
   type RequestLimits,
@@ -16,12 +25,10 @@ import {
   requestEnviron,
   requestFacts,
 } from "../gateway/request-head.js";
-import { SimpleHandler } from "../handlers/simple-handler.js";
+import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
-import { type FileWrapper, isHopByHop } from "../util.js";
-import { EmptyInput } from "../gateway/request-body.js";
 
 /** The environ key of the stream offer (`H2ResponseWriter` reads it): `wsgiref.http2_stream`. */
 export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
@@ -206,185 +213,118 @@ function receiveStreamBody(
   });
 }
 
-/** The headers of a response on HTTP/2: names lower-cased, hop-by-hop fields left out (RFC 9113 §8.2.2). */
-function responseHeaders(
-  code: number,
-  pairs: ReadonlyArray<readonly [string, string]>,
-  serverHeader: string,
-): Record<string, string | string[] | number> {
-  const out: Record<string, string | string[] | number> = { ":status": code };
-  for (const [rawName, value] of pairs) {
-    const name = rawName.toLowerCase();
-    // PEP 3333 forbids hop-by-hop headers; Connection-specific ones are a
-    // malformed response in HTTP/2, which node:http2 would refuse whole.
-    if (isHopByHop(name) || name === "proxy-connection") continue;
-    const held = out[name];
-    if (held === undefined) out[name] = value;
-    else if (Array.isArray(held)) held.push(value);
-    else out[name] = [String(held), value];
-  }
-  out.server ??= serverHeader;
-  return out;
-}
-
 /**
- * Run one application for one HTTP/2 stream: the status and headers in one
- * HEADERS frame, the body as DATA as the client's window allows, a
- * `FileWrapper` over a file descriptor by `respondWithFD` (node:http2 reads the
- * file itself, no copy through JavaScript). An error after the headers went
- * out resets the stream (`RST_STREAM` `INTERNAL_ERROR`); the connection's other
- * streams carry on.
+ * The transport's end of the output stage for one HTTP/2 stream: the head is
+ * held until the first body byte, the end or a file, so that a `FileWrapper`
+ * can go out by `respondWithFD` with it (node:http2 reads the file itself, no
+ * copy through JavaScript); names are sent lower-case (RFC 9113 §8.2), and the
+ * output stage has already dropped hop-by-hop fields (§8.2.2). `cut()` resets
+ * the stream (`RST_STREAM` `INTERNAL_ERROR`); the connection's other streams
+ * carry on.
  */
-export class Http2Handler extends SimpleHandler {
-  override httpVersion = "2";
+export class Http2StreamSink implements ResponseSink {
   readonly stream: ServerHttp2Stream;
-  readonly #serverHeader: string;
+  /** No `wsgiref.connection` over HTTP/2: the stream is offered as `wsgiref.http2_stream`. */
+  readonly connection = undefined;
   #takenOver = false;
-  #noBody = false;
-  #code = 0;
-  /** Called once, with the status code and the bytes sent, when the request is done. */
-  onDone: (code: number, size: number) => void = () => undefined;
+  #head: OutgoingHttpHeaders | undefined;
+  #responded = false;
 
-  /** Handle one request on `stream`, its body `stdin`. */
-  constructor(
-    stdin: InputStream,
-    stream: ServerHttp2Stream,
-    stderr: ErrorStream,
-    environ: PartialEnvironment,
-    multiprocess: boolean,
-    software: string,
-    serverHeader: string,
-  ) {
-    super(stdin, stream, stderr, environ, false, multiprocess);
+  constructor(stream: ServerHttp2Stream) {
     this.stream = stream;
-    this.serverSoftware = software;
-    this.#serverHeader = serverHeader;
   }
 
-  /** Build the environ, adding `wsgiref.http2_stream`. */
-  override setupEnviron(): void {
-    super.setupEnviron();
-    const offer: Http2StreamOffer = {
+  get destroyed(): boolean {
+    return this.stream.destroyed;
+  }
+
+  get takenOver(): boolean {
+    return this.#takenOver;
+  }
+
+  /** The offer of `environ["wsgiref.http2_stream"]`. */
+  offer(): Http2StreamOffer {
+    return {
       stream: this.stream,
       takeOver: () => {
-        if (this.headersSent) {
+        if (this.#head !== undefined || this.#responded) {
           throw new Error("the stream cannot be taken over once the response has started");
         }
         this.#takenOver = true;
         return this.stream;
       },
     };
-    (this.environ as PartialEnvironment)[HTTP2_STREAM_KEY] = offer;
   }
 
-  /** Send status and headers as one HEADERS frame (after `cleanupHeaders()`). */
-  override sendHeaders(): void {
-    this.cleanupHeaders();
-    this.headersSent = true;
-    const code = Number.parseInt((this.status as string).slice(0, 3), 10);
-    this.#code = code;
-    if (this.#takenOver || this.stream.destroyed) return;
-    const method = this.environ?.REQUEST_METHOD;
-    this.#noBody = method === "HEAD" || code === 204 || code === 304 || (code >= 100 && code < 200);
-    const headers = responseHeaders(
-      code,
-      (this.headers as NonNullable<typeof this.headers>).items(),
-      this.#serverHeader,
-    );
-    this.stream.respond(headers, { endStream: this.#noBody });
-  }
-
-  /** Write `data` as DATA, waiting for the window when it is full; nothing after a body-less head. */
-  override _write(data: Uint8Array): void | Promise<void> {
-    if (this.#takenOver || this.#noBody) return;
-    return super._write(data);
-  }
-
-  /** Nothing is buffered. */
-  override _flush(): void {
-    if (!this.#takenOver && this.stream.destroyed && !this.stream.writableEnded) {
-      // The client reset the stream: the handler stops here (close() follows).
-      throw Object.assign(new Error("the client reset the stream"), { code: "ECONNRESET" });
+  head(code: number, _reason: string, fields: string[]): void {
+    const head: Record<string, string | string[] | number> = { ":status": code };
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = (fields[i] as string).toLowerCase();
+      const value = fields[i + 1] as string;
+      // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
+      if (name === "proxy-connection") continue;
+      const held = head[name];
+      if (held === undefined) head[name] = value;
+      else if (Array.isArray(held)) held.push(value);
+      else head[name] = [String(held), value];
     }
+    this.#head = head;
   }
 
-  /** Send the headers if they are not out yet, then end the stream. */
-  override finishContent(): void | Promise<void> {
-    if (this.#takenOver) return;
-    const pending = super.finishContent();
-    if (pending !== undefined) return Promise.resolve(pending).then(() => this.#end());
-    this.#end();
+  write(chunk: Uint8Array): boolean {
+    this.#respond(false);
+    return this.stream.write(chunk);
   }
 
-  /**
-   * Send a `FileWrapper` over a file descriptor with `respondWithFD`, from its
-   * current position (as far as its `remaining` or `Content-Length`, when either
-   * says): node:http2 reads the file, no copy through JavaScript. Return `false`
-   * (iterate it instead) when it has no `fd` or the headers are already out.
-   */
-  override sendfile(): boolean | Promise<boolean> {
-    const { fd, remaining, position } = (this.result as FileWrapper).filelike as {
-      fd?: unknown;
-      remaining?: unknown;
-      position?: unknown;
-    };
-    if (typeof fd !== "number" || this.headersSent) return false;
-    if (this.#takenOver) return true;
-    this.cleanupHeaders();
-    this.headersSent = true;
-    const code = Number.parseInt((this.status as string).slice(0, 3), 10);
-    this.#code = code;
-    const headers = responseHeaders(
-      code,
-      (this.headers as NonNullable<typeof this.headers>).items(),
-      this.#serverHeader,
-    );
-    const declared = headers["content-length"];
-    let length = typeof remaining === "number" ? remaining : undefined;
-    if (typeof declared === "string" && /^[0-9]+$/.test(declared)) {
-      length = Math.min(length ?? Number.POSITIVE_INFINITY, Number(declared));
-    }
-    const method = this.environ?.REQUEST_METHOD;
-    if (method === "HEAD" || code === 204 || code === 304) {
-      this.stream.respond(headers, { endStream: true });
-      return true;
-    }
-    return new Promise<boolean>((resolve) => {
-      this.stream.once("close", () => resolve(true));
-      this.stream.respondWithFD(fd, headers, {
-        offset: typeof position === "number" ? position : 0,
-        length,
-        onError: (err: Error) => {
-          this.logException(err);
-          this.#reset();
-        },
-      } as Parameters<ServerHttp2Stream["respondWithFD"]>[2]);
-      if (length !== undefined) this.bytesSent += length;
+  drained(): Promise<void> {
+    const stream = this.stream;
+    if (stream.destroyed) return Promise.reject(streamDestroyedError("the HTTP/2 stream"));
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        stream.off("close", onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        stream.off("drain", onDrain);
+        reject(streamDestroyedError("the HTTP/2 stream"));
+      };
+      stream.once("drain", onDrain);
+      stream.once("close", onClose);
     });
   }
 
-  /** Log `err`; before the headers, the error page; after, reset the stream (`INTERNAL_ERROR`). */
-  override handleError(err: unknown): void | Promise<void> {
-    if (this.headersSent || this.#takenOver) {
-      this.logException(err);
-      this.#reset();
+  sendFile(fd: number, limit: number): Promise<SentFile> {
+    const stream = this.stream;
+    if (this.#responded || this.#head === undefined) {
+      return Promise.reject(new Error("sendFile() came after the head was sent"));
+    }
+    const head = this.#head;
+    this.#responded = true;
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, limit);
+    return new Promise<SentFile>((resolve, reject) => {
+      stream.once("close", () => {
+        if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+          reject(streamDestroyedError("the HTTP/2 stream"));
+        } else {
+          resolve({ sent: length, excess: size > limit && Number.isFinite(limit) });
+        }
+      });
+      stream.respondWithFD(fd, head, {
+        offset: 0,
+        length,
+        onError: (err: Error) => {
+          stream.destroy(err);
+        },
+      } as Parameters<ServerHttp2Stream["respondWithFD"]>[2]);
+    });
+  }
+
+  end(): void {
+    if (!this.#responded) {
+      this.#respond(true);
       return;
     }
-    return super.handleError(err);
-  }
-
-  /** Close the body (once), then report the request done. */
-  override close(): void | Promise<void> {
-    const code = this.#code;
-    const size = this.bytesSent;
-    const closing = super.close();
-    if (closing !== undefined) {
-      return Promise.resolve(closing).finally(() => this.onDone(code, size));
-    }
-    this.onDone(code, size);
-  }
-
-  #end(): void {
     if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
   }
 
@@ -394,8 +334,76 @@ export class Http2Handler extends SimpleHandler {
    * sends reaches the client before the RST_STREAM, so it sees a complete
    * (truncated) response.
    */
-  #reset(): void {
-    if (!this.stream.destroyed) this.stream.destroy(new Error("the application failed"));
+  cut(): void {
+    if (!this.stream.destroyed) this.stream.destroy(new Error("the response was cut"));
+  }
+
+  #respond(endStream: boolean): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    if (this.stream.destroyed) return;
+    this.stream.respond(this.#head ?? { ":status": 200 }, { endStream });
+  }
+}
+
+/**
+ * Run one application for one HTTP/2 stream into its `Http2StreamSink`: the
+ * shared gateway handler and output stage, with `SERVER_PROTOCOL` `HTTP/2` and
+ * the stream offered as `environ["wsgiref.http2_stream"]`.
+ */
+export class Http2GatewayHandler extends GatewayHandler {
+  override httpVersion = "2";
+  readonly sink: Http2StreamSink;
+  /** Called once, with the status code and the bytes sent, when the request is done. */
+  onDone: (code: number, size: number) => void = () => undefined;
+  #code = 0;
+
+  constructor(
+    stdin: InputStream,
+    sink: Http2StreamSink,
+    stderr: ErrorStream,
+    environ: PartialEnvironment,
+    multiprocess: boolean,
+  ) {
+    super(stdin, sink, stderr, environ, false, multiprocess);
+    this.sink = sink;
+  }
+
+  /** Build the environ, adding `wsgiref.http2_stream`. */
+  override setupEnviron(): void {
+    super.setupEnviron();
+    (this.environ as PartialEnvironment)[HTTP2_STREAM_KEY] = this.sink.offer();
+  }
+
+  /** Send the head through the output stage, noting the status for the log. */
+  override sendHeaders(): void {
+    this.#code = Number.parseInt((this.status as string).slice(0, 3), 10);
+    super.sendHeaders();
+  }
+
+  /**
+   * As the gateway handler; and once the application took the stream over, an
+   * error resets it (`INTERNAL_ERROR`): over HTTP/1.1 the server closes a
+   * taken-over connection anyway, over HTTP/2 nothing else would end the stream.
+   */
+  override handleError(err: unknown): void | Promise<void> {
+    if (this.sink.takenOver) {
+      this.logException(err);
+      this.sink.cut();
+      return;
+    }
+    return super.handleError(err);
+  }
+
+  /** Close the body (once), then report the request done. */
+  override close(): void | Promise<void> {
+    const code = this.#code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
+    const size = this.bytesSent;
+    const closing = super.close();
+    if (closing !== undefined) {
+      return Promise.resolve(closing).finally(() => this.onDone(code, size));
+    }
+    this.onDone(code, size);
   }
 }
 
@@ -452,15 +460,14 @@ export async function serveHttp2Stream(
   env.SERVER_SOFTWARE = server.software;
   // HTTP/2 need not send Content-Length: the body's length is known once received.
   if (input instanceof SpooledInput) env.CONTENT_LENGTH = String(input.length);
-  const handler = new Http2Handler(
+  const handler = new Http2GatewayHandler(
     input,
-    stream,
+    new Http2StreamSink(stream),
     server.stderr,
     env,
     server.wsgiMultiprocess,
-    server.software,
-    server.serverHeader,
   );
+  handler.serverSoftware = server.serverHeader;
   handler.onDone = (code, size) => server.logRequest(head, code || "-", size);
   try {
     const app = server.getApp();

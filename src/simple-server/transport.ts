@@ -22,8 +22,8 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import { type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { RequestHead } from "../gateway/request-head.js";
+import { type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { ResolvedServerOptions } from "./options.js";
 import type { RequestHandlerServer, WSGIRequestHandler } from "./request-handler.js";
 import { serverVersion, softwareVersion } from "./server-handler.js";

@@ -20,8 +20,11 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const tsc = join(root, "node_modules/typescript/bin/tsc");
 
-/** Upper bounds on the tarball, with room above what it is today (about 472 KB packed, 1.9 MB unpacked). */
-const MAX_PACKED_BYTES = 520 * 1024;
+/**
+ * Upper bounds on the tarball, with room above what it is today (about 525 KB
+ * packed, 2.0 MB unpacked, with HTTPS/HTTP/2 and H2Response).
+ */
+const MAX_PACKED_BYTES = 560 * 1024;
 const MAX_UNPACKED_BYTES = 2.1 * 1024 * 1024;
 
 const consumer = `import { Headers } from "wsgiref/headers";

@@ -20,6 +20,7 @@ import { loadApp, parseTarget } from "./cli/load-app.js";
 import { followReloader, reloadedPort, runReloader } from "./cli/reload.js";
 import { type ListenOptions, serveAlone } from "./cli/serve.js";
 import { staticApp } from "./cli/static-app.js";
+import { TLS_FLAGS, tlsOptions } from "./cli/tls-flags.js";
 import { WORKER_FLAGS, type WorkerPolicy, workerPolicy } from "./cli/worker-policy.js";
 import { CGIHandler } from "./handlers/index.js";
 import type { ServerOptions } from "./simple-server.js";
@@ -32,7 +33,14 @@ const debug = debuglog("wsgiref");
 const string = { type: "string" } as const;
 const flag = { type: "boolean" } as const;
 const COMMON: Options = { help: { type: "boolean", short: "h" } };
-const LISTEN: Options = { ...COMMON, host: string, port: string, quiet: flag, ...DEPLOY_FLAGS };
+const LISTEN: Options = {
+  ...COMMON,
+  host: string,
+  port: string,
+  quiet: flag,
+  ...DEPLOY_FLAGS,
+  ...TLS_FLAGS,
+};
 /** One flag per numeric `ServerOptions` field, with the smallest value it takes. */
 const LIMITS = {
   "max-body-size": ["maxBodySize", 0],
@@ -94,14 +102,18 @@ function integer(values: Values, name: string, min: number, max = Number.MAX_SAF
 }
 
 function listenOptions(values: Values, workers = 1): ListenOptions {
-  const server: Record<string, number | boolean> = { quiet: values.quiet === true, workers };
+  const server: ServerOptions & Record<string, unknown> = {
+    quiet: values.quiet === true,
+    workers,
+    ...tlsOptions(values),
+  };
   for (const [name, [field, min]] of Object.entries(LIMITS)) {
     const value = integer(values, name, min);
     if (value !== undefined) server[field] = value;
   }
   const target = listenTarget(values, process.env);
   const port = reloadedPort(target.port);
-  return { ...target, port, logFormat: logFormat(values), server: server as ServerOptions };
+  return { ...target, port, logFormat: logFormat(values), server };
 }
 
 /** Listen with `options`: alone, or as the primary or a worker of `workers`. */

@@ -113,6 +113,31 @@ describe("BytesInput", () => {
     }
   });
 
+  it("seeks and tells as io.BytesIO, for wptserve's request.raw_input", async () => {
+    // io.BytesIO(b"12345ab\ncdef"): seek(5), read(2) -> b"ab", tell() -> 7;
+    // seek(-4, 2) -> 8; seek(2, 1) -> 10; seek past the end reads b"".
+    for (const input of [
+      new BytesInput(bytes("12345ab\ncdef")),
+      await spool(bytes("12345ab\ncdef"), 0),
+    ]) {
+      assert.equal(input.seek(5), 5);
+      assert.equal(text(input.read(2)), "ab");
+      assert.equal(input.tell(), 7);
+      assert.equal(input.seek(-4, 2), 8);
+      assert.equal(input.seek(2, 1), 10);
+      assert.equal(text(input.read()), "ef");
+      assert.equal(input.seek(100), 100);
+      assert.equal(text(input.read()), "");
+      assert.equal(text(input.readline()), "");
+      input.seek(0);
+      assert.equal(text(input.readline()), "12345ab\n");
+      assert.throws(() => input.seek(-1), RangeError);
+      assert.throws(() => input.seek(0, 3 as 0), TypeError);
+      input.close();
+      assert.throws(() => input.tell(), /closed file/);
+    }
+  });
+
   it("reads nothing when built without data", () => {
     const input = new BytesInput();
     assert.equal(input.length, 0);

@@ -87,7 +87,7 @@ export async function runPrimary(
   const { host, port, path } = options;
   const env: Record<string, string> =
     port === 0 && path === undefined ? { [PORT_VARIABLE]: String(await freePort(host)) } : {};
-  const code = await new Primary(count, env, path, policy).run();
+  const code = await new Primary(count, env, path, policy, options.server.tls !== undefined).run();
   if (path !== undefined) removeSocketFile(path);
   if (code === 0) console.log(STOPPED_LINE);
   return code;
@@ -110,6 +110,8 @@ interface WorkerState {
 /** The primary's state: its workers, and whether it is serving or stopping. */
 class Primary {
   readonly #count: number;
+  /** Whether the workers speak HTTPS, for the serving line. */
+  readonly #tls: boolean;
   readonly #env: Record<string, string>;
   /** The Unix socket the workers listen on, if not a TCP port. */
   readonly #path: string | undefined;
@@ -132,7 +134,9 @@ class Primary {
     env: Record<string, string>,
     path: string | undefined,
     policy: WorkerPolicy,
+    tls = false,
   ) {
+    this.#tls = tls;
     this.#count = count;
     this.#env = env;
     this.#path = path;
@@ -237,7 +241,7 @@ class Primary {
       const path = this.#path;
       const bound =
         path === undefined ? { host: address.address ?? "", port: address.port } : { path };
-      console.log(servingLine(bound, { workers: this.#count }));
+      console.log(servingLine(bound, { workers: this.#count, tls: this.#tls }));
     }
     // Someone now takes connections in a retiring worker's place: it can go.
     const retired = this.#toRelease.shift();

@@ -28,6 +28,13 @@ const DEPLOY_OPTIONS = `Deployment:
   --log-format FORMAT     the access log: text (Python's format, the default) or
                           json (one JSON object per line)
 
+HTTPS and HTTP/2:
+  --certfile FILE         serve HTTPS with this PEM certificate (chain) ...
+  --keyfile FILE          ... and this PEM private key
+  --http2                 offer HTTP/2 too: over HTTPS by ALPN (h2 beside
+                          http/1.1), in clear text to clients that open with the
+                          HTTP/2 preface (h2c)
+
 Environment:
   HOST, PORT              defaults for --host and --port, as platforms set them`;
 

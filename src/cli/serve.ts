@@ -122,7 +122,11 @@ export async function serveAlone(
   const [host, port] = server.serverAddress;
   await serveUntilSignal(server, {
     onReady: () =>
-      console.log(servingLine(options.path === undefined ? { host, port } : { path: host })),
+      console.log(
+        servingLine(options.path === undefined ? { host, port } : { path: host }, {
+          tls: options.server.tls !== undefined,
+        }),
+      ),
     onStop: (signal) => {
       const waiting = waitingFor(server);
       const more = waiting.startsWith("waiting") ? ` (${signal} again to exit now)` : "";

@@ -10,6 +10,7 @@
 import { show } from "../internal/check.js";
 import type { StartResponse, WSGIApplication, WSGIBody, WSGIEnvironment } from "../types.js";
 import { formKind } from "./form.js";
+import { H2Response, H2ResponseWriter, h2WriterInternals, isHttp2Request } from "./h2-response.js";
 import { Request, type RequestLimits, resolveRequestLimits } from "./request.js";
 import { RequestError } from "./request-error.js";
 import { Response } from "./response.js";
@@ -44,6 +45,8 @@ async function run(
     await handler(request, response);
     if (!writerInternals.started(response.writer)) response.write();
     else writerInternals.finish(response.writer);
+    // An HTTP/2 stream the handler took over and left open is ended, as wptserve does.
+    if (response.writer instanceof H2ResponseWriter) h2WriterInternals.finish(response.writer);
   } catch (err) {
     if (!(err instanceof RequestError) || writerInternals.started(response.writer)) {
       output.fail(err);
@@ -69,7 +72,7 @@ function keepForPost(): void {
  * Turn `handler` into a WSGI application.
  *
  * For each request it builds a `Request` (held to `options`: `RequestLimits`)
- * and a `Response`, parses a multipart form and calls the handler; when the
+ * and a `Response` (an `H2Response` for a request that came over HTTP/2), parses a multipart form and calls the handler; when the
  * handler returns (or its promise settles) without having written anything, it
  * writes the response (`response.write()`). The body it returns to the gateway
  * streams what the handler writes, as it writes it. When the gateway closes that
@@ -107,7 +110,9 @@ export function handlerApp(handler: Handler, options: HandlerAppOptions = {}): W
   return (environ: WSGIEnvironment, startResponse: StartResponse): WSGIBody => {
     const request = new Request(environ, limits);
     const output = new ResponseOutput(environ, startResponse);
-    const response = new Response(request, output);
+    const response = isHttp2Request(environ)
+      ? new H2Response(request, output)
+      : new Response(request, output);
     output.closeConnection = () => response.closeConnection;
     output.onClose = () => request.close();
     void run(handler, request, response, output);

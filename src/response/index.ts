@@ -11,6 +11,8 @@
 export type { CookieOptions, Duration } from "./cookies.js";
 export type { FormLimits, FormValue } from "./form.js";
 export { DiskFilePart, FilePart, FormError } from "./form.js";
+export type { H2HeaderList, H2PushOptions } from "./h2-response.js";
+export { H2Response, H2ResponseWriter } from "./h2-response.js";
 export type { Handler, HandlerAppOptions } from "./handler-app.js";
 export { handlerApp } from "./handler-app.js";
 export { MultiDict, RequestHeaders } from "./multi-dict.js";

@@ -55,6 +55,12 @@ export function resolveRequestLimits(limits: RequestLimits = {}): ResolvedReques
   return { ...form, maxBodyMemory: maxBodyMemory ?? DEFAULT_MAX_BODY_MEMORY };
 }
 
+/** A `wsgi.input` that can seek, as wsgiref's `BytesInput` and `SpooledInput` (Python's `io.BytesIO`). */
+interface SeekableInput extends InputStream {
+  tell(): number;
+  seek(offset: number): number;
+}
+
 const EMPTY = new Uint8Array(0);
 const READ_CHUNK = 64 * 1024;
 const DIGITS = /^[0-9]+$/;
@@ -74,6 +80,62 @@ function textFromLatin1(s: string): string {
     // Not UTF-8: the bytes as latin-1 are the best reading left.
     return s;
   }
+}
+
+const lossyUtf8 = new TextDecoder("utf-8");
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** Percent-decode `bytes` (`+` as space) to the bytes they stand for; a stray `%` stays. */
+function unquoteBytes(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === PLUS) {
+      out[n++] = 0x20;
+      continue;
+    }
+    if (byte === PERCENT) {
+      const high = hexValue(bytes[i + 1]);
+      const low = hexValue(bytes[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out[n++] = high * 16 + low;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = byte;
+  }
+  return out.subarray(0, n);
+}
+
+/**
+ * Split an `application/x-www-form-urlencoded` string (a query, or a form body
+ * read as latin-1) as `URLSearchParams` does, but keep each value's bytes: the
+ * name is decoded as `URLSearchParams` decodes it (UTF-8, U+FFFD for what is
+ * not), so the same names find the same fields as in `GET` and `POST`.
+ */
+function parseUrlencodedBytes(text: string): MultiDict<Uint8Array> {
+  const pairs = new MultiDict<Uint8Array>();
+  for (const field of text.split("&")) {
+    if (field === "") continue;
+    const equals = field.indexOf("=");
+    const name = equals < 0 ? field : field.slice(0, equals);
+    const value = equals < 0 ? "" : field.slice(equals + 1);
+    pairs.add(
+      lossyUtf8.decode(unquoteBytes(Buffer.from(name, "latin1"))),
+      unquoteBytes(Buffer.from(value, "latin1")),
+    );
+  }
+  return pairs;
 }
 
 function percentEncodeByte(c: string): string {
@@ -103,6 +165,8 @@ export class Request {
   #urlParts: URL | undefined;
   #headers: RequestHeaders | undefined;
   #get: MultiDict<string> | undefined;
+  #rawGet: MultiDict<Uint8Array> | undefined;
+  #rawPost: MultiDict<Uint8Array> | undefined;
   #cookies: MultiDict<string> | undefined;
   #post: MultiDict<FormValue> | undefined;
   #postError: unknown;
@@ -219,6 +283,45 @@ export class Request {
   }
 
   /**
+   * The query string's parameters with each value's bytes as the client sent
+   * them (percent-decoded, not UTF-8-decoded): what `GET` cannot hold when a
+   * value is not UTF-8 (`?q=%82%A0`, Shift JIS), as wptserve's `GET` keeps
+   * bytes. Names are decoded as in `GET`.
+   */
+  get rawGET(): MultiDict<Uint8Array> {
+    if (this.#rawGet === undefined) {
+      const query = this.environ.QUERY_STRING;
+      this.#rawGet = parseUrlencodedBytes(typeof query === "string" ? query : "");
+    }
+    return this.#rawGet;
+  }
+
+  /**
+   * The fields of an `application/x-www-form-urlencoded` body with each value's
+   * bytes as sent (percent-decoded, not UTF-8-decoded), as `rawGET` for the
+   * query; empty for a body that is no form. Read under `POST`'s limits, and
+   * throws what `POST` throws. A `multipart/form-data` body throws an `Error`:
+   * its files are bytes in `POST` already, and its text fields are decoded
+   * as they are parsed.
+   */
+  get rawPOST(): MultiDict<Uint8Array> {
+    if (this.#rawPost !== undefined) return this.#rawPost;
+    const kind = this.#formKind();
+    if (kind === "multipart") {
+      throw new Error(
+        "request.rawPOST holds urlencoded forms only: a multipart/form-data body's files are bytes in request.POST",
+      );
+    }
+    // POST first: its limits and errors hold for the bytes too.
+    this.POST;
+    this.#rawPost =
+      kind === "urlencoded"
+        ? parseUrlencodedBytes(Buffer.from(this.#formBody()).toString("latin1"))
+        : new MultiDict();
+    return this.#rawPost;
+  }
+
+  /**
    * The form in the body: fields of an `application/x-www-form-urlencoded` or
    * `multipart/form-data` body (a file's value is a `FilePart`: its bytes, with
    * `filename` and `contentType`); empty for any other body.
@@ -309,7 +412,22 @@ export class Request {
     return typeof length === "string" && DIGITS.test(length) ? Number(length) : undefined;
   }
 
-  /** A reader of the body: `read(size)` up to `CONTENT_LENGTH`, or to the end when terminated. */
+  /** `wsgi.input` when it can seek (wsgiref's own inputs can; a validator's wrapper cannot). */
+  #seekableInput(): SeekableInput | undefined {
+    const input: unknown = this.environ["wsgi.input"];
+    return typeof input === "object" &&
+      input !== null &&
+      typeof (input as Partial<SeekableInput>).seek === "function" &&
+      typeof (input as Partial<SeekableInput>).tell === "function"
+      ? (input as SeekableInput)
+      : undefined;
+  }
+
+  /**
+   * A reader of the body: `read(size)` up to `CONTENT_LENGTH`, or to the end when
+   * terminated; from the body's first byte when the input can seek, whatever the
+   * handler read of it before (wptserve's `body` seeks to 0 likewise).
+   */
   #reader(): (size: number) => Uint8Array {
     const input = this.environ["wsgi.input"] as InputStream | undefined;
     const known = this.#contentLength();
@@ -320,6 +438,7 @@ export class Request {
     ) {
       return () => EMPTY;
     }
+    this.#seekableInput()?.seek(0);
     let remaining = known ?? Number.POSITIVE_INFINITY;
     return (size) => {
       if (remaining <= 0) return EMPTY;
@@ -339,15 +458,22 @@ export class Request {
   #readBody(max: number, tooLarge: (length?: number) => Error): Uint8Array {
     const known = this.#contentLength();
     if (known !== undefined && known > max) throw tooLarge(known);
+    // The handler's own position in wsgi.input is given back after, as wptserve does.
+    const input = this.#seekableInput();
+    const position = input?.tell();
     const read = this.#reader();
     const chunks: Uint8Array[] = [];
     let total = 0;
-    for (;;) {
-      const chunk = read(READ_CHUNK);
-      if (chunk.length === 0) break;
-      total += chunk.length;
-      if (total > max) throw tooLarge();
-      chunks.push(chunk);
+    try {
+      for (;;) {
+        const chunk = read(READ_CHUNK);
+        if (chunk.length === 0) break;
+        total += chunk.length;
+        if (total > max) throw tooLarge();
+        chunks.push(chunk);
+      }
+    } finally {
+      if (position !== undefined) input?.seek(position);
     }
     if (chunks.length === 0) return EMPTY;
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);

@@ -9,6 +9,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import { formatError } from "../internal/format-error.js";
 import type { ErrorStream, FileLike, StartResponse, WSGIEnvironment } from "../types.js";
@@ -25,6 +26,32 @@ export const CONNECTION_KEY = "wsgiref.connection";
 export interface Connection {
   readonly socket: Socket;
   takeOver(): Socket;
+}
+
+/**
+ * The environ key under which an HTTP/2 server offers the request's stream; the
+ * same string as `HTTP2_STREAM_KEY` of `wsgiref/simple-server`.
+ */
+export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
+
+/**
+ * What the Response API needs of `environ["wsgiref.http2_stream"]`: the
+ * request's `ServerHttp2Stream`, and a way to take its response over from the
+ * server (after which the server sends nothing on it).
+ */
+export interface StreamOffer {
+  readonly stream: ServerHttp2Stream;
+  takeOver(): ServerHttp2Stream;
+}
+
+/** Whether `value` is a `StreamOffer`. */
+export function isStreamOffer(value: unknown): value is StreamOffer {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { takeOver?: unknown }).takeOver === "function" &&
+    typeof (value as { stream?: unknown }).stream === "object"
+  );
 }
 
 /** What is queued for output: bytes, or a file read in chunks as it goes out. */
@@ -65,6 +92,8 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   #queue: OutputItem[] = [];
   /** The raw socket, once taken over. */
   #socket: Socket | undefined;
+  /** The HTTP/2 stream, once taken over. */
+  #stream: ServerHttp2Stream | undefined;
   #waitingForDrain = false;
   /** Resolves whoever waits for more output (next(), or the raw pump's caller). */
   #wake: (() => void) | undefined;
@@ -108,6 +137,7 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
   /** Whether output can still reach the client: false once it has gone or the body was closed. */
   get writable(): boolean {
     if (this.#gone || this.#closed) return false;
+    if (this.#stream !== undefined) return !this.#stream.destroyed;
     const socket = this.#socket ?? this.#connection?.socket;
     return socket === undefined || !socket.destroyed;
   }
@@ -149,6 +179,33 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
       socket.once("close", this.#onSocketClose);
     }
     if (socket.destroyed) this.#gone = true;
+  }
+
+  /**
+   * Take the request's HTTP/2 stream over from the server for frame-level
+   * output (`H2ResponseWriter`), the response's status code being `code` (for
+   * the server's log only); the body then ends, empty, once the handler has
+   * finished. Throws an `Error` when the server offers no stream.
+   */
+  takeOverStream(code: number): ServerHttp2Stream {
+    const offer: unknown = this.#environ[HTTP2_STREAM_KEY];
+    if (!isStreamOffer(offer)) {
+      throw new Error(
+        `HTTP/2 frame-level output needs environ['${HTTP2_STREAM_KEY}'], which this gateway does not offer; serve the handler with wsgiref/simple-server and http2 on`,
+      );
+    }
+    const logged = Number.isInteger(code) && code >= 100 && code <= 999 ? code : 200;
+    const noContent = logged === 204 || logged === 304;
+    this.#startResponse(
+      `${logged} ${reasonPhrase(logged)}`,
+      noContent ? [] : [["Content-Type", "application/octet-stream"]],
+    );
+    const stream = offer.takeOver();
+    this.#mode = "raw";
+    this.#stream = stream;
+    stream.once("close", this.#onSocketClose);
+    if (stream.destroyed) this.#gone = true;
+    return stream;
   }
 
   /** Queue `item` for output; return whether it can still reach the client. */
@@ -220,6 +277,7 @@ export class ResponseOutput implements AsyncIterableIterator<Uint8Array> {
     this.#dropQueue();
     this.#wakeUp();
     await this.#settled;
+    this.#stream?.off("close", this.#onSocketClose);
     try {
       this.onClose();
     } catch (err) {

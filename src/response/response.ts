@@ -155,12 +155,22 @@ export class Response {
   content: ResponseContent = [];
   #status: [number, string | undefined] = [200, undefined];
 
-  /** Respond to `request` through `output`; `handlerApp` makes both. */
-  constructor(request: Request, output: ResponseOutput) {
+  /**
+   * Respond to `request` through `output`, with a writer of `writerClass`
+   * (wptserve's `response_writer_cls`); `handlerApp` makes both.
+   */
+  constructor(
+    request: Request,
+    output: ResponseOutput,
+    writerClass: new (
+      response: Response,
+      output: ResponseOutput,
+    ) => ResponseWriter = ResponseWriter,
+  ) {
     expectObject(request, "request");
     expectObject(output, "output");
     this.request = request;
-    this.writer = new ResponseWriter(this, output);
+    this.writer = new writerClass(this, output);
   }
 
   /**

@@ -3,6 +3,7 @@
  * and their checks.
  */
 
+import type { SecureContextOptions } from "node:tls";
 import { show } from "../internal/check.js";
 
 /**
@@ -44,10 +45,27 @@ export interface ServerOptions {
    * per worker, each told the total.
    */
   workers?: number;
+  /**
+   * Node's secure-context options (`cert`, `key`, `ca`, `pfx`, `passphrase`…):
+   * the server speaks HTTPS (`wsgi.url_scheme` `https`, `HTTPS` `on`). None:
+   * clear text.
+   */
+  tls?: SecureContextOptions | undefined;
+  /**
+   * Offer HTTP/2 (false): with `tls`, ALPN offers `h2` and `http/1.1` on the
+   * same port; without, a connection that opens with the HTTP/2 preface is
+   * served as h2c and any other as HTTP/1.1.
+   */
+  http2?: boolean;
+  /** Most streams one HTTP/2 connection may have open at once (100). */
+  maxConcurrentStreams?: number;
 }
 
 /** `ServerOptions` with every default filled in. */
-export type ResolvedServerOptions = Readonly<Required<ServerOptions>>;
+export type ResolvedServerOptions = Readonly<Required<Omit<ServerOptions, "tls">>> & {
+  /** `ServerOptions.tls`: undefined for clear text. */
+  readonly tls: SecureContextOptions | undefined;
+};
 const DEFAULTS: ResolvedServerOptions = {
   maxBodySize: 1024 * 1024 * 1024,
   spoolThreshold: 1024 * 1024,
@@ -60,10 +78,13 @@ const DEFAULTS: ResolvedServerOptions = {
   keepAliveTimeout: 5_000,
   quiet: false,
   workers: 1,
+  tls: undefined,
+  http2: false,
+  maxConcurrentStreams: 100,
 };
 
 // Options that must be at least 1; the other numbers may be 0.
-const POSITIVE = new Set(["maxHeaderSize", "maxHeaders", "workers"]);
+const POSITIVE = new Set(["maxHeaderSize", "maxHeaders", "workers", "maxConcurrentStreams"]);
 
 /** Check `options` and fill in the defaults. */
 export function resolveOptions(options: ServerOptions | undefined): ResolvedServerOptions {
@@ -71,18 +92,22 @@ export function resolveOptions(options: ServerOptions | undefined): ResolvedServ
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object: ${show(options)}`);
   }
-  const resolved: Record<string, number | boolean> = { ...DEFAULTS };
+  const resolved: Record<string, unknown> = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
     if (!(name in DEFAULTS)) throw new TypeError(`options has no field named ${show(name)}`);
     if (value === undefined) continue;
-    if (name === "quiet") {
+    if (name === "quiet" || name === "http2") {
       if (typeof value !== "boolean")
-        throw new TypeError(`quiet must be a boolean: ${show(value)}`);
+        throw new TypeError(`${name} must be a boolean: ${show(value)}`);
+    } else if (name === "tls") {
+      if (typeof value !== "object" || value === null) {
+        throw new TypeError(`tls must be an object of secure-context options: ${show(value)}`);
+      }
     } else if (!Number.isSafeInteger(value) || (value as number) < (POSITIVE.has(name) ? 1 : 0)) {
       const least = POSITIVE.has(name) ? "a positive" : "a non-negative";
       throw new TypeError(`${name} must be ${least} integer: ${show(value)}`);
     }
-    resolved[name] = value as number | boolean;
+    resolved[name] = value;
   }
   const result = resolved as unknown as ResolvedServerOptions;
   if (result.requestTimeout > 0 && result.headersTimeout > result.requestTimeout) {

@@ -33,6 +33,7 @@ import {
   type ServerOptions,
 } from "./options.js";
 import { WSGIRequestHandler } from "./request-handler.js";
+import { Transport, transportStreams } from "./transport.js";
 
 export { PIPELINE_DEPTH, PIPELINE_LIMIT } from "./connection.js";
 export type { ResolvedServerOptions, ServerOptions } from "./options.js";
@@ -106,6 +107,7 @@ export class WSGIServer {
   #oneDone: (() => void) | undefined;
   #foreverDone: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  #transport: Transport | undefined;
 
   /**
    * Create a server for `serverAddress`, not yet bound (see `serverBind`).
@@ -154,6 +156,10 @@ export class WSGIServer {
     server.on("clientError", this.#onClientError);
     server.on("connect", this.#onConnect);
     this.httpServer = server;
+    // HTTPS and HTTP/2: a front that hands HTTP/1.1 connections to `server`.
+    if (resolved.tls !== undefined || resolved.http2) {
+      this.#transport = new Transport(server, resolved, transportStreams(this));
+    }
   }
 
   /**
@@ -179,7 +185,7 @@ export class WSGIServer {
    */
   async serverBind(): Promise<void> {
     const [host, port] = this.serverAddress;
-    const server = this.httpServer;
+    const server = this.#transport?.listener ?? this.httpServer;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: host === "" ? undefined : host, port }, () => {
@@ -212,6 +218,7 @@ export class WSGIServer {
       // Bodies are received whole before the application runs.
       "wsgi.input_terminated": true,
     };
+    if (this.options.tls !== undefined) this.baseEnviron.HTTPS = "on";
   }
 
   /** Return the application. @see Python's `WSGIServer.get_app` */
@@ -475,6 +482,7 @@ export class WSGIServer {
   }
 
   async #close(): Promise<void> {
+    const transport = this.#transport?.close();
     const server = this.httpServer;
     const closed = new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -487,6 +495,7 @@ export class WSGIServer {
     this.#endServing();
     server.closeAllConnections();
     await closed;
+    await transport;
     // Only now: a response to a client that reads nothing holds the close up until
     // the watch drops it.
     clearInterval(this.#sendWatch);

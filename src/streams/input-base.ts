@@ -4,7 +4,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { expectInteger } from "../internal/check.js";
+import { expectInteger, show } from "../internal/check.js";
 import type { InputStream } from "../types.js";
 
 const NEWLINE = 0x0a;
@@ -83,7 +83,8 @@ export abstract class InputBase implements InputStream {
   read(size?: number): Uint8Array<ArrayBuffer> {
     const limit = sizeArgument(size, "size");
     const source = this.source();
-    const remaining = source.length - this.#position;
+    // seek() may have gone past the end: nothing remains there.
+    const remaining = Math.max(0, source.length - this.#position);
     return this.#take(source, limit < 0 ? remaining : Math.min(limit, remaining));
   }
 
@@ -98,6 +99,7 @@ export abstract class InputBase implements InputStream {
     const limit = sizeArgument(size, "size");
     const source = this.source();
     const start = this.#position;
+    if (start >= source.length) return this.#take(source, 0);
     const end = limit < 0 ? source.length : Math.min(source.length, start + limit);
     const newline = source.indexOfNewline(start, end);
     return this.#take(source, (newline < 0 ? end : newline + 1) - start);
@@ -120,6 +122,33 @@ export abstract class InputBase implements InputStream {
       if (limit > 0 && total >= limit) break;
     }
     return lines;
+  }
+
+  /** Return the position: how many bytes from the start the next read begins. */
+  tell(): number {
+    this.source();
+    return this.#position;
+  }
+
+  /**
+   * Move to `offset` bytes from the start (`whence` 0), from the position
+   * (1) or from the end (2), and return the new position. A position past
+   * the end is allowed (reads there give nothing), as in `io.BytesIO`.
+   *
+   * Throws a `TypeError` for a `whence` other than 0, 1 or 2 or a non-integer
+   * offset, and a `RangeError` for a position before the start.
+   */
+  seek(offset: number, whence: 0 | 1 | 2 = 0): number {
+    expectInteger(offset, "offset");
+    if (whence !== 0 && whence !== 1 && whence !== 2) {
+      throw new TypeError(`whence must be 0, 1 or 2: ${show(whence)}`);
+    }
+    const source = this.source();
+    const base = whence === 0 ? 0 : whence === 1 ? this.#position : source.length;
+    const position = base + offset;
+    if (position < 0) throw new RangeError(`seek position must not be negative: ${position}`);
+    this.#position = position;
+    return position;
   }
 
   /**

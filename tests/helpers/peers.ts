@@ -1,5 +1,5 @@
 /**
- * The programs some tests talk to (curl, python3, lighttpd, prlimit, nginx, openssl): whether
+ * The programs some tests talk to (curl, python3, lighttpd, prlimit, nginx, openssl, h2load): whether
  * each is installed, and the `skip` option for a test that needs one. Outside CI
  * a missing peer skips the test with the reason printed; under CI nothing is
  * skipped for a missing peer (`.ci/run` installs every one), so the test fails on
@@ -40,6 +40,7 @@ const PACKAGES: Record<string, string> = {
   lighttpd: "lighttpd",
   prlimit: "util-linux",
   nginx: "nginx-light",
+  h2load: "nghttp2-client",
 };
 
 /**

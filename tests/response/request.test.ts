@@ -661,6 +661,56 @@ describe("Request outside a server", () => {
     assert.equal(request.GET.get("a"), "é");
   });
 
+  it("gives a query value's bytes in rawGET when they are not UTF-8", () => {
+    // wptserve's test_non_ascii_in_GET_params: "どうも" in Shift JIS.
+    const request = new Request(environ({ QUERY_STRING: "foo=%82%C7%82%A4%82%E0&b=%C3%A9+x" }));
+    // GET keeps URLSearchParams's decoding: U+FFFD for what is not UTF-8.
+    assert.equal(request.GET.get("foo"), "\ufffd\u01c2\ufffd\ufffd\ufffd");
+    assert.deepEqual(request.rawGET.get("foo"), Buffer.from([0x82, 0xc7, 0x82, 0xa4, 0x82, 0xe0]));
+    assert.equal(request.GET.get("b"), "é x");
+    assert.deepEqual(request.rawGET.get("b"), Buffer.from("é x"));
+    assert.equal(request.rawGET, request.rawGET);
+  });
+
+  it("gives an urlencoded form value's bytes in rawPOST when they are not UTF-8", () => {
+    const body = Buffer.from("foo=%82%C7%82%A4%82%E0&%=%zz");
+    const request = new Request(
+      environ({
+        CONTENT_TYPE: "application/x-www-form-urlencoded",
+        CONTENT_LENGTH: String(body.length),
+        "wsgi.input": new BytesInput(body),
+      }),
+    );
+    assert.deepEqual(request.rawPOST.get("foo"), Buffer.from([0x82, 0xc7, 0x82, 0xa4, 0x82, 0xe0]));
+    assert.deepEqual(request.rawPOST.get("%"), Buffer.from("%zz"));
+    assert.equal(request.POST.get("foo"), "\ufffd\u01c2\ufffd\ufffd\ufffd");
+    assert.equal(new Request(environ()).rawPOST.length, 0);
+  });
+
+  it("refuses rawPOST of a multipart form and keeps POST's limits for it", () => {
+    const multipart = new Request(environ({ CONTENT_TYPE: "multipart/form-data; boundary=B" }));
+    assert.throws(() => multipart.rawPOST, /urlencoded forms only/);
+    const body = Buffer.from("a=1&b=2");
+    const tooMany = new Request(
+      environ({
+        CONTENT_TYPE: "application/x-www-form-urlencoded",
+        CONTENT_LENGTH: String(body.length),
+        "wsgi.input": new BytesInput(body),
+      }),
+      { maxParts: 1 },
+    );
+    assert.throws(() => tooMany.rawPOST, { name: "FormError", status: 413 });
+  });
+
+  it("reads the whole body after the handler read part of wsgi.input, and gives its place back", () => {
+    // wptserve's test_body: request.raw_input.seek(5), then request.body.
+    const input = new BytesInput(Buffer.from("12345ab\ncdef"));
+    const request = new Request(environ({ CONTENT_LENGTH: "12", "wsgi.input": input }));
+    assert.equal(Buffer.from(input.read(5)).toString(), "12345");
+    assert.equal(Buffer.from(request.body).toString(), "12345ab\ncdef");
+    assert.equal(Buffer.from(input.read()).toString(), "ab\ncdef");
+  });
+
   it("asks for loadPost() before a multipart POST, then gives it", async () => {
     const body = Buffer.from(
       '--B\r\nContent-Disposition: form-data; name="k"\r\n\r\nv\r\n--B--\r\n',

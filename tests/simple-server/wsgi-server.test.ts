@@ -125,6 +125,18 @@ describe("makeServer", () => {
       /quiet must be a boolean/,
     );
     await assert.rejects(
+      makeServer("127.0.0.1", 0, hello, undefined, undefined, { http2: 1 } as object),
+      { name: "TypeError", message: "http2 must be a boolean: 1" },
+    );
+    await assert.rejects(
+      makeServer("127.0.0.1", 0, hello, undefined, undefined, { tls: "cert.pem" } as object),
+      { name: "TypeError", message: "tls must be an object of secure-context options: 'cert.pem'" },
+    );
+    await assert.rejects(
+      makeServer("127.0.0.1", 0, hello, undefined, undefined, { maxConcurrentStreams: 0 }),
+      /maxConcurrentStreams must be a positive integer: 0/,
+    );
+    await assert.rejects(
       makeServer("127.0.0.1", 0, hello, undefined, undefined, {
         headersTimeout: 2000,
         requestTimeout: 1000,
@@ -147,6 +159,9 @@ describe("makeServer", () => {
       keepAliveTimeout: 5000,
       quiet: false,
       workers: 1,
+      tls: undefined,
+      http2: false,
+      maxConcurrentStreams: 100,
     });
   });
 });

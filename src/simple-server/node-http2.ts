@@ -1,0 +1,483 @@
+/**
+ * One HTTP/2 request, served: a `node:http2` stream (core API) turned into a WSGI
+ * environ by the shared request stage (`gateway/request-head.ts`), its body
+ * spooled under the server's limits, and the application's response sent on the
+ * stream. node:http2 (nghttp2) does the framing, HPACK, flow control and the
+ * RFC 9113 §8.2 checks (pseudo-headers, connection-specific fields, upper-case
+ * names, a `Content-Length` that disagrees with the DATA); what is left is §8.3
+ * (`:authority` as `Host`) and §8.2.3 (split `cookie` fields).
+ */
+
+import { fstatSync } from "node:fs";
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
+import { GatewayHandler } from "../gateway/gateway-handler.js";
+import type { ResponseSink, SentFile } from "../gateway/output-stage.js";
+import { EmptyInput } from "../gateway/request-body.js";
+import {
+  type RequestHead,
+  type RequestLimits,
+  refusalStatus,
+  requestEnviron,
+  requestFacts,
+} from "../gateway/request-head.js";
+import { streamDestroyedError } from "../internal/disconnect.js";
+import { formatError } from "../internal/format-error.js";
+import { SpooledInput } from "../streams/spooled-input.js";
+import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
+
+/** The environ key of the stream offer (`H2ResponseWriter` reads it): `wsgiref.http2_stream`. */
+export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
+
+/** What serving a stream needs of the server. */
+export interface Http2StreamServer {
+  /** The request and body limits. */
+  readonly options: RequestLimits & { readonly requestTimeout: number };
+  /** The environ every request's starts from. */
+  readonly baseEnviron: PartialEnvironment;
+  /** `wsgi.multiprocess`. */
+  readonly wsgiMultiprocess: boolean;
+  /** The application, once set. */
+  getApp(): WSGIApplication | undefined;
+  /** Where the application's errors go (`wsgi.errors`). */
+  readonly stderr: ErrorStream;
+  /** `SERVER_SOFTWARE`; the `Server` header adds the runtime. */
+  readonly software: string;
+  /** The `Server` header sent with every response. */
+  readonly serverHeader: string;
+  /** Log one finished request: the request line, its status code and the body bytes sent. */
+  logRequest(head: RequestHead, code: number | string, size: number | string): void;
+}
+
+/**
+ * The stream offered to the application as `environ["wsgiref.http2_stream"]`, for
+ * output the WSGI response cannot express (HTTP/2 frames: `H2ResponseWriter`).
+ * Until `takeOver()` the server owns the stream: write nothing to it.
+ */
+export interface Http2StreamOffer {
+  /** The request's stream. */
+  readonly stream: ServerHttp2Stream;
+  /**
+   * Take the response over: from now on the server sends nothing for this
+   * request (what the application returns is iterated, closed and dropped).
+   * Throws an `Error` once the response has started.
+   */
+  takeOver(): ServerHttp2Stream;
+}
+
+/** A request field HTTP/2 drops on the way in: pseudo-headers are read apart, `host` from `:authority`. */
+function isPseudo(name: string): boolean {
+  return name.charCodeAt(0) === 0x3a;
+}
+
+/**
+ * The request's head in the request stage's shape: `:path` as the target,
+ * `:authority` as `Host` (RFC 9113 §8.3.1: the one a client sends directly),
+ * `cookie` fields joined with `; ` (§8.2.3), the other fields as they came.
+ */
+export function http2Head(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+): RequestHead {
+  const fields: string[] = [];
+  const authority = headers[":authority"];
+  let cookies: string[] | undefined;
+  let host = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    if (isPseudo(name)) continue;
+    if (name === "cookie") {
+      cookies ??= [];
+      cookies.push(value);
+      continue;
+    }
+    if (name === "host") host = true;
+    fields.push(name, value);
+  }
+  if (typeof authority === "string" && !host) fields.unshift("host", authority);
+  if (cookies !== undefined) fields.push("cookie", cookies.join("; "));
+  const socket = stream.session?.socket;
+  return {
+    method: headers[":method"],
+    url: headers[":path"],
+    httpVersion: "2",
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    rawHeaders: fields,
+    socket: { remoteAddress: socket?.remoteAddress, remotePort: socket?.remotePort },
+  };
+}
+
+/**
+ * Why the request must be refused (its status), or 0: the request stage's
+ * checks, read as HTTP/1.1's (a `Host`, here from `:authority`, is required;
+ * HTTP/2 forbids `Transfer-Encoding`, which nghttp2 refuses before this), plus
+ * RFC 9113 §8.3.1: a `Host` that names another authority than `:authority`.
+ */
+export function http2RefusalStatus(
+  head: RequestHead,
+  headers: IncomingHttpHeaders,
+  limits: RequestLimits,
+): number {
+  if (headers[":method"] === "CONNECT") return 405;
+  const authority = headers[":authority"];
+  const host = headers.host;
+  if (typeof authority === "string" && typeof host === "string" && authority !== host) return 400;
+  const asHttp11 = { ...head, httpVersionMajor: 1, httpVersionMinor: 1 };
+  return refusalStatus(asHttp11, requestFacts(asHttp11), limits);
+}
+
+/** A body that arrived past a limit: its status, and why. */
+class StreamBodyError extends Error {
+  override name = "StreamBodyError";
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * Spool the request's DATA into a `SpooledInput`, held to `maxBodySize` (413)
+ * and to `bodyTimeout` between DATA frames and `requestTimeout` in all (408).
+ * The stream is paused while a chunk is written to the spool, so its
+ * flow-control window only reopens as fast as the disk takes the body.
+ */
+function receiveStreamBody(
+  stream: ServerHttp2Stream,
+  limits: Http2StreamServer["options"],
+): Promise<SpooledInput> {
+  const spool = new SpooledInput(limits.spoolThreshold);
+  return new Promise<SpooledInput>((resolve, reject) => {
+    let total = 0;
+    let idle: NodeJS.Timeout | undefined;
+    // Once failed, the spool is closed: later events must not touch it.
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      clearTimeout(idle);
+      clearTimeout(whole);
+      stream.off("data", onData);
+      spool.close();
+      reject(err);
+    };
+    const arm = (): void => {
+      const timeout = limits.bodyTimeout ?? 0;
+      if (timeout <= 0) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(new StreamBodyError(408, "request body timed out")), timeout);
+    };
+    const whole =
+      limits.requestTimeout > 0
+        ? setTimeout(
+            () => fail(new StreamBodyError(408, "request timed out")),
+            limits.requestTimeout,
+          )
+        : undefined;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limits.maxBodySize) {
+        fail(new StreamBodyError(413, "request body is larger than maxBodySize"));
+        return;
+      }
+      if (failed) return;
+      arm();
+      stream.pause();
+      spool.write(chunk).then(
+        () => stream.resume(),
+        (err: Error) => fail(err),
+      );
+    };
+    stream.on("data", onData);
+    stream.once("end", () => {
+      if (failed) return;
+      clearTimeout(idle);
+      clearTimeout(whole);
+      spool.end().then(
+        () => resolve(spool),
+        (err: Error) => fail(err),
+      );
+    });
+    stream.once("close", () => {
+      if (!stream.readableEnded) fail(new StreamBodyError(0, "the client reset the stream"));
+    });
+    arm();
+  });
+}
+
+/**
+ * The transport's end of the output stage for one HTTP/2 stream: the head is
+ * held until the first body byte, the end or a file, so that a `FileWrapper`
+ * can go out by `respondWithFD` with it (node:http2 reads the file itself, no
+ * copy through JavaScript); names are sent lower-case (RFC 9113 §8.2), and the
+ * output stage has already dropped hop-by-hop fields (§8.2.2). `cut()` resets
+ * the stream (`RST_STREAM` `INTERNAL_ERROR`); the connection's other streams
+ * carry on.
+ */
+export class Http2StreamSink implements ResponseSink {
+  readonly stream: ServerHttp2Stream;
+  /** No `wsgiref.connection` over HTTP/2: the stream is offered as `wsgiref.http2_stream`. */
+  readonly connection = undefined;
+  #takenOver = false;
+  #head: OutgoingHttpHeaders | undefined;
+  #responded = false;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.stream = stream;
+  }
+
+  get destroyed(): boolean {
+    return this.stream.destroyed;
+  }
+
+  get takenOver(): boolean {
+    return this.#takenOver;
+  }
+
+  /** The offer of `environ["wsgiref.http2_stream"]`. */
+  offer(): Http2StreamOffer {
+    return {
+      stream: this.stream,
+      takeOver: () => {
+        if (this.#head !== undefined || this.#responded) {
+          throw new Error("the stream cannot be taken over once the response has started");
+        }
+        this.#takenOver = true;
+        return this.stream;
+      },
+    };
+  }
+
+  head(code: number, _reason: string, fields: string[]): void {
+    const head: Record<string, string | string[] | number> = { ":status": code };
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = (fields[i] as string).toLowerCase();
+      const value = fields[i + 1] as string;
+      // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
+      if (name === "proxy-connection") continue;
+      const held = head[name];
+      if (held === undefined) head[name] = value;
+      else if (Array.isArray(held)) held.push(value);
+      else head[name] = [String(held), value];
+    }
+    this.#head = head;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    this.#respond(false);
+    return this.stream.write(chunk);
+  }
+
+  drained(): Promise<void> {
+    const stream = this.stream;
+    if (stream.destroyed) return Promise.reject(streamDestroyedError("the HTTP/2 stream"));
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        stream.off("close", onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        stream.off("drain", onDrain);
+        reject(streamDestroyedError("the HTTP/2 stream"));
+      };
+      stream.once("drain", onDrain);
+      stream.once("close", onClose);
+    });
+  }
+
+  sendFile(fd: number, limit: number): Promise<SentFile> {
+    const stream = this.stream;
+    if (this.#responded || this.#head === undefined) {
+      return Promise.reject(new Error("sendFile() came after the head was sent"));
+    }
+    const head = this.#head;
+    this.#responded = true;
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, limit);
+    return new Promise<SentFile>((resolve, reject) => {
+      stream.once("close", () => {
+        if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+          reject(streamDestroyedError("the HTTP/2 stream"));
+        } else {
+          resolve({ sent: length, excess: size > limit && Number.isFinite(limit) });
+        }
+      });
+      stream.respondWithFD(fd, head, {
+        offset: 0,
+        length,
+        onError: (err: Error) => {
+          stream.destroy(err);
+        },
+      } as Parameters<ServerHttp2Stream["respondWithFD"]>[2]);
+    });
+  }
+
+  end(): void {
+    if (!this.#responded) {
+      this.#respond(true);
+      return;
+    }
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+  }
+
+  /**
+   * Reset the stream with `INTERNAL_ERROR`. Destroyed with an error rather than
+   * `close(code)`: that ends the writable side first, and the END_STREAM it
+   * sends reaches the client before the RST_STREAM, so it sees a complete
+   * (truncated) response.
+   */
+  cut(): void {
+    if (!this.stream.destroyed) this.stream.destroy(new Error("the response was cut"));
+  }
+
+  #respond(endStream: boolean): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    if (this.stream.destroyed) return;
+    this.stream.respond(this.#head ?? { ":status": 200 }, { endStream });
+  }
+}
+
+/**
+ * Run one application for one HTTP/2 stream into its `Http2StreamSink`: the
+ * shared gateway handler and output stage, with `SERVER_PROTOCOL` `HTTP/2` and
+ * the stream offered as `environ["wsgiref.http2_stream"]`.
+ */
+export class Http2GatewayHandler extends GatewayHandler {
+  override httpVersion = "2";
+  readonly sink: Http2StreamSink;
+  /** Called once, with the status code and the bytes sent, when the request is done. */
+  onDone: (code: number, size: number) => void = () => undefined;
+  #code = 0;
+
+  constructor(
+    stdin: InputStream,
+    sink: Http2StreamSink,
+    stderr: ErrorStream,
+    environ: PartialEnvironment,
+    multiprocess: boolean,
+  ) {
+    super(stdin, sink, stderr, environ, false, multiprocess);
+    this.sink = sink;
+  }
+
+  /** Build the environ, adding `wsgiref.http2_stream`. */
+  override setupEnviron(): void {
+    super.setupEnviron();
+    (this.environ as PartialEnvironment)[HTTP2_STREAM_KEY] = this.sink.offer();
+  }
+
+  /** Send the head through the output stage, noting the status for the log. */
+  override sendHeaders(): void {
+    this.#code = Number.parseInt((this.status as string).slice(0, 3), 10);
+    super.sendHeaders();
+  }
+
+  /**
+   * As the gateway handler; and once the application took the stream over, an
+   * error resets it (`INTERNAL_ERROR`): over HTTP/1.1 the server closes a
+   * taken-over connection anyway, over HTTP/2 nothing else would end the stream.
+   */
+  override handleError(err: unknown): void | Promise<void> {
+    if (this.sink.takenOver) {
+      this.logException(err);
+      this.sink.cut();
+      return;
+    }
+    return super.handleError(err);
+  }
+
+  /** Close the body (once), then report the request done. */
+  override close(): void | Promise<void> {
+    const code = this.#code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
+    const size = this.bytesSent;
+    const closing = super.close();
+    if (closing !== undefined) {
+      return Promise.resolve(closing).finally(() => this.onDone(code, size));
+    }
+    this.onDone(code, size);
+  }
+}
+
+/** Answer a refused request with its status and a one-line body, then end the stream. */
+function refuse(stream: ServerHttp2Stream, status: number, server: Http2StreamServer): void {
+  if (stream.destroyed || stream.headersSent) return;
+  const body = Buffer.from(`${status}\n`);
+  stream.respond({
+    ":status": status,
+    "content-type": "text/plain",
+    "content-length": body.length,
+    server: server.serverHeader,
+  });
+  stream.end(body);
+}
+
+/**
+ * Serve one HTTP/2 stream (the `stream` event of a `node:http2` server): refuse
+ * it, or receive its body, run the application and send its response. Resolves
+ * when the request is done; never rejects (errors go to the server's stderr).
+ */
+export async function serveHttp2Stream(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  server: Http2StreamServer,
+): Promise<void> {
+  // A stream reset by the client later is seen by the handler; the event only
+  // needs a listener so that it is not an uncaught error.
+  stream.on("error", () => undefined);
+  const head = http2Head(stream, headers, rawHeaders);
+  const status = http2RefusalStatus(head, headers, server.options);
+  if (status !== 0) {
+    refuse(stream, status, server);
+    server.logRequest(head, status, "-");
+    return;
+  }
+  let input: EmptyInput | SpooledInput;
+  if (stream.readableEnded || stream.endAfterHeaders) {
+    input = new EmptyInput();
+  } else {
+    try {
+      input = await receiveStreamBody(stream, server.options);
+    } catch (err) {
+      const code = err instanceof StreamBodyError ? err.status : 500;
+      if (!(err instanceof StreamBodyError)) server.stderr.write(formatError(err));
+      if (code !== 0) refuse(stream, code, server);
+      if (!stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+      server.logRequest(head, code || "-", "-");
+      return;
+    }
+  }
+  const env = requestEnviron(head, server.baseEnviron);
+  env.SERVER_SOFTWARE = server.software;
+  // HTTP/2 need not send Content-Length: the body's length is known once received.
+  if (input instanceof SpooledInput) env.CONTENT_LENGTH = String(input.length);
+  const handler = new Http2GatewayHandler(
+    input,
+    new Http2StreamSink(stream),
+    server.stderr,
+    env,
+    server.wsgiMultiprocess,
+  );
+  handler.serverSoftware = server.serverHeader;
+  handler.onDone = (code, size) => server.logRequest(head, code || "-", size);
+  try {
+    const app = server.getApp();
+    if (app === undefined) throw new Error("no application is set: call setApp() first");
+    await handler.run(app);
+  } catch (err) {
+    server.stderr.write(formatError(err));
+    // Destroyed with an error: RST_STREAM INTERNAL_ERROR (see Http2Handler's reset).
+    if (!stream.destroyed) stream.destroy(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    input.close();
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * simple-server over HTTPS and HTTP/2 (ServerOptions.tls, ServerOptions.http2),
+ * with real clients: curl (--http2 over TLS, --http2-prior-knowledge in clear
+ * text), Python's ssl + http.client, h2load (many streams on one connection)
+ * and node:http2's client for what the others cannot do on purpose (reset a
+ * stream, never open a window, flood resets, send too many or too large
+ * headers).
+ */
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { connect, constants } from "node:http2";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import { FileWrapper, openFile } from "../../src/util.js";
+import { type Certificate, makeCertificate } from "../helpers/certificate.js";
+import { H2Client } from "../helpers/h2-client.js";
+import { needs } from "../helpers/peers.js";
+import { expectResponse, infoHeader, pythonRequest } from "../helpers/python-client.js";
+import { type Running, serve } from "../helpers/server-client.js";
+
+const run = promisify(execFile);
+
+/** The environ keys a test looks at, as JSON. */
+const KEYS = [
+  "SERVER_PROTOCOL",
+  "HTTP_HOST",
+  "HTTPS",
+  "wsgi.url_scheme",
+  "REQUEST_METHOD",
+  "PATH_INFO",
+  "QUERY_STRING",
+  "CONTENT_LENGTH",
+  "HTTP_COOKIE",
+];
+
+describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "python3") }, () => {
+  let cert: Certificate;
+  let tls: Running;
+  let clear: Running;
+  let closes = 0;
+  let filePath: string;
+  const resetSeen: Array<() => void> = [];
+
+  const app: WSGIApplication = (environ: WSGIEnvironment, startResponse) => {
+    const path = environ.PATH_INFO;
+    if (path === "/environ") {
+      const body = (environ["wsgi.input"] as { read(): Uint8Array }).read();
+      const seen: Record<string, unknown> = { body: Buffer.from(body).toString() };
+      for (const key of KEYS) seen[key] = environ[key];
+      startResponse("200 OK", [["Content-Type", "application/json"]]);
+      return [Buffer.from(JSON.stringify(seen))];
+    }
+    if (path === "/fail") {
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return (async function* () {
+        yield Buffer.from("partial");
+        throw new Error("the application fails mid-body");
+      })();
+    }
+    if (path === "/file") {
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return new FileWrapper(openFile(filePath));
+    }
+    if (path === "/endless") {
+      // A body that goes on until the client resets the stream; close() counts.
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      let n = 0;
+      const block = Buffer.alloc(16 * 1024, 0x61);
+      return {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        async next() {
+          n += 1;
+          if (n === 2) for (const notify of resetSeen.splice(0)) notify();
+          await new Promise((resolve) => setImmediate(resolve));
+          return { done: false, value: block };
+        },
+        close() {
+          closes += 1;
+        },
+      } as unknown as Iterable<Uint8Array>;
+    }
+    if (path === "/big") {
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return [Buffer.alloc(4 * 1024 * 1024, 0x62)];
+    }
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [Buffer.from("hello\n")];
+  };
+
+  before(async () => {
+    cert = await makeCertificate();
+    filePath = join(cert.certFile, "..", "file.bin");
+    await writeFile(filePath, Buffer.alloc(300_000, 0x7a));
+    const options = { maxBodySize: 1000, maxHeaders: 20, sendTimeout: 500 };
+    tls = await serve(app, { ...options, tls: { cert: cert.cert, key: cert.key }, http2: true });
+    clear = await serve(app, { ...options, http2: true });
+  });
+  after(async () => {
+    await tls.close();
+    await clear.close();
+    await cert.remove();
+  });
+
+  const curlJson = async (args: string[]): Promise<Record<string, unknown>> => {
+    const { stdout } = await run("curl", ["--silent", "--show-error", "--insecure", ...args], {
+      timeout: 20_000,
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+
+  it("serves curl --http2 over TLS as HTTP/2, HTTPS on", async () => {
+    const seen = await curlJson([
+      "--http2",
+      "-H",
+      "Cookie: a=1",
+      "-H",
+      "Cookie: b=2",
+      "--data-binary",
+      "payload",
+      `https://localhost:${tls.port}/environ?q=1`,
+    ]);
+    assert.deepEqual(seen, {
+      body: "payload",
+      SERVER_PROTOCOL: "HTTP/2",
+      HTTP_HOST: `localhost:${tls.port}`,
+      HTTPS: "on",
+      "wsgi.url_scheme": "https",
+      REQUEST_METHOD: "POST",
+      PATH_INFO: "/environ",
+      QUERY_STRING: "q=1",
+      CONTENT_LENGTH: "7",
+      // RFC 9113 §8.2.3: cookie fields are joined with "; ".
+      HTTP_COOKIE: "a=1; b=2",
+    });
+  });
+
+  it("serves curl --http1.1 over TLS on the same port as HTTPS/1.1", async () => {
+    const seen = await curlJson(["--http1.1", `https://127.0.0.1:${tls.port}/environ`]);
+    assert.equal(seen.SERVER_PROTOCOL, "HTTP/1.1");
+    assert.equal(seen["wsgi.url_scheme"], "https");
+    assert.equal(seen.HTTPS, "on");
+  });
+
+  it("serves curl --http2-prior-knowledge in clear text as h2c, and HTTP/1.1 beside it", async () => {
+    const h2c = await curlJson([
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${clear.port}/environ`,
+    ]);
+    assert.equal(h2c.SERVER_PROTOCOL, "HTTP/2");
+    assert.equal(h2c["wsgi.url_scheme"], "http");
+    assert.equal(h2c.HTTPS, undefined);
+    const h1 = await curlJson(["--http1.1", `http://127.0.0.1:${clear.port}/environ`]);
+    assert.equal(h1.SERVER_PROTOCOL, "HTTP/1.1");
+  });
+
+  it("serves Python's ssl + http.client over HTTPS", async () => {
+    const resp = expectResponse(
+      await pythonRequest(tls.port, "/environ", { method: "POST", body: "from python", tls: true }),
+    );
+    assert.equal(resp.status, 200);
+    assert.match(resp.tls ?? "", /^TLSv1\.[23]$/);
+    const seen = JSON.parse(resp.body.toString()) as Record<string, unknown>;
+    assert.equal(seen.body, "from python");
+    assert.equal(seen["wsgi.url_scheme"], "https");
+    assert.ok(infoHeader(resp, "Server")?.startsWith("WSGIServer/"));
+  });
+
+  it("serves h2load's 200 requests, 10 streams at a time, on one connection", {
+    skip: needs("h2load"),
+  }, async () => {
+    const { stdout } = await run(
+      "h2load",
+      ["-n", "200", "-c", "1", "-m", "10", `https://127.0.0.1:${tls.port}/`],
+      { timeout: 30_000 },
+    );
+    assert.match(stdout, /Application protocol: h2/);
+    assert.match(stdout, /requests: 200 total, 200 started, 200 done, 200 succeeded, 0 failed/);
+    assert.match(stdout, /status codes: 200 2xx/);
+  });
+
+  it("sends a FileWrapper body whole (respondWithFD)", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const resp = await client.request("/file");
+      assert.equal(resp.status, 200);
+      assert.equal(resp.body.length, 300_000);
+      assert.ok(resp.body.every((b) => b === 0x7a));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("resets a stream whose application fails mid-body (INTERNAL_ERROR); the others carry on", async () => {
+    const client = new H2Client(`https://127.0.0.1:${tls.port}`);
+    try {
+      const [failed, fine] = await Promise.all([client.request("/fail"), client.request("/")]);
+      assert.equal(failed.rstCode, constants.NGHTTP2_INTERNAL_ERROR);
+      assert.equal(fine.status, 200);
+      assert.equal(fine.body.toString(), "hello\n");
+      assert.equal((await client.request("/")).status, 200);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("calls close() exactly once when the client resets the stream", async () => {
+    const before = closes;
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    try {
+      const started = new Promise<void>((resolve) => resetSeen.push(resolve));
+      const stream = session.request({ ":path": "/endless" });
+      stream.on("error", () => undefined);
+      stream.resume();
+      await started;
+      stream.close(constants.NGHTTP2_CANCEL);
+      // The server sees the reset at its next write; wait for the session to
+      // carry a request after it, then for close() to have run.
+      const probe = new H2Client(`http://127.0.0.1:${clear.port}`);
+      assert.equal((await probe.request("/")).status, 200);
+      await probe.close();
+      for (let i = 0; i < 200 && closes === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(closes - before, 1);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("refuses a body past maxBodySize (413) and too many header fields (431)", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const big = await client.request(
+        "/environ",
+        { ":method": "POST", "content-length": "5000" },
+        Buffer.alloc(5000),
+      );
+      assert.equal(big.status, 413);
+      const unsized = await client.request("/environ", { ":method": "POST" }, Buffer.alloc(5000));
+      assert.equal(unsized.status, 413);
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < 30; i++) headers[`x-h${i}`] = "v";
+      assert.equal((await client.request("/", headers)).status, 431);
+      assert.equal((await client.request("/")).status, 200);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("refuses a header list larger than maxHeaderSize, and keeps serving", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const huge = await client.request("/", { "x-huge": "a".repeat(100 * 1024) });
+      assert.notEqual(huge.status, 200);
+      const after = new H2Client(`http://127.0.0.1:${clear.port}`);
+      assert.equal((await after.request("/")).status, 200);
+      await after.close();
+    } finally {
+      client.session.destroy();
+    }
+  });
+
+  it("advertises maxConcurrentStreams (100), which nghttp2 holds clients to", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    try {
+      await once(session, "remoteSettings");
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 100);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("survives a rapid-reset flood (CVE-2023-44487) and serves the next client", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    await once(session, "connect");
+    for (let i = 0; i < 2000 && !session.destroyed; i++) {
+      const stream = session.request({ ":path": "/" });
+      stream.on("error", () => undefined);
+      stream.close(constants.NGHTTP2_CANCEL);
+    }
+    const closed = session.destroyed ? Promise.resolve() : once(session, "close");
+    // The server either serves the resets cheaply or ends the session
+    // (nghttp2's and Node's limits); either way it stays up for others.
+    session.close();
+    await closed;
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    assert.equal((await client.request("/")).status, 200);
+    await client.close();
+  });
+
+  it("cancels a response the client never opens a window for (sendTimeout)", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`, {
+      settings: { initialWindowSize: 0 },
+    });
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":path": "/big" });
+      stream.on("error", () => undefined);
+      const started = Date.now();
+      await new Promise<void>((resolve) => stream.once("close", () => resolve()));
+      assert.equal(stream.rstCode, constants.NGHTTP2_CANCEL);
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      session.destroy();
+    }
+  });
+});

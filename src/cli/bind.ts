@@ -82,7 +82,7 @@ export class UnixWSGIServer extends CountingWSGIServer {
   }
 
   override async serverBind(): Promise<void> {
-    const server = this.httpServer;
+    const server = this.listener;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ path: this.socketPath }, () => {
@@ -90,6 +90,7 @@ export class UnixWSGIServer extends CountingWSGIServer {
         resolve();
       });
     });
+    this.frontListening();
     // After listening, only accept() fails (EMFILE, …) and Node retries; say so.
     server.on("error", (err) => process.stderr.write(`WSGIServer: ${err.message}\n`));
     this.serverName = "localhost";

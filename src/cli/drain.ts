@@ -47,7 +47,7 @@ export class Drain {
     // node:http's own close() would also close the idle connections, those
     // whose first request is not read yet among them: net.Server's only stops
     // accepting (and, in a cluster worker, tells the primary to hand it no more).
-    NetServer.prototype.close.call(this.#server.httpServer);
+    NetServer.prototype.close.call(this.#server.listener);
     const silentSince = Date.now();
     while (Date.now() - silentSince < QUIET && this.#silent() > 0) {
       await new Promise((resolve) => setTimeout(resolve, POLL));

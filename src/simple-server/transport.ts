@@ -31,6 +31,18 @@ import { serverVersion, softwareVersion } from "./server-handler.js";
 /** The client connection preface every HTTP/2 connection opens with (RFC 9113 §3.4). */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
+/** What answers a connection refused before node:http has it: the status and its first line. */
+export type Refuse = (socket: Socket, status: number, requestline: string) => void;
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+// A method, a space and a target, and nothing after: a request line without its
+// HTTP version (RFC 9112 §3 requires one).
+const VERSIONLESS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+$/;
+
+/** How far the first line is read before node:http is left to judge it (bytes). */
+const FIRST_LINE_MAX = 8192;
+
 /** How long a closing server lets its HTTP/2 sessions finish their streams before it cuts them. */
 const CLOSE_GRACE = 10_000;
 
@@ -118,12 +130,23 @@ export class Transport {
   readonly http2Server: Http2Server | undefined;
   readonly #httpServer: HttpServer;
   readonly #options: TransportOptions;
+  readonly #refuse: Refuse;
   readonly #sessions = new Set<Http2Session>();
   readonly #streams = new Set<Promise<void>>();
 
-  constructor(httpServer: HttpServer, options: TransportOptions, streams: Http2StreamServer) {
+  /**
+   * `refuse` answers a connection whose first request line has no HTTP version
+   * (400) and logs it, as the server answers what node:http cannot parse.
+   */
+  constructor(
+    httpServer: HttpServer,
+    options: TransportOptions,
+    streams: Http2StreamServer,
+    refuse: Refuse,
+  ) {
     this.#httpServer = httpServer;
     this.#options = options;
+    this.#refuse = refuse;
     if (options.http2) {
       const h2 = createHttp2Server({
         // Room past maxHeaders so that the request stage answers 431 as over
@@ -173,14 +196,16 @@ export class Transport {
         if (socket.alpnProtocol === "h2" && this.http2Server !== undefined) {
           this.http2Server.emit("connection", socket);
         } else {
-          this.#httpServer.emit("connection", socket);
+          this.#sniff(socket, false);
         }
       });
       // A failed handshake is the client's business: its socket is destroyed.
       server.on("tlsClientError", (_err, socket) => socket.destroy());
       this.listener = server;
     } else {
-      const server = createNetServer({ pauseOnConnect: true }, (socket) => this.#sniff(socket));
+      const server = createNetServer({ pauseOnConnect: true }, (socket) =>
+        this.#sniff(socket, options.http2),
+      );
       this.listener = server;
     }
   }
@@ -214,30 +239,40 @@ export class Transport {
   }
 
   /**
-   * Read a clear-text connection's first bytes: the HTTP/2 preface makes it h2c
-   * (with `http2`), anything else HTTP/1.1. The bytes read are put back first.
+   * Read a connection's first bytes, then put them back and hand it on: with
+   * `h2c`, the HTTP/2 preface makes it an HTTP/2 connection; otherwise it is
+   * HTTP/1.1, unless its first line is a request line with no HTTP version
+   * (`GET /x`, an HTTP/0.9 request to llhttp, which would wait for a header
+   * section until `headersTimeout`): that is answered 400 and closed at once,
+   * as gunicorn does. Bytes are read until the first line ends (at most
+   * `FIRST_LINE_MAX`): node:http gets the connection as it came.
    */
-  #sniff(socket: Socket): void {
-    if (this.http2Server === undefined) {
-      this.#httpServer.emit("connection", socket);
-      socket.resume();
-      return;
-    }
-    let received = Buffer.alloc(0);
+  #sniff(socket: Socket, h2c: boolean): void {
+    let received = EMPTY;
     const timer =
       this.#options.headersTimeout > 0
         ? setTimeout(() => socket.destroy(), this.#options.headersTimeout)
         : undefined;
     const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      const compared = Math.min(received.length, PREFACE.length);
-      const isPreface = received.subarray(0, compared).equals(PREFACE.subarray(0, compared));
-      // Not yet enough bytes to tell: wait for more.
-      if (isPreface && received.length < PREFACE.length) return;
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      let isPreface = false;
+      if (h2c) {
+        const compared = Math.min(received.length, PREFACE.length);
+        isPreface = received.subarray(0, compared).equals(PREFACE.subarray(0, compared));
+        // Not yet enough bytes to tell: wait for more.
+        if (isPreface && received.length < PREFACE.length) return;
+      }
+      const line = isPreface ? undefined : firstLine(received);
+      if (line === null) return;
       clearTimeout(timer);
       socket.off("data", onData);
       socket.off("error", onError);
       socket.pause();
+      if (line !== undefined && VERSIONLESS.test(line)) {
+        this.#refuse(socket, 400, line);
+        socket.resume();
+        return;
+      }
       socket.unshift(received);
       const server = isPreface ? (this.http2Server as Http2Server) : this.#httpServer;
       server.emit("connection", socket);
@@ -252,4 +287,19 @@ export class Transport {
     socket.once("close", () => clearTimeout(timer));
     socket.resume();
   }
+}
+
+/**
+ * The first line of `bytes` (without CR LF; empty lines before it skipped, as
+ * RFC 9112 §2.2 lets a server), `null` while it has not ended, `undefined` when
+ * it is longer than `FIRST_LINE_MAX` (node:http then judges it).
+ */
+function firstLine(bytes: Buffer): string | null | undefined {
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === 0x0d || bytes[start] === 0x0a)) start++;
+  const lf = bytes.indexOf(0x0a, start);
+  if (lf === -1) return bytes.length - start > FIRST_LINE_MAX ? undefined : null;
+  if (lf - start > FIRST_LINE_MAX) return undefined;
+  const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+  return bytes.toString("latin1", start, end);
 }

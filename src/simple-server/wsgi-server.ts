@@ -13,7 +13,7 @@ import {
   ServerResponse,
   STATUS_CODES,
 } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
 import { BodyError } from "../gateway/request-body.js";
@@ -158,7 +158,15 @@ export class WSGIServer {
     this.httpServer = server;
     // HTTPS and HTTP/2: a front that hands HTTP/1.1 connections to `server`.
     if (resolved.tls !== undefined || resolved.http2) {
-      this.#transport = new Transport(server, resolved, transportStreams(this));
+      this.#transport = new Transport(
+        server,
+        resolved,
+        transportStreams(this),
+        (socket, status, line) => {
+          refuseConnection(socket, status);
+          this.#logRefusal(socket, status, line);
+        },
+      );
     }
   }
 
@@ -170,6 +178,26 @@ export class WSGIServer {
    */
   get endBatch(): EndBatch | undefined {
     return this.#mode === FOREVER ? this.#endBatch : undefined;
+  }
+
+  /**
+   * The server that listens: `httpServer` itself, or, with `tls` or `http2`, the
+   * front that reads each connection's start (TLS and ALPN, or the HTTP/2
+   * preface) and hands HTTP/1.1 connections to `httpServer`. Close it to stop
+   * accepting.
+   */
+  get listener(): NetServer {
+    return this.#transport?.listener ?? this.httpServer;
+  }
+
+  /**
+   * Tell `httpServer` that connections come, when a front listens for it:
+   * node:http watches its connections' header and request timeouts (and can
+   * close them all) only from its "listening" event on. Called by `serverBind()`
+   * once `listener` listens, and by a subclass that binds otherwise.
+   */
+  protected frontListening(): void {
+    if (this.#transport !== undefined) this.httpServer.emit("listening");
   }
 
   /** Whether `wsgi.multiprocess` is true: more than one worker. */
@@ -185,7 +213,7 @@ export class WSGIServer {
    */
   async serverBind(): Promise<void> {
     const [host, port] = this.serverAddress;
-    const server = this.#transport?.listener ?? this.httpServer;
+    const server = this.listener;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: host === "" ? undefined : host, port }, () => {
@@ -193,6 +221,7 @@ export class WSGIServer {
         resolve();
       });
     });
+    this.frontListening();
     server.on("error", this.#onServerError);
     const address = server.address() as AddressInfo;
     this.serverAddress = [address.address, address.port];

@@ -3,6 +3,9 @@
  * and the interface types of `wsgiref/types`.
  */
 
+// wsgiref/fetch
+export type { FetchHandler, FetchHandlerOptions, GatewayOptions } from "./fetch.js";
+export { fromFetchHandler, toFetchHandler } from "./fetch.js";
 export type { HeadersClass, OutputStream } from "./handlers/index.js";
 // wsgiref/handlers
 export {
@@ -16,6 +19,14 @@ export {
 } from "./handlers/index.js";
 // wsgiref/headers
 export { Headers } from "./headers.js";
+// wsgiref/lambda
+export type {
+  LambdaHandlerOptions,
+  LambdaHttpEvent,
+  LambdaHttpHandler,
+  LambdaHttpResult,
+} from "./lambda.js";
+export { toLambdaHandler } from "./lambda.js";
 // wsgiref/middleware
 export type { ProxyFixOptions, ProxyFixOrig } from "./middleware.js";
 export { proxyFix } from "./middleware.js";
@@ -71,6 +82,9 @@ export {
 } from "./simple-server.js";
 // wsgiref/streams
 export { BytesInput, SpooledInput, StreamErrors, StringErrors } from "./streams.js";
+// wsgiref/testing
+export type { ClientOptions, EnvironInit, RequestInput } from "./testing.js";
+export { Client, createEnviron } from "./testing.js";
 // wsgiref/types
 export type {
   ErrorStream,

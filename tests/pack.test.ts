@@ -20,9 +20,12 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const tsc = join(root, "node_modules/typescript/bin/tsc");
 
-/** Upper bounds on the tarball, with room above what it is today (about 472 KB packed, 1.9 MB unpacked). */
-const MAX_PACKED_BYTES = 520 * 1024;
-const MAX_UNPACKED_BYTES = 2.1 * 1024 * 1024;
+/**
+ * Upper bounds on the tarball, with room above what it is today (about 539 KB
+ * packed, 2.06 MiB unpacked, with wsgiref/fetch, /testing and /lambda).
+ */
+const MAX_PACKED_BYTES = 580 * 1024;
+const MAX_UNPACKED_BYTES = 2.3 * 1024 * 1024;
 
 const consumer = `import { Headers } from "wsgiref/headers";
 import { shiftPathInfo, setupTestingDefaults } from "wsgiref";

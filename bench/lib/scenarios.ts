@@ -13,6 +13,7 @@ export const SCENARIO_IDS = [
   "upload-64m",
   "workers-2",
   "validate-50",
+  "fetch-50",
 ] as const;
 
 /** One of `SCENARIO_IDS`. */
@@ -139,5 +140,18 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["ours", "ours-validated"],
     baseline: "ours",
     targets: [{ kind: "ratio", server: "ours-validated", vs: "ours", min: 0.75 }],
+  },
+  {
+    id: "fetch-50",
+    title: "Hello world as a Fetch handler on @hono/node-server, 50 connections",
+    what:
+      "wrk, 1 thread, 50 keep-alive connections, GET /: the benchmark's WSGI app through " +
+      "toFetchHandler as @hono/node-server's fetch, against a plain Hono app answering the same " +
+      "bytes on the same server, in the same run (issue 16: at least 0.9x)",
+    load: { kind: "wrk", path: "/", connections: 50 },
+    unit: "req/s",
+    servers: ["hono", "hono-wsgi"],
+    baseline: "hono",
+    targets: [{ kind: "ratio", server: "hono-wsgi", vs: "hono", min: 0.9 }],
   },
 ];

@@ -100,6 +100,30 @@ export const SERVERS: readonly ServerSpec[] = [
     ready: LISTENING,
   },
   {
+    id: "hono",
+    label: "Hono on @hono/node-server",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/hono.js")],
+    ],
+    ready: LISTENING,
+  },
+  {
+    id: "hono-wsgi",
+    label: "toFetchHandler on @hono/node-server",
+    multiProcess: false,
+    missing: (paths) =>
+      compiled(paths, "src/fetch.js", "wsgiref/fetch") ??
+      compiled(paths, "bench/servers/hono.js", "the Hono server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--wsgi"],
+    ],
+    ready: LISTENING,
+  },
+  {
     id: "raw-cluster",
     label: "node:cluster ×2 (raw)",
     multiProcess: true,

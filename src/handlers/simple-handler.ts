@@ -92,7 +92,12 @@ const PARTIAL_WRITE_WARNING = "SimpleHandler.stdout.write() should not do partia
  * Run applications over given streams and environ.
  *
  * `stdin` becomes `wsgi.input`, `stderr` `wsgi.errors` (and the error log),
- * `environ` is merged over `osEnviron` for each run. `stdout` receives the
+ * `environ` is merged over `osEnviron` for each run. The streams given here
+ * win: `wsgi.input` is always `stdin` and `wsgi.errors` always `stderr`, and a
+ * `wsgi.input` or `wsgi.errors` in `environ` is replaced (as in Python), so a
+ * test that wants a request body passes it as `stdin` (or uses
+ * `wsgiref/testing`'s `Client`, which takes the body from the request).
+ * `stdout` receives the
  * response (see `OutputStream`); it is flushed when it has a `flush()`, but never
  * ended or closed: the caller owns it. A Node `Writable` is written with
  * backpressure: when `write()` returns `false` the handler waits for `drain`,

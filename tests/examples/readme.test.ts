@@ -83,7 +83,7 @@ describe("README examples", { concurrency: true }, () => {
 
   it("every TypeScript block of README.md is the text of a file under examples/readme/", async () => {
     const files = ["hello", "hello.test", "types", "util", "headers", "streams", "cgi", "serve"];
-    files.push("validate", "cookie-or-broken", "middleware");
+    files.push("validate", "cookie-or-broken", "middleware", "testing", "fetch", "lambda");
     const sources = await Promise.all(files.map((f) => readFile(`${source}${f}.ts`, "utf8")));
     const blocks = await typeScriptBlocks("README.md");
     assert.ok(blocks.length >= 10, `${blocks.length} blocks`);
@@ -102,7 +102,17 @@ describe("README examples", { concurrency: true }, () => {
     for (const block of blocks) assert.ok(text.includes(block), block.slice(0, 80));
   });
 
-  for (const name of ["types", "util", "headers", "streams", "validate", "middleware"]) {
+  for (const name of [
+    "types",
+    "util",
+    "headers",
+    "streams",
+    "validate",
+    "middleware",
+    "testing",
+    "fetch",
+    "lambda",
+  ]) {
     it(`the ${name} module example runs and its checks pass`, async () => {
       const { stdout, stderr } = await run(process.execPath, [`${built}${name}.js`]);
       assert.equal(stdout, "");

@@ -1,0 +1,58 @@
+/**
+ * A Fetch `Request` described as the request stage reads every request: a
+ * `RequestHead` (method, target, header fields, peer) and the server's part of
+ * its environ, taken from its URL.
+ */
+
+import type { RequestHead } from "../gateway/request-head.js";
+import { serverVersion } from "../simple-server/server-handler.js";
+import type { PartialEnvironment } from "../types.js";
+
+/**
+ * Describe `request` (at `url`, its parsed URL) as a `RequestHead`: HTTP/1.1,
+ * the target as the URL's path and query, and a `Host` field from the URL when
+ * the request has none (a Fetch `Request` made in process usually has none).
+ */
+export function fetchHead(request: Request, url: URL, remoteAddress?: string): RequestHead {
+  const raw: string[] = [];
+  let hasHost = false;
+  // Names come lower-cased, repeated fields joined with ", " (set-cookie apart).
+  for (const [name, value] of request.headers) {
+    if (name === "host") hasHost = true;
+    raw.push(name, value);
+  }
+  if (!hasHost) raw.unshift("host", url.host);
+  return {
+    method: request.method,
+    url: `${url.pathname}${url.search}`,
+    httpVersion: "1.1",
+    httpVersionMajor: 1,
+    httpVersionMinor: 1,
+    rawHeaders: raw,
+    socket: { remoteAddress, remotePort: undefined },
+  };
+}
+
+/**
+ * The server's part of the environ of a request to `url`: `SERVER_NAME` and
+ * `SERVER_PORT` from it (the scheme's default port when it has none), `HTTPS`
+ * `on` for an `https:` URL (so `wsgi.url_scheme` is `https`), and the keys
+ * `WSGIServer` sets for every request.
+ */
+export function urlBaseEnviron(url: URL): PartialEnvironment {
+  const https = url.protocol === "https:";
+  const env: PartialEnvironment = {
+    // An IPv6 literal without its brackets, as a socket address reads.
+    SERVER_NAME: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    GATEWAY_INTERFACE: "CGI/1.1",
+    SERVER_PORT: url.port === "" ? (https ? "443" : "80") : url.port,
+    REMOTE_HOST: "",
+    CONTENT_LENGTH: "",
+    SCRIPT_NAME: "",
+    SERVER_SOFTWARE: serverVersion,
+    // Bodies are received whole before the application runs.
+    "wsgi.input_terminated": true,
+  };
+  if (https) env.HTTPS = "on";
+  return env;
+}

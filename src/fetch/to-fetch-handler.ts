@@ -1,0 +1,278 @@
+/**
+ * `toFetchHandler`: a WSGI application as a Fetch handler, `(request: Request)
+ * => Promise<Response>`, for Hono's `app.mount()`, Deno's and Bun's `serve`, a
+ * Worker's `fetch` or a test. The request goes through the server's stages (the
+ * head checked and turned into an environ by `gateway/request-head.ts`, the body
+ * spooled within the same limits) and the gateway engine (`SinkHandler`); the
+ * response body streams out of the application's iterable with backpressure.
+ */
+
+import { STATUS_CODES } from "node:http";
+import { receiveStream } from "../gateway/body-from-stream.js";
+import { mountEnviron } from "../gateway/mount.js";
+import {
+  type GatewayOptions,
+  type ResolvedGatewayOptions,
+  resolveGatewayOptions,
+} from "../gateway/options.js";
+import { BodyError, EmptyInput } from "../gateway/request-body.js";
+import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-head.js";
+import { type ResponseSink, SinkHandler } from "../gateway/sink-handler.js";
+import { show } from "../internal/check.js";
+import { streamDestroyedError } from "../internal/disconnect.js";
+import type { SpooledInput } from "../streams/spooled-input.js";
+import type { WSGIApplication } from "../types.js";
+import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
+
+/** Options of `toFetchHandler`. */
+export interface FetchHandlerOptions extends GatewayOptions {
+  /** `REMOTE_ADDR` of every request (a Fetch `Request` does not say who sent it); `''` by default. */
+  remoteAddr?: string;
+}
+
+/** `FetchHandlerOptions` checked, with the defaults filled in. */
+export interface ResolvedFetchOptions extends ResolvedGatewayOptions {
+  readonly remoteAddr: string | undefined;
+}
+
+/** What a run reports besides its response (for the test client). */
+export interface RunObserver {
+  /** An error the handler logged (the application's, or a check's). */
+  exception(err: unknown): void;
+}
+
+/** One request served: its response, and when the application is done with it. */
+export interface FetchRun {
+  /** The response, as soon as its head is known; its body may still be coming. */
+  readonly response: Response;
+  /** Resolves once the application has finished and its body is closed; never rejects. */
+  readonly done: Promise<void>;
+}
+
+/** How many bytes of the response body may wait for the consumer before the application is paused. */
+const HIGH_WATER_MARK = 64 * 1024;
+
+/** Check `options` of a Fetch entry point and fill in the defaults. */
+export function resolveFetchOptions(
+  options: FetchHandlerOptions | undefined,
+  name = "toFetchHandler",
+): ResolvedFetchOptions {
+  const resolved = resolveGatewayOptions(options, name, ["remoteAddr"]);
+  const remoteAddr = options?.remoteAddr;
+  if (remoteAddr !== undefined && typeof remoteAddr !== "string") {
+    throw new TypeError(`remoteAddr must be a string: ${show(remoteAddr)}`);
+  }
+  return { ...resolved, remoteAddr };
+}
+
+/**
+ * Make a Fetch handler that runs `app` for each `Request`.
+ *
+ * The request's head is checked as the server checks it (431, 400, 417 …), its
+ * body received in full before the application runs (413 past `maxBodySize`,
+ * spooled to a temporary file past `spoolThreshold`), and the environ built as
+ * the server builds it, with `SERVER_NAME`, `SERVER_PORT` and
+ * `wsgi.url_scheme` from the request's URL, `SCRIPT_NAME` the `scriptName`
+ * option (a path under it has it cut from `PATH_INFO`), and `REMOTE_ADDR` the
+ * `remoteAddr` option. The promise resolves once the status and headers are
+ * known; the body then streams from the application's iterable, one chunk at a
+ * time as the consumer reads it, and the body's `close()` is called exactly
+ * once: at its end, on an error, or when the consumer cancels the stream. An
+ * error before the headers is a 500 `Response` with the handler's
+ * `errorBody`; after them, the body stream errors. A HEAD request, a 204, 205
+ * or 304 gets a `Response` without a body, once the application has finished.
+ *
+ * @example
+ * const app = new Hono();
+ * app.mount("/wsgi", toFetchHandler(wsgiApp, { scriptName: "/wsgi" }), { replaceRequest: false });
+ */
+export function toFetchHandler(
+  app: WSGIApplication,
+  options?: FetchHandlerOptions,
+): (request: Request) => Promise<Response> {
+  if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
+  const settings = resolveFetchOptions(options);
+  return async (request) => (await serveFetch(app, request, settings)).response;
+}
+
+/** The answer to a request refused before the application runs: the status and its phrase. */
+export function refusalResponse(status: number): Response {
+  const reason = STATUS_CODES[status] ?? "Error";
+  return new Response(`${reason}\n`, {
+    status,
+    statusText: reason,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+/** Serve `request` with `app`: the response, and a promise of the run's end. */
+export async function serveFetch(
+  app: WSGIApplication,
+  request: Request,
+  settings: ResolvedFetchOptions,
+  observer?: RunObserver,
+): Promise<FetchRun> {
+  const url = new URL(request.url);
+  const head = fetchHead(request, url, settings.remoteAddr);
+  const facts = requestFacts(head);
+  const refusal = refusalStatus(head, facts, settings);
+  if (refusal !== 0) {
+    await request.body?.cancel();
+    return { response: refusalResponse(refusal), done: Promise.resolve() };
+  }
+  let input: SpooledInput | EmptyInput;
+  if (request.body === null) {
+    input = new EmptyInput();
+  } else {
+    try {
+      input = await receiveStream(request.body, settings);
+    } catch (err) {
+      if (err instanceof BodyError) {
+        return { response: refusalResponse(err.status), done: Promise.resolve() };
+      }
+      throw err;
+    }
+  }
+  const env = requestEnviron(head, urlBaseEnviron(url));
+  // The length received: a Fetch request need not say it, and may say it wrong.
+  if (request.body !== null) env.CONTENT_LENGTH = String(input.length);
+  mountEnviron(env, settings.scriptName);
+  Object.assign(env, settings.environ);
+  const channel = new ResponseChannel(url.pathname);
+  const handler = new ObservedHandler(input, channel, settings.errors, env, observer);
+  handler.wsgiMultiprocess = settings.multiprocess;
+  const done = handler.run(app).then(
+    () => input.close(),
+    (err: unknown) => {
+      // An error while handling an error: the response failed (SinkHandler.run);
+      // nothing is left to tell but the log.
+      input.close();
+      observer?.exception(err);
+      logQuietly(handler, err);
+    },
+  );
+  const response = await Promise.race([channel.response, done.then(() => undefined)]);
+  if (response === undefined) {
+    // The run ended without a head: handling its error failed before one.
+    return { response: refusalResponse(500), done };
+  }
+  if (response.body === null) await done;
+  return { response, done };
+}
+
+/** Log `err` on the handler's error stream, unless that fails too. */
+function logQuietly(handler: SinkHandler, err: unknown): void {
+  try {
+    handler.logException(err);
+  } catch {
+    // The error stream itself failed: there is nowhere left to report to.
+  }
+}
+
+/** A `SinkHandler` that tells an observer about each error it logs. */
+class ObservedHandler extends SinkHandler {
+  readonly #observer: RunObserver | undefined;
+
+  constructor(
+    stdin: SpooledInput | EmptyInput,
+    sink: ResponseSink,
+    stderr: ResolvedFetchOptions["errors"],
+    environ: ReturnType<typeof requestEnviron>,
+    observer: RunObserver | undefined,
+  ) {
+    super(stdin, sink, stderr, environ);
+    this.#observer = observer;
+  }
+
+  override logException(err: unknown): void {
+    this.#observer?.exception(err);
+    super.logException(err);
+  }
+}
+
+/**
+ * A `ResponseSink` that becomes a Fetch `Response`: the head resolves
+ * `response`, and the body goes into a `ReadableStream` that holds at most
+ * `HIGH_WATER_MARK` bytes the consumer has not read; past that, each write
+ * waits for the consumer to pull. Cancelling the stream makes the pending and
+ * every later write fail as a client disconnect, so the handler closes the
+ * application's body and stops quietly.
+ */
+class ResponseChannel implements ResponseSink {
+  readonly response: Promise<Response>;
+  readonly #path: string;
+  #resolve!: (response: Response) => void;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #waiting: { resolve(): void; reject(err: unknown): void } | undefined;
+  #finished = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.response = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  head(
+    status: number,
+    reason: string,
+    headers: Array<[string, string]>,
+    bodyAllowed: boolean,
+  ): void {
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (bodyAllowed) {
+      body = new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => {
+            this.#controller = controller;
+          },
+          pull: () => this.#release(),
+          cancel: () => this.#cancel(),
+        },
+        { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+      );
+    } else {
+      this.#finished = true;
+    }
+    this.#resolve(
+      new Response(body, { status, statusText: reason, headers: new globalThis.Headers(headers) }),
+    );
+  }
+
+  body(chunk: Uint8Array): void | Promise<void> {
+    const controller = this.#controller;
+    if (this.#finished || controller === undefined) {
+      throw streamDestroyedError(`the response body stream of ${this.#path}`);
+    }
+    controller.enqueue(chunk);
+    if ((controller.desiredSize ?? 0) > 0) return;
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  end(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#controller?.close();
+  }
+
+  fail(err: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#controller?.error(err);
+  }
+
+  #release(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve();
+  }
+
+  #cancel(): void {
+    this.#finished = true;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(streamDestroyedError(`the response body stream of ${this.#path}`));
+  }
+}

@@ -1,17 +1,19 @@
 /**
  * One table of cases run against every entry point that serves a WSGI app: the
  * server (makeServer, over a socket), the Fetch handler (toFetchHandler), the
- * test client (Client) and the Lambda handler (toLambdaHandler, with function
- * URL events). Each has the server's limits, error handling and close()
- * guarantee. A new entry point (the Node listener) is one more `EntryPoint`
- * in ENTRY_POINTS.
+ * test client (Client), the Lambda handler (toLambdaHandler, with function
+ * URL events) and the Node listener (toNodeListener in http.createServer).
+ * Each has the server's limits, error handling and close() guarantee. A new
+ * entry point is one more `EntryPoint` in ENTRY_POINTS.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { toFetchHandler } from "../src/fetch.js";
 import { type LambdaHttpEvent, toLambdaHandler } from "../src/lambda.js";
+import { toNodeListener } from "../src/node.js";
 import { makeServer, WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
 import { Client } from "../src/testing.js";
@@ -93,6 +95,49 @@ async function streamResponse(response: Response): Promise<Streaming> {
   };
 }
 
+/** `request` and `stream` over HTTP/1.1 to 127.0.0.1:`port`, one connection each. */
+function overHttp(port: number): Pick<Served, "request" | "stream"> {
+  const open = (method: string, path: string, body?: Buffer) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: false }, resolve);
+      req.on("error", reject);
+      req.end(body);
+    });
+  return {
+    async request(method, path, body) {
+      const res = await open(method, path, body);
+      const chunks: Buffer[] = [];
+      const cut = await new Promise<boolean>((resolve) => {
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(false));
+        res.on("error", () => resolve(true));
+        res.on("aborted", () => resolve(true));
+      });
+      return {
+        status: res.statusCode ?? 0,
+        headers: headersOf(Object.entries(res.headers) as Array<[string, string]>),
+        body: Buffer.concat(chunks),
+        cut: cut || !res.complete,
+      };
+    },
+    async stream(path) {
+      const res = await open("GET", path);
+      res.on("error", () => {});
+      const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
+      return {
+        first,
+        rest: () =>
+          new Promise((resolve) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("end", () => resolve(Buffer.concat(chunks)));
+          }),
+        cancel: () => res.destroy(),
+      };
+    },
+  };
+}
+
 const server: EntryPoint = {
   name: "the server (makeServer)",
   afterHeaders: "cut",
@@ -108,44 +153,8 @@ const server: EntryPoint = {
     });
     const serving = httpd.serveForever();
     const port = httpd.serverAddress[1];
-    const open = (method: string, path: string, body?: Buffer) =>
-      new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
-        const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: false }, resolve);
-        req.on("error", reject);
-        req.end(body);
-      });
     return {
-      async request(method, path, body) {
-        const res = await open(method, path, body);
-        const chunks: Buffer[] = [];
-        const cut = await new Promise<boolean>((resolve) => {
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve(false));
-          res.on("error", () => resolve(true));
-          res.on("aborted", () => resolve(true));
-        });
-        return {
-          status: res.statusCode ?? 0,
-          headers: headersOf(Object.entries(res.headers) as Array<[string, string]>),
-          body: Buffer.concat(chunks),
-          cut: cut || !res.complete,
-        };
-      },
-      async stream(path) {
-        const res = await open("GET", path);
-        res.on("error", () => {});
-        const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
-        return {
-          first,
-          rest: () =>
-            new Promise((resolve) => {
-              const chunks: Buffer[] = [];
-              res.on("data", (chunk: Buffer) => chunks.push(chunk));
-              res.on("end", () => resolve(Buffer.concat(chunks)));
-            }),
-          cancel: () => res.destroy(),
-        };
-      },
+      ...overHttp(port),
       async close() {
         await httpd.shutdown();
         await serving;
@@ -246,7 +255,24 @@ const lambda: EntryPoint = {
   },
 };
 
-const ENTRY_POINTS: EntryPoint[] = [server, fetchHandler, testClient, lambda];
+const nodeListener: EntryPoint = {
+  name: "the Node listener (toNodeListener)",
+  afterHeaders: "cut",
+  async serve(app, { maxBodySize, errors }) {
+    const listening = createServer(toNodeListener(app, { maxBodySize, errors }));
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    return {
+      ...overHttp((listening.address() as AddressInfo).port),
+      close: () =>
+        new Promise<void>((resolve) => {
+          listening.closeAllConnections();
+          listening.close(() => resolve());
+        }),
+    };
+  },
+};
+
+const ENTRY_POINTS: EntryPoint[] = [server, fetchHandler, testClient, lambda, nodeListener];
 
 /** A body that counts its close() calls. */
 function counted<T extends object>(body: T): { body: T & { close(): void }; closes: () => number } {

@@ -54,6 +54,7 @@ const expected: Record<string, string[]> = {
     "sysVersion",
     "toFetchHandler",
     "toLambdaHandler",
+    "toNodeListener",
     "validator",
   ],
   "wsgiref/types": [],
@@ -94,6 +95,7 @@ const expected: Record<string, string[]> = {
   "wsgiref/fetch": ["fromFetchHandler", "toFetchHandler"],
   "wsgiref/testing": ["Client", "createEnviron"],
   "wsgiref/lambda": ["toLambdaHandler"],
+  "wsgiref/node": ["toNodeListener"],
   "wsgiref/response": [
     "DiskFilePart",
     "FilePart",

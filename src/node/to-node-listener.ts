@@ -21,6 +21,7 @@ import {
 } from "../gateway/options.js";
 import { show } from "../internal/check.js";
 import { formatError } from "../internal/format-error.js";
+import { EndBatch } from "../simple-server/end-batch.js";
 import { type RequestHandlerServer, WSGIRequestHandler } from "../simple-server/request-handler.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { BASE_ENVIRON, type MountedRequest, mountedEnviron } from "./environ.js";
@@ -136,6 +137,8 @@ export function toNodeListener(app: WSGIApplication, options?: NodeListenerOptio
       quiet: true,
     },
     getApp: () => app,
+    // The listener's own: responses ended together once a turn's requests are handled.
+    endBatch: new EndBatch(),
     errorStream: settings.errors,
   };
   const failed = (err: unknown): void => {

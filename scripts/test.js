@@ -53,6 +53,12 @@ const FLOORS = {
   "src/simple-server/server-handler.ts": [100, 96],
   "src/simple-server/wsgi-server.ts": [98, 92],
   "src/gateway/": [99, 95],
+  "src/gateway/body-from-stream.ts": [97, 95],
+  "src/gateway/sink-handler.ts": [98, 87],
+  "src/fetch/": [96, 93],
+  "src/testing/": [100, 100],
+  "src/lambda/": [97, 88],
+  "src/lambda/to-lambda-handler.ts": [95, 80],
   // The body stage came from src/adapters/node-http.ts, with its floor: its
   // branches (the body timer, paused reads, client races) move with timing.
   "src/gateway/request-body.ts": [98, 88],

@@ -95,8 +95,12 @@ async function streamResponse(response: Response): Promise<Streaming> {
   };
 }
 
-/** `request` and `stream` over HTTP/1.1 to 127.0.0.1:`port`, one connection each. */
-function overHttp(port: number): Pick<Served, "request" | "stream"> {
+/**
+ * Requests over HTTP to 127.0.0.1:`port`, with node:http as the client; a
+ * response that ends early (cut, reset) counts as cut. For every entry point
+ * that is a socket server: makeServer here, the Node listener next.
+ */
+function overHttp(port: number, close: () => Promise<void>): Served {
   const open = (method: string, path: string, body?: Buffer) =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: false }, resolve);
@@ -135,6 +139,7 @@ function overHttp(port: number): Pick<Served, "request" | "stream"> {
         cancel: () => res.destroy(),
       };
     },
+    close,
   };
 }
 
@@ -152,17 +157,17 @@ const server: EntryPoint = {
       maxBodySize,
     });
     const serving = httpd.serveForever();
-    const port = httpd.serverAddress[1];
-    return {
-      ...overHttp(port),
-      async close() {
-        await httpd.shutdown();
-        await serving;
-        await httpd.serverClose();
-      },
-    };
+    return overHttp(httpd.serverAddress[1], async () => {
+      await httpd.shutdown();
+      await serving;
+      await httpd.serverClose();
+    });
   },
 };
+
+// The Node listener (wsgiref/node) joins as one more row:
+//   serve: (app, options) => listen on http.createServer(toNodeListener(app, options)),
+//   then overHttp(port, close); afterHeaders: "cut".
 
 const fetchHandler: EntryPoint = {
   name: "the Fetch handler (toFetchHandler)",
@@ -261,14 +266,14 @@ const nodeListener: EntryPoint = {
   async serve(app, { maxBodySize, errors }) {
     const listening = createServer(toNodeListener(app, { maxBodySize, errors }));
     await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
-    return {
-      ...overHttp((listening.address() as AddressInfo).port),
-      close: () =>
+    return overHttp(
+      (listening.address() as AddressInfo).port,
+      () =>
         new Promise<void>((resolve) => {
           listening.closeAllConnections();
           listening.close(() => resolve());
         }),
-    };
+    );
   },
 };
 

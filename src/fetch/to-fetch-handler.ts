@@ -7,6 +7,7 @@
  * response body streams out of the application's iterable with backpressure.
  */
 
+import { Buffer } from "node:buffer";
 import { STATUS_CODES } from "node:http";
 import { receiveStream } from "../gateway/body-from-stream.js";
 import { mountEnviron } from "../gateway/mount.js";
@@ -20,6 +21,7 @@ import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-
 import { type ResponseSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
+import { markHandled } from "../internal/thenable.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIApplication } from "../types.js";
 import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
@@ -114,18 +116,23 @@ export async function serveFetch(
 ): Promise<FetchRun> {
   const url = new URL(request.url);
   const head = fetchHead(request, url, settings.remoteAddr);
+  // A GET or HEAD Request has no body (the Fetch standard refuses one); not
+  // asking spares a server's lazy Request (@hono/node-server's) being made whole.
+  const method = request.method;
+  const body = method === "GET" || method === "HEAD" ? null : request.body;
   const facts = requestFacts(head);
   const refusal = refusalStatus(head, facts, settings);
   if (refusal !== 0) {
-    await request.body?.cancel();
+    // Not read: let its source go (a body another reader holds is left to it).
+    if (body !== null && !body.locked) markHandled(body.cancel());
     return { response: refusalResponse(refusal), done: Promise.resolve() };
   }
   let input: SpooledInput | EmptyInput;
-  if (request.body === null) {
+  if (body === null) {
     input = new EmptyInput();
   } else {
     try {
-      input = await receiveStream(request.body, settings);
+      input = await receiveStream(body, settings);
     } catch (err) {
       if (err instanceof BodyError) {
         return { response: refusalResponse(err.status), done: Promise.resolve() };
@@ -135,7 +142,7 @@ export async function serveFetch(
   }
   const env = requestEnviron(head, urlBaseEnviron(url));
   // The length received: a Fetch request need not say it, and may say it wrong.
-  if (request.body !== null) env.CONTENT_LENGTH = String(input.length);
+  if (body !== null) env.CONTENT_LENGTH = String(input.length);
   mountEnviron(env, settings.scriptName);
   Object.assign(env, settings.environ);
   const channel = new ResponseChannel(url.pathname);
@@ -156,7 +163,9 @@ export async function serveFetch(
     // The run ended without a head: handling its error failed before one.
     return { response: refusalResponse(500), done };
   }
-  if (response.body === null) await done;
+  // Not response.body: a server's own Response class (@hono/node-server's) may
+  // make its whole undici Response on that read, and then write it slowly.
+  if (channel.bodyless) await done;
   return { response, done };
 }
 
@@ -191,20 +200,45 @@ class ObservedHandler extends SinkHandler {
 }
 
 /**
- * A `ResponseSink` that becomes a Fetch `Response`: the head resolves
- * `response`, and the body goes into a `ReadableStream` that holds at most
- * `HIGH_WATER_MARK` bytes the consumer has not read; past that, each write
- * waits for the consumer to pull. Cancelling the stream makes the pending and
- * every later write fail as a client disconnect, so the handler closes the
- * application's body and stops quietly.
+ * The header list as `Response` takes it: a plain record when no name repeats
+ * (what servers such as @hono/node-server write out fastest), else the pairs.
+ */
+function headersInit(
+  headers: Array<[string, string]>,
+): Record<string, string> | Array<[string, string]> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    if (key in record) return headers;
+    record[key] = value;
+  }
+  return record;
+}
+
+/**
+ * A `ResponseSink` that becomes a Fetch `Response`. A body that is complete
+ * before the event loop turns (most: a list of chunks) goes into the `Response`
+ * as bytes. Otherwise the `Response` gets a `ReadableStream` at the latest once
+ * the loop has turned, or as soon as more than `HIGH_WATER_MARK` bytes wait;
+ * the stream then holds at most that many bytes the consumer has not read, and
+ * past that each write waits for the consumer to pull. Cancelling the stream
+ * makes the pending and every later write fail as a client disconnect, so the
+ * handler closes the application's body and stops quietly.
  */
 class ResponseChannel implements ResponseSink {
   readonly response: Promise<Response>;
   readonly #path: string;
   #resolve!: (response: Response) => void;
+  #init: ResponseInit | undefined;
+  // Chunks written before the Response is made, and their size.
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #immediate: NodeJS.Immediate | undefined;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #waiting: { resolve(): void; reject(err: unknown): void } | undefined;
   #finished = false;
+  /** Whether the response has no body (HEAD, 204, 205, 304). */
+  bodyless = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -219,48 +253,81 @@ class ResponseChannel implements ResponseSink {
     headers: Array<[string, string]>,
     bodyAllowed: boolean,
   ): void {
-    let body: ReadableStream<Uint8Array> | null = null;
-    if (bodyAllowed) {
-      body = new ReadableStream<Uint8Array>(
-        {
-          start: (controller) => {
-            this.#controller = controller;
-          },
-          pull: () => this.#release(),
-          cancel: () => this.#cancel(),
-        },
-        { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
-      );
-    } else {
+    const init: ResponseInit = { status, statusText: reason, headers: headersInit(headers) };
+    if (!bodyAllowed) {
       this.#finished = true;
+      this.bodyless = true;
+      this.#resolve(new Response(null, init));
+      return;
     }
-    this.#resolve(
-      new Response(body, { status, statusText: reason, headers: new globalThis.Headers(headers) }),
-    );
+    this.#init = init;
+    this.#immediate = setImmediate(() => this.#stream());
   }
 
   body(chunk: Uint8Array): void | Promise<void> {
+    if (this.#finished) throw streamDestroyedError(`the response body stream of ${this.#path}`);
     const controller = this.#controller;
-    if (this.#finished || controller === undefined) {
-      throw streamDestroyedError(`the response body stream of ${this.#path}`);
+    if (controller === undefined) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes < HIGH_WATER_MARK) return;
+      this.#stream();
+      return this.#waitIfFull(
+        this.#controller as unknown as ReadableStreamDefaultController<Uint8Array>,
+      );
     }
     controller.enqueue(chunk);
-    if ((controller.desiredSize ?? 0) > 0) return;
-    return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
+    return this.#waitIfFull(controller);
   }
 
   end(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#controller?.close();
+    if (this.#controller !== undefined) {
+      this.#controller.close();
+      return;
+    }
+    // Complete before the Response was made: the bytes themselves.
+    clearImmediate(this.#immediate);
+    const pending = this.#pending;
+    const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
+    this.#pending = [];
+    if (this.#init !== undefined) this.#resolve(new Response(bytes, this.#init));
   }
 
   fail(err: unknown): void {
     if (this.#finished) return;
+    if (this.#controller === undefined) this.#stream();
     this.#finished = true;
     this.#controller?.error(err);
+  }
+
+  /** Make the Response, over a stream that holds what was written so far. */
+  #stream(): void {
+    clearImmediate(this.#immediate);
+    const init = this.#init;
+    if (this.#controller !== undefined || this.#finished || init === undefined) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+          for (const chunk of pending) controller.enqueue(chunk);
+        },
+        pull: () => this.#release(),
+        cancel: () => this.#cancel(),
+      },
+      { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+    );
+    this.#resolve(new Response(body, init));
+  }
+
+  #waitIfFull(controller: ReadableStreamDefaultController<Uint8Array>): void | Promise<void> {
+    if ((controller.desiredSize ?? 0) > 0) return;
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
   }
 
   #release(): void {

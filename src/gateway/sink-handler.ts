@@ -6,10 +6,14 @@
  * are the server's; only where the response goes differs.
  */
 
+import { AssertionError } from "node:assert";
+import { checkContentLengths } from "../handlers/base-handler.js";
 import { SimpleHandler } from "../handlers/simple-handler.js";
+import { show } from "../internal/check.js";
 import { escapeLogLine } from "../internal/log-text.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
+import { isHopByHop } from "../util.js";
 
 /** Where a `SinkHandler` sends the response. */
 export interface ResponseSink {
@@ -34,6 +38,9 @@ export interface ResponseSink {
   fail(err: unknown): void;
 }
 
+// Header values are latin-1 ("bytes in unicode"); the handler's own encoding refuses more.
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
 /** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
 const DIGITS = /^[0-9]+$/;
 
@@ -49,7 +56,6 @@ const DIGITS = /^[0-9]+$/;
  */
 export class SinkHandler extends SimpleHandler {
   readonly #sink: ResponseSink;
-  #inHead = false;
   #headGiven = false;
   #bodyAllowed = true;
   #declared = -1;
@@ -89,25 +95,38 @@ export class SinkHandler extends SimpleHandler {
   }
 
   /**
-   * Check and give the status and headers to the sink (see
-   * `BaseHandler.sendHeaders`: the same checks, the same cleanup).
+   * Check the status and headers and give them to the sink: `cleanupHeaders()`,
+   * then the checks `BaseHandler.sendHeaders` makes as the head goes out (no
+   * hop-by-hop field, one Content-Length of digits), and every value latin-1,
+   * as encoding them would require. Nothing is encoded: the sink takes the list.
+   *
+   * @see Python's `BaseHandler.send_headers`
    */
-  override sendHeaders(): void | Promise<void> {
-    // BaseHandler checks the headers and encodes the head; the bytes are not wanted.
-    this.#inHead = true;
-    let pending: void | Promise<void>;
-    try {
-      pending = super.sendHeaders();
-    } finally {
-      this.#inHead = false;
+  override sendHeaders(): void {
+    this.cleanupHeaders();
+    const headers = this.headers as NonNullable<typeof this.headers>;
+    let lengths = 0;
+    for (const [name, value] of headers) {
+      if (name.length === 14 && name.toLowerCase() === "content-length") {
+        lengths++;
+      } else if (isHopByHop(name)) {
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
+        });
+      }
+      if (BEYOND_LATIN1.test(value)) {
+        throw new TypeError(`the value of header ${name} is not latin-1: ${show(value)}`);
+      }
     }
-    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.#giveHead());
+    if (lengths > 1) headers.set("Content-Length", checkContentLengths(headers.items()) as string);
+    else if (lengths === 1) checkContentLengths(headers.items());
+    this.headersSent = true;
     this.#giveHead();
   }
 
   /** Send `data` as body, within the declared `Content-Length`; nothing when no body is allowed. */
   override _write(data: Uint8Array): void | Promise<void> {
-    if (this.#inHead || !this.#bodyAllowed || this.#failure !== undefined) return;
+    if (!this.#bodyAllowed || this.#failure !== undefined) return;
     let chunk = data;
     if (this.#declared >= 0) {
       const room = this.#declared - this.#written;

@@ -349,4 +349,50 @@ describe("toFetchHandler", () => {
       body: "",
     });
   });
+
+  it("rejects when the request body fails (the client went away), and answers 500 when even logging fails", async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error("upload aborted"));
+      },
+    });
+    const handler = toFetchHandler(environApp, { errors: new StringErrors() });
+    await assert.rejects(
+      handler(
+        new Request("http://h/", { method: "POST", body: failing, duplex: "half" } as RequestInit),
+      ),
+      /upload aborted/,
+    );
+    // An app error whose logging fails too: Python's "error handling an error".
+    const brokenLog = {
+      write() {
+        throw new Error("log down");
+      },
+      writelines() {},
+      flush() {},
+    };
+    const response = await toFetchHandler(
+      () => {
+        throw new Error("app down");
+      },
+      { errors: brokenLog },
+    )(new Request("http://h/"));
+    assert.equal(response.status, 500);
+  });
+
+  it("answers 500 for a header value beyond latin-1 or a hop-by-hop field added after startResponse()", async () => {
+    const errors = new StringErrors();
+    const app: WSGIApplication = (environ, startResponse) => {
+      const headers: Array<[string, string]> = [["Content-Type", "text/plain"]];
+      startResponse("200 OK", headers);
+      if (environ.PATH_INFO === "/wide") headers.push(["X-Name", "\u0100"]);
+      else headers.push(["Connection", "close"]);
+      return [enc("x")];
+    };
+    const handler = toFetchHandler(app, { errors });
+    assert.equal((await handler(new Request("http://h/wide"))).status, 500);
+    assert.match(errors.getValue(), /TypeError: the value of header X-Name is not latin-1: 'Ā'/);
+    assert.equal((await handler(new Request("http://h/hop"))).status, 500);
+    assert.match(errors.getValue(), /Hop-by-hop header, 'Connection: close', not allowed/);
+  });
 });

@@ -329,4 +329,29 @@ describe("toLambdaHandler", () => {
       /binary must be a boolean/,
     );
   });
+
+  it("answers 500 when even logging the app's error fails, and refuses an object that is no HTTP event", async () => {
+    const brokenLog = {
+      write() {
+        throw new Error("log down");
+      },
+      writelines() {},
+      flush() {},
+    };
+    const handler = toLambdaHandler(
+      () => {
+        throw new Error("app down");
+      },
+      { errors: brokenLog },
+    );
+    const result = (await handler(
+      fixture("lambda-urls-request"),
+      context,
+    )) as APIGatewayProxyStructuredResultV2;
+    assert.equal(result.statusCode, 500);
+    await assert.rejects(
+      handler({ requestContext: {} } as unknown as LambdaHttpEvent, context),
+      /event is not an HTTP event/,
+    );
+  });
 });

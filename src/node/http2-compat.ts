@@ -143,13 +143,12 @@ export class Http2ResponseSink implements ResponseSink {
   }
 }
 
-/** Answer `status` with a short plain-text body, then end the stream even if the request is still sending. */
+/**
+ * Answer `status`, before the application has run, with a short plain-text
+ * body; then end the stream even if the request is still sending.
+ */
 function refuse(res: Http2ServerResponse, status: number): void {
   if (res.stream.destroyed) return;
-  if (res.headersSent) {
-    res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    return;
-  }
   const reason = STATUS_CODES[status] ?? "Error";
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
   // RFC 9113 §8.1: a complete response may come before the request is; then

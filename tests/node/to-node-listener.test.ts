@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import {
   createServer,
   request as httpRequest,
@@ -26,7 +26,7 @@ import express from "express";
 import { toNodeListener } from "../../src/node.js";
 import { StringErrors } from "../../src/streams.js";
 import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
-import { requestUri } from "../../src/util.js";
+import { type FileWrapper, openFile, requestUri } from "../../src/util.js";
 import { exchange, parseResponses, request } from "../helpers/server-client.js";
 
 const ERROR_BODY = "A server error occurred.  Please contact the administrator.";
@@ -404,6 +404,119 @@ describe("toNodeListener", () => {
           req.end();
         });
         assert.equal(JSON.parse(http1.body).SERVER_PROTOCOL, "HTTP/1.1");
+      } finally {
+        session.close();
+        await close(server);
+      }
+    });
+    it("streams large bodies and files over h2 with backpressure, refuses a Host unlike :authority, closes once on a reset", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "wsgiref-node-file-"));
+      const file = join(dir, "f.bin");
+      writeFileSync(file, Buffer.alloc(300 * 1024, "f"));
+      let closes = 0;
+      let release: () => void = () => {};
+      const app: WSGIApplication = (environ, startResponse) => {
+        startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+        if (environ.PATH_INFO === "/file") {
+          return new (environ["wsgi.file_wrapper"] as typeof FileWrapper)(openFile(file));
+        }
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const waits = environ.PATH_INFO === "/leave";
+        return Object.assign(
+          (async function* () {
+            for (let i = 0; i < 32; i++) {
+              yield Buffer.alloc(64 * 1024, "b");
+              if (waits && i === 0) await gate;
+            }
+          })(),
+          { close: () => void closes++ },
+        );
+      };
+      const server = createSecureServer(tls, toNodeListener(app));
+      const port = await listen(server as unknown as Server);
+      const session = h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+      const get = (headers: Record<string, string>) =>
+        new Promise<{ status: number; length: number }>((resolve, reject) => {
+          const stream = session.request(headers);
+          let status = 0;
+          let length = 0;
+          stream.on("response", (h) => {
+            status = Number(h[":status"]);
+          });
+          stream.on("data", (chunk: Buffer) => {
+            length += chunk.length;
+          });
+          stream.on("end", () => resolve({ status, length }));
+          stream.on("error", reject);
+        });
+      try {
+        assert.deepEqual(await get({ ":path": "/big" }), { status: 200, length: 2 * 1024 * 1024 });
+        assert.equal(closes, 1);
+        assert.deepEqual(await get({ ":path": "/file" }), { status: 200, length: 300 * 1024 });
+        assert.equal(
+          (await get({ ":path": "/", ":authority": `127.0.0.1:${port}`, host: "elsewhere" }))
+            .status,
+          400,
+        );
+        // The client resets its stream while the application waits: close() once.
+        const leaving = session.request({ ":path": "/leave" });
+        await once(leaving, "data");
+        leaving.close(constants.NGHTTP2_CANCEL);
+        await once(leaving, "close");
+        release();
+        for (let i = 0; i < 200 && closes < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(closes, 2);
+      } finally {
+        session.close();
+        await close(server);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("over h2, a body", () => {
+    it("read by someone else first is 500 with the reason on errors; a client that leaves mid-body never reaches the app", async () => {
+      const errors = new StringErrors();
+      let calls = 0;
+      const listener = toNodeListener(
+        (environ, startResponse) => {
+          calls++;
+          return environApp(environ, startResponse);
+        },
+        { errors },
+      );
+      const server = createSecureServer(certificate(), (req, res) => {
+        if (req.url !== "/parsed") {
+          listener(req, res);
+          return;
+        }
+        // A body parser's part: read to the end, then hand on.
+        req.resume();
+        req.once("end", () => listener(req, res));
+      });
+      const port = await listen(server as unknown as Server);
+      const session = h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+      try {
+        const parsed = session.request({ ":method": "POST", ":path": "/parsed" });
+        parsed.end("body");
+        const [head] = (await once(parsed, "response")) as [Record<string, unknown>];
+        assert.equal(head[":status"], 500);
+        parsed.resume();
+        assert.match(errors.getValue(), /the request body was read before the WSGI application/);
+        const leaving = session.request({ ":method": "POST", ":path": "/leave" });
+        leaving.write("part of it");
+        await new Promise((r) => setTimeout(r, 50));
+        // destroy(), not close(): close() sends END_STREAM first, a whole body.
+        leaving.destroy();
+        await once(leaving, "close");
+        const next = session.request({ ":path": "/next" });
+        next.end();
+        const [after] = (await once(next, "response")) as [Record<string, unknown>];
+        assert.equal(after[":status"], 200);
+        next.resume();
+        assert.equal(calls, 1);
       } finally {
         session.close();
         await close(server);

@@ -265,6 +265,31 @@ describe("toNodeListener", () => {
       }
     });
 
+    it("on a Unix socket: SERVER_NAME and SERVER_PORT empty; the environ option's keys set last", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "wsgiref-node-unix-"));
+      const path = join(dir, "s.sock");
+      const unix = createServer(
+        toNodeListener(environApp, { environ: { SERVER_NAME: "configured", "x.extra": 1 } }),
+      );
+      unix.listen(path);
+      await once(unix, "listening");
+      try {
+        const reply = await new Promise<Reply>((resolve, reject) => {
+          const req = httpRequest({ socketPath: path, path: "/u", agent: false }, (res) =>
+            resolve(read(res)),
+          );
+          req.on("error", reject);
+          req.end();
+        });
+        const env = JSON.parse(reply.body);
+        assert.equal(env.SERVER_NAME, "configured");
+        assert.equal(env.SERVER_PORT, "");
+      } finally {
+        await close(unix);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("checks its arguments", () => {
       assert.throws(
         () => toNodeListener("app" as never),

@@ -56,6 +56,7 @@ const FLOORS = {
   "src/gateway/body-from-stream.ts": [97, 95],
   "src/gateway/sink-handler.ts": [98, 87],
   "src/fetch/": [96, 93],
+  "src/fetch/to-fetch-handler.ts": [100, 92],
   "src/testing/": [100, 100],
   "src/lambda/": [97, 88],
   "src/lambda/to-lambda-handler.ts": [95, 80],

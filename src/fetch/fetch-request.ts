@@ -4,8 +4,8 @@
  * its environ, taken from its URL.
  */
 
+import { serverVersion } from "../gateway/gateway-handler.js";
 import type { RequestHead } from "../gateway/request-head.js";
-import { serverVersion } from "../simple-server/server-handler.js";
 import type { PartialEnvironment } from "../types.js";
 
 /**

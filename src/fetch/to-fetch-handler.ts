@@ -18,7 +18,7 @@ import {
 } from "../gateway/options.js";
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
 import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-head.js";
-import { type ResponseSink, SinkHandler } from "../gateway/sink-handler.js";
+import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { markHandled } from "../internal/thenable.js";
@@ -184,7 +184,7 @@ class ObservedHandler extends SinkHandler {
 
   constructor(
     stdin: SpooledInput | EmptyInput,
-    sink: ResponseSink,
+    sink: PartSink,
     stderr: ResolvedFetchOptions["errors"],
     environ: ReturnType<typeof requestEnviron>,
     observer: RunObserver | undefined,
@@ -216,7 +216,7 @@ function headersInit(
 }
 
 /**
- * A `ResponseSink` that becomes a Fetch `Response`. A body that is complete
+ * A `PartSink` that becomes a Fetch `Response`. A body that is complete
  * before the event loop turns (most: a list of chunks) goes into the `Response`
  * as bytes. Otherwise the `Response` gets a `ReadableStream` at the latest once
  * the loop has turned, or as soon as more than `HIGH_WATER_MARK` bytes wait;
@@ -225,7 +225,7 @@ function headersInit(
  * makes the pending and every later write fail as a client disconnect, so the
  * handler closes the application's body and stops quietly.
  */
-class ResponseChannel implements ResponseSink {
+class ResponseChannel implements PartSink {
   readonly response: Promise<Response>;
   readonly #path: string;
   #resolve!: (response: Response) => void;

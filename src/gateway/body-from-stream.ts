@@ -2,7 +2,7 @@
  * The body stage for entry points that are handed a body rather than a socket:
  * a web `ReadableStream` (the Fetch API), any async iterable of chunks, or bytes
  * already in memory (a Lambda event), received into a `SpooledInput` within the
- * limits the server applies (`receiveBody` in `gateway/request-body.ts` is the
+ * limits the server applies (`receiveBody` in `request-body.ts` is the
  * same stage over an `IncomingMessage`): 413 past `maxBodySize`, 408 when no
  * byte comes for `bodyTimeout`, a temporary file past `spoolThreshold`.
  */

@@ -15,8 +15,12 @@ import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { isHopByHop } from "../util.js";
 
-/** Where a `SinkHandler` sends the response. */
-export interface ResponseSink {
+/**
+ * Where a `SinkHandler` sends the response, in parts: the head, then the body
+ * chunks, then the end (unlike the output stage's `ResponseSink`, which is
+ * handed a framed HTTP response to put on a connection).
+ */
+export interface PartSink {
   /**
    * The status and headers, checked, once and before any body. `bodyAllowed` is
    * false for HEAD, 204, 205 and 304: no body follows then.
@@ -45,7 +49,7 @@ const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 const DIGITS = /^[0-9]+$/;
 
 /**
- * Run one application for one request, sending the response to a `ResponseSink`.
+ * Run one application for one request, sending the response to a `PartSink`.
  *
  * `originServer`: the error page, `Content-Length` for a one-chunk body, no
  * length on 204. No `Date` or `Server` header is added (the host in front adds
@@ -55,7 +59,7 @@ const DIGITS = /^[0-9]+$/;
  * closed by then.
  */
 export class SinkHandler extends SimpleHandler {
-  readonly #sink: ResponseSink;
+  readonly #sink: PartSink;
   #headGiven = false;
   #bodyAllowed = true;
   #declared = -1;
@@ -68,7 +72,7 @@ export class SinkHandler extends SimpleHandler {
   /** Handle one request whose body is `stdin`, sending the response to `sink`. */
   constructor(
     stdin: InputStream,
-    sink: ResponseSink,
+    sink: PartSink,
     stderr: ErrorStream,
     environ: PartialEnvironment,
     multithread = false,

@@ -11,6 +11,7 @@ import type { Buffer } from "node:buffer";
 import { STATUS_CODES } from "node:http";
 import type { Context } from "aws-lambda";
 import { receiveBytes } from "../gateway/body-from-stream.js";
+import { serverVersion } from "../gateway/gateway-handler.js";
 import { mountEnviron } from "../gateway/mount.js";
 import { type GatewayOptions, resolveGatewayOptions } from "../gateway/options.js";
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
@@ -20,9 +21,8 @@ import {
   requestEnviron,
   requestFacts,
 } from "../gateway/request-head.js";
-import { type ResponseSink, SinkHandler } from "../gateway/sink-handler.js";
+import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
-import { serverVersion } from "../simple-server/server-handler.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { type LambdaHttpEvent, type LambdaRequest, readEvent, requestHeader } from "./event.js";
@@ -42,8 +42,8 @@ export type LambdaHttpHandler = (
 
 const PROTOCOL = /^HTTP\/\d(?:\.\d)?$/;
 
-/** A `ResponseSink` that keeps the whole response, for a result. */
-class Collector implements ResponseSink {
+/** A `PartSink` that keeps the whole response, for a result. */
+class Collector implements PartSink {
   status = 0;
   reason = "";
   headers: Array<[string, string]> = [];

@@ -102,6 +102,13 @@ describe("README examples", { concurrency: true }, () => {
     for (const block of blocks) assert.ok(text.includes(block), block.slice(0, 80));
   });
 
+  it("every TypeScript block of docs/adapters.md is the text of examples/fetch/mount-in-hono.ts", async () => {
+    const text = await readFile(join(root, "examples/fetch/mount-in-hono.ts"), "utf8");
+    const blocks = await typeScriptBlocks("docs/adapters.md");
+    assert.equal(blocks.length, 1);
+    for (const block of blocks) assert.ok(text.includes(block), block.slice(0, 80));
+  });
+
   for (const name of [
     "types",
     "util",

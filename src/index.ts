@@ -30,6 +30,9 @@ export { toLambdaHandler } from "./lambda.js";
 // wsgiref/middleware
 export type { ProxyFixOptions, ProxyFixOrig } from "./middleware.js";
 export { proxyFix } from "./middleware.js";
+// wsgiref/node
+export type { NodeListener, NodeListenerOptions } from "./node.js";
+export { toNodeListener } from "./node.js";
 export type {
   Chunk,
   ContentPart,

@@ -1,17 +1,19 @@
 /**
  * One table of cases run against every entry point that serves a WSGI app: the
  * server (makeServer, over a socket), the Fetch handler (toFetchHandler), the
- * test client (Client) and the Lambda handler (toLambdaHandler, with function
- * URL events). Each has the server's limits, error handling and close()
- * guarantee. A new entry point (the Node listener) is one more `EntryPoint`
- * in ENTRY_POINTS.
+ * test client (Client), the Lambda handler (toLambdaHandler, with function
+ * URL events) and the Node listener (toNodeListener in http.createServer).
+ * Each has the server's limits, error handling and close() guarantee. A new
+ * entry point is one more `EntryPoint` in ENTRY_POINTS.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { toFetchHandler } from "../src/fetch.js";
 import { type LambdaHttpEvent, toLambdaHandler } from "../src/lambda.js";
+import { toNodeListener } from "../src/node.js";
 import { makeServer, WSGIRequestHandler } from "../src/simple-server.js";
 import { StringErrors } from "../src/streams.js";
 import { Client } from "../src/testing.js";
@@ -258,7 +260,24 @@ const lambda: EntryPoint = {
   },
 };
 
-const ENTRY_POINTS: EntryPoint[] = [server, fetchHandler, testClient, lambda];
+const nodeListener: EntryPoint = {
+  name: "the Node listener (toNodeListener)",
+  afterHeaders: "cut",
+  async serve(app, { maxBodySize, errors }) {
+    const listening = createServer(toNodeListener(app, { maxBodySize, errors }));
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    return overHttp(
+      (listening.address() as AddressInfo).port,
+      () =>
+        new Promise<void>((resolve) => {
+          listening.closeAllConnections();
+          listening.close(() => resolve());
+        }),
+    );
+  },
+};
+
+const ENTRY_POINTS: EntryPoint[] = [server, fetchHandler, testClient, lambda, nodeListener];
 
 /** A body that counts its close() calls. */
 function counted<T extends object>(body: T): { body: T & { close(): void }; closes: () => number } {

@@ -56,6 +56,7 @@ const expected: Record<string, string[]> = {
     "sysVersion",
     "toFetchHandler",
     "toLambdaHandler",
+    "toNodeListener",
     "validator",
   ],
   "wsgiref/types": [],
@@ -96,6 +97,7 @@ const expected: Record<string, string[]> = {
   "wsgiref/fetch": ["fromFetchHandler", "toFetchHandler"],
   "wsgiref/testing": ["Client", "createEnviron"],
   "wsgiref/lambda": ["toLambdaHandler"],
+  "wsgiref/node": ["toNodeListener"],
   "wsgiref/response": [
     "DiskFilePart",
     "FilePart",

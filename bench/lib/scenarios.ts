@@ -14,6 +14,7 @@ export const SCENARIO_IDS = [
   "workers-2",
   "validate-50",
   "fetch-50",
+  "express-50",
 ] as const;
 
 /** One of `SCENARIO_IDS`. */
@@ -153,5 +154,18 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["hono", "hono-wsgi"],
     baseline: "hono",
     targets: [{ kind: "ratio", server: "hono-wsgi", vs: "hono", min: 0.9 }],
+  },
+  {
+    id: "express-50",
+    title: "Hello world mounted in Express 5 with toNodeListener, 50 connections",
+    what:
+      "wrk, 1 thread, 50 keep-alive connections, GET /app/: the benchmark's WSGI app mounted " +
+      "under /app with toNodeListener, against an Express route answering the same bytes, in " +
+      "the same run (issue 16: at least 0.9x)",
+    load: { kind: "wrk", path: "/app/", connections: 50 },
+    unit: "req/s",
+    servers: ["express", "express-wsgi"],
+    baseline: "express",
+    targets: [{ kind: "ratio", server: "express-wsgi", vs: "express", min: 0.9 }],
   },
 ];

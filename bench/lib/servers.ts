@@ -124,6 +124,30 @@ export const SERVERS: readonly ServerSpec[] = [
     ready: LISTENING,
   },
   {
+    id: "express",
+    label: "Express 5 routes",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/express.js", "the Express server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/express.js")],
+    ],
+    ready: LISTENING,
+  },
+  {
+    id: "express-wsgi",
+    label: "toNodeListener in Express 5",
+    multiProcess: false,
+    missing: (paths) =>
+      compiled(paths, "src/node.js", "wsgiref/node") ??
+      compiled(paths, "bench/servers/express.js", "the Express server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/express.js"), "--wsgi"],
+    ],
+    ready: LISTENING,
+  },
+  {
     id: "raw-cluster",
     label: "node:cluster ×2 (raw)",
     multiProcess: true,

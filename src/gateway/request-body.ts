@@ -145,6 +145,12 @@ export function receiveBody(req: BodySource, limits: RequestLimits): ReceivingBo
       }
     };
     const onEnd = (): void => {
+      // HTTP/2's compatibility request still ends, after 'aborted', when the
+      // client resets its stream mid-body: what came so far is not the body.
+      if ((req as { aborted?: boolean }).aborted === true) {
+        fail(streamDestroyedError("the request"));
+        return;
+      }
       cleanup();
       input.end().then(
         () => resolve(input),

@@ -152,7 +152,7 @@ export class WSGIRequestHandler {
       (facts.contentLength !== undefined && facts.contentLength !== "0")
     ) {
       // Only now that the request is accepted is the body asked for (RFC 9110 §10.1.1).
-      if (facts.expectContinue) res.writeContinue();
+      if (facts.expectContinue) this.sendContinue();
       const receiving = receiveBody(this.request, this.server.options);
       this.receivingBody = receiving;
       try {
@@ -225,6 +225,15 @@ export class WSGIRequestHandler {
       this.response.shouldKeepAlive = false;
     }
     return true;
+  }
+
+  /**
+   * Tell the client to send the body it is waiting to send (`100 Continue`);
+   * called once the request is accepted. A transport that may have sent it
+   * already (a Node listener) overrides it.
+   */
+  sendContinue(): void {
+    this.response.writeContinue();
   }
 
   /**

@@ -83,7 +83,7 @@ describe("README examples", { concurrency: true }, () => {
 
   it("every TypeScript block of README.md is the text of a file under examples/readme/", async () => {
     const files = ["hello", "hello.test", "types", "util", "headers", "streams", "cgi", "serve"];
-    files.push("validate", "cookie-or-broken", "middleware", "testing", "fetch", "lambda");
+    files.push("validate", "cookie-or-broken", "middleware", "testing", "fetch", "lambda", "node");
     const sources = await Promise.all(files.map((f) => readFile(`${source}${f}.ts`, "utf8")));
     const blocks = await typeScriptBlocks("README.md");
     assert.ok(blocks.length >= 10, `${blocks.length} blocks`);
@@ -119,6 +119,7 @@ describe("README examples", { concurrency: true }, () => {
     "testing",
     "fetch",
     "lambda",
+    "node",
   ]) {
     it(`the ${name} module example runs and its checks pass`, async () => {
       const { stdout, stderr } = await run(process.execPath, [`${built}${name}.js`]);

@@ -11,6 +11,7 @@
  * fields).
  */
 
+import type { IncomingHttpHeaders } from "node:http2";
 import { equalsFolded } from "../internal/ascii-fold.js";
 import type { PartialEnvironment } from "../types.js";
 
@@ -426,4 +427,66 @@ function hasServerBaseKeys(base: PartialEnvironment): boolean {
     i++;
   }
   return i === SERVER_BASE_KEYS.length && Object.getOwnPropertySymbols(base).length === 0;
+}
+
+/**
+ * An HTTP/2 request's head in the request stage's shape, from its header block
+ * (node:http2's `headers` and `rawHeaders`, core API or compatibility API
+ * alike): `:method` and `:path`, `:authority` as `Host` (RFC 9113 §8.3.1: the
+ * one a client sends directly), `cookie` fields joined with `; ` (§8.2.3), the
+ * other fields as they came, pseudo-headers dropped.
+ */
+export function http2Head(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  peer: RequestPeer,
+): RequestHead {
+  const fields: string[] = [];
+  const authority = headers[":authority"];
+  let cookies: string[] | undefined;
+  let host = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    // A pseudo-header: read apart, above.
+    if (name.charCodeAt(0) === 0x3a) continue;
+    if (name === "cookie") {
+      cookies ??= [];
+      cookies.push(value);
+      continue;
+    }
+    if (name === "host") host = true;
+    fields.push(name, value);
+  }
+  if (typeof authority === "string" && !host) fields.unshift("host", authority);
+  if (cookies !== undefined) fields.push("cookie", cookies.join("; "));
+  return {
+    method: headers[":method"],
+    url: headers[":path"],
+    httpVersion: "2",
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    rawHeaders: fields,
+    socket: { remoteAddress: peer.remoteAddress, remotePort: peer.remotePort },
+  };
+}
+
+/**
+ * Why an HTTP/2 request must be refused (its status), or 0: `CONNECT` is 405
+ * (no tunnel is offered), a `Host` that names another authority than
+ * `:authority` 400 (RFC 9113 §8.3.1), then `refusalStatus`'s checks read as
+ * HTTP/1.1's (a `Host`, here from `:authority`, is required; HTTP/2 forbids
+ * `Transfer-Encoding`, which nghttp2 refuses before this).
+ */
+export function http2RefusalStatus(
+  head: RequestHead,
+  headers: IncomingHttpHeaders,
+  limits: Pick<RequestLimits, "maxBodySize" | "maxHeaders">,
+): number {
+  if (headers[":method"] === "CONNECT") return 405;
+  const authority = headers[":authority"];
+  const host = headers.host;
+  if (typeof authority === "string" && typeof host === "string" && authority !== host) return 400;
+  const asHttp11 = { ...head, httpVersionMajor: 1, httpVersionMinor: 1 };
+  return refusalStatus(asHttp11, requestFacts(asHttp11), limits as RequestLimits);
 }

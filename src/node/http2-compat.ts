@@ -14,63 +14,13 @@ import { GatewayHandler, serverVersion } from "../gateway/gateway-handler.js";
 import type { ResolvedGatewayOptions } from "../gateway/options.js";
 import type { ResponseSink, SentFile } from "../gateway/output-stage.js";
 import { BodyError, EmptyInput, receiveBody } from "../gateway/request-body.js";
-import {
-  type RequestHead,
-  refusalStatus,
-  requestEnviron,
-  requestFacts,
-} from "../gateway/request-head.js";
+import { http2Head, http2RefusalStatus, requestEnviron } from "../gateway/request-head.js";
 import { isDisconnect, streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { sendFile } from "../simple-server/send-file.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { BASE_ENVIRON, mountedEnviron } from "./environ.js";
-
-/** The request's head in the request stage's shape, pseudo-header fields read apart. */
-export function http2Head(req: Http2ServerRequest): RequestHead {
-  const raw = req.rawHeaders;
-  const fields: string[] = [];
-  let cookies: string[] | undefined;
-  let host = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const value = raw[i + 1] as string;
-    if (name.charCodeAt(0) === 0x3a) continue;
-    if (name === "cookie") {
-      cookies ??= [];
-      cookies.push(value);
-      continue;
-    }
-    if (name === "host") host = true;
-    fields.push(name, value);
-  }
-  const authority = req.headers[":authority"];
-  if (typeof authority === "string" && !host) fields.unshift("host", authority);
-  if (cookies !== undefined) fields.push("cookie", cookies.join("; "));
-  return {
-    method: req.method,
-    url: req.url,
-    httpVersion: "2",
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    rawHeaders: fields,
-    socket: { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort },
-  };
-}
-
-/**
- * The status an HTTP/2 request is refused with, or 0: the request stage's
- * checks read as HTTP/1.1's, and a `Host` that names another authority than
- * `:authority` (RFC 9113 §8.3.1).
- */
-function http2Refusal(req: Http2ServerRequest, head: RequestHead, limits: ResolvedGatewayOptions) {
-  const authority = req.headers[":authority"];
-  const host = req.headers.host;
-  if (typeof authority === "string" && typeof host === "string" && authority !== host) return 400;
-  const asHttp11 = { ...head, httpVersionMajor: 1, httpVersionMinor: 1 };
-  return refusalStatus(asHttp11, requestFacts(asHttp11), limits);
-}
 
 /** Wait for `res` to take more; reject with a disconnect error if its stream closes first. */
 function drained(res: Http2ServerResponse): Promise<void> {
@@ -165,8 +115,8 @@ export async function serveHttp2(
   res: Http2ServerResponse,
   settings: ResolvedGatewayOptions,
 ): Promise<void> {
-  const head = http2Head(req);
-  const status = http2Refusal(req, head, settings);
+  const head = http2Head(req.headers, req.rawHeaders, req.socket);
+  const status = http2RefusalStatus(head, req.headers, settings);
   if (status !== 0) {
     refuse(res, status);
     return;

@@ -19,11 +19,11 @@ import { GatewayHandler } from "../gateway/gateway-handler.js";
 import type { ResponseSink, SentFile } from "../gateway/output-stage.js";
 import { EmptyInput } from "../gateway/request-body.js";
 import {
+  http2Head,
+  http2RefusalStatus,
   type RequestHead,
   type RequestLimits,
-  refusalStatus,
   requestEnviron,
-  requestFacts,
 } from "../gateway/request-head.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
@@ -67,70 +67,6 @@ export interface Http2StreamOffer {
    * Throws an `Error` once the response has started.
    */
   takeOver(): ServerHttp2Stream;
-}
-
-/** A request field HTTP/2 drops on the way in: pseudo-headers are read apart, `host` from `:authority`. */
-function isPseudo(name: string): boolean {
-  return name.charCodeAt(0) === 0x3a;
-}
-
-/**
- * The request's head in the request stage's shape: `:path` as the target,
- * `:authority` as `Host` (RFC 9113 §8.3.1: the one a client sends directly),
- * `cookie` fields joined with `; ` (§8.2.3), the other fields as they came.
- */
-export function http2Head(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-  rawHeaders: readonly string[],
-): RequestHead {
-  const fields: string[] = [];
-  const authority = headers[":authority"];
-  let cookies: string[] | undefined;
-  let host = false;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    const value = rawHeaders[i + 1] as string;
-    if (isPseudo(name)) continue;
-    if (name === "cookie") {
-      cookies ??= [];
-      cookies.push(value);
-      continue;
-    }
-    if (name === "host") host = true;
-    fields.push(name, value);
-  }
-  if (typeof authority === "string" && !host) fields.unshift("host", authority);
-  if (cookies !== undefined) fields.push("cookie", cookies.join("; "));
-  const socket = stream.session?.socket;
-  return {
-    method: headers[":method"],
-    url: headers[":path"],
-    httpVersion: "2",
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    rawHeaders: fields,
-    socket: { remoteAddress: socket?.remoteAddress, remotePort: socket?.remotePort },
-  };
-}
-
-/**
- * Why the request must be refused (its status), or 0: the request stage's
- * checks, read as HTTP/1.1's (a `Host`, here from `:authority`, is required;
- * HTTP/2 forbids `Transfer-Encoding`, which nghttp2 refuses before this), plus
- * RFC 9113 §8.3.1: a `Host` that names another authority than `:authority`.
- */
-export function http2RefusalStatus(
-  head: RequestHead,
-  headers: IncomingHttpHeaders,
-  limits: RequestLimits,
-): number {
-  if (headers[":method"] === "CONNECT") return 405;
-  const authority = headers[":authority"];
-  const host = headers.host;
-  if (typeof authority === "string" && typeof host === "string" && authority !== host) return 400;
-  const asHttp11 = { ...head, httpVersionMajor: 1, httpVersionMinor: 1 };
-  return refusalStatus(asHttp11, requestFacts(asHttp11), limits);
 }
 
 /** A body that arrived past a limit: its status, and why. */
@@ -434,7 +370,11 @@ export async function serveHttp2Stream(
   // A stream reset by the client later is seen by the handler; the event only
   // needs a listener so that it is not an uncaught error.
   stream.on("error", () => undefined);
-  const head = http2Head(stream, headers, rawHeaders);
+  const peer = stream.session?.socket;
+  const head = http2Head(headers, rawHeaders, {
+    remoteAddress: peer?.remoteAddress,
+    remotePort: peer?.remotePort,
+  });
   const status = http2RefusalStatus(head, headers, server.options);
   if (status !== 0) {
     refuse(stream, status, server);

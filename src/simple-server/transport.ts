@@ -136,7 +136,7 @@ export class Transport {
 
   /**
    * `refuse` answers a connection whose first request line has no HTTP version
-   * (400) and logs it, as the server answers what node:http cannot parse.
+   * (505) and logs it, as the server answers what node:http cannot parse.
    */
   constructor(
     httpServer: HttpServer,
@@ -243,8 +243,9 @@ export class Transport {
    * `h2c`, the HTTP/2 preface makes it an HTTP/2 connection; otherwise it is
    * HTTP/1.1, unless its first line is a request line with no HTTP version
    * (`GET /x`, an HTTP/0.9 request to llhttp, which would wait for a header
-   * section until `headersTimeout`): that is answered 400 and closed at once,
-   * as gunicorn does. Bytes are read until the first line ends (at most
+   * section until `headersTimeout`): that is answered at once and closed, 505
+   * as the request stage answers an HTTP/0.9 request whose head has ended
+   * (RFC 9110 §15.6.6). Bytes are read until the first line ends (at most
    * `FIRST_LINE_MAX`): node:http gets the connection as it came.
    */
   #sniff(socket: Socket, h2c: boolean): void {
@@ -269,7 +270,7 @@ export class Transport {
       socket.off("error", onError);
       socket.pause();
       if (line !== undefined && VERSIONLESS.test(line)) {
-        this.#refuse(socket, 400, line);
+        this.#refuse(socket, 505, line);
         socket.resume();
         return;
       }

@@ -71,14 +71,14 @@ describe("the HTTPS and HTTP/2 front", () => {
   ];
 
   for (const [name, options, overTls] of fronts) {
-    it(`answers a request line with no HTTP version 400 at once and closes: ${name}`, async () => {
+    it(`answers a request line with no HTTP version at once (505, as HTTP/0.9) and closes: ${name}`, async () => {
       const server = await serve(hello, { ...options(), headersTimeout: 20_000 });
       try {
         const socket = await open(server.port, overTls ? cert : undefined);
         const closed = untilClosed(socket, 5000);
         socket.write("GET /echo\r\n");
         const { text, ms } = await closed;
-        assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+        assert.match(text, /^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
         assert.match(text, /\r\nConnection: close\r\n/);
         assert.ok(ms < 5000, `answered after ${ms} ms`);
         // A well-formed request after it, on a new connection, is served.

@@ -55,9 +55,12 @@ const FLOORS = {
   "src/simple-server/transport.ts": [96, 86],
   "src/gateway/": [99, 95],
   "src/gateway/body-from-stream.ts": [97, 95],
-  "src/gateway/sink-handler.ts": [98, 87],
+  // A run() that rejects (handling an error failed) is kept for safety, but
+  // GatewayHandler's logException no longer lets a broken wsgi.errors reject it.
+  "src/gateway/sink-handler.ts": [97, 87],
   "src/fetch/": [96, 93],
-  "src/fetch/to-fetch-handler.ts": [100, 92],
+  // The same: the handling of a rejected run() (95.65/91.76 in a full run).
+  "src/fetch/to-fetch-handler.ts": [95, 91],
   "src/testing/": [100, 100],
   "src/lambda/": [97, 88],
   "src/lambda/to-lambda-handler.ts": [95, 80],
@@ -71,6 +74,9 @@ const FLOORS = {
   // spool that fails on an HTTP/2 body, are not reached.
   "src/node/": [98, 89],
   "src/node/environ.ts": [100, 100],
+  // A spool that fails on an HTTP/2 body is not reached; its branches move with
+  // timing (98/89 in one full run, 97.61/85.29 in another).
+  "src/node/http2-compat.ts": [97, 85],
   "src/node/to-node-listener.ts": [98, 94],
   "src/validate.ts": [99, 98],
   "src/validate/": [100, 91],

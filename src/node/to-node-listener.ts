@@ -23,6 +23,7 @@ import { show } from "../internal/check.js";
 import { formatError } from "../internal/format-error.js";
 import { EndBatch } from "../simple-server/end-batch.js";
 import { type RequestHandlerServer, WSGIRequestHandler } from "../simple-server/request-handler.js";
+import { continueSent } from "../simple-server/response-sink.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { BASE_ENVIRON, type MountedRequest, mountedEnviron } from "./environ.js";
 import { serveHttp2 } from "./http2-compat.js";
@@ -77,11 +78,11 @@ class ListenerRequestHandler extends WSGIRequestHandler {
 
   /**
    * Node sends `100 Continue` itself before its `request` event unless the
-   * server listens to `checkContinue`; a second one would be a stray interim
-   * response. Node has no public flag for it (`_sent100`).
+   * host server listens to `checkContinue`; a second one would be a stray
+   * interim response.
    */
   override sendContinue(): void {
-    if ((this.response as { _sent100?: boolean })._sent100 !== true) super.sendContinue();
+    if (!continueSent(this.response)) super.sendContinue();
   }
 
   override getEnviron(): PartialEnvironment {

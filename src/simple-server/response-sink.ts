@@ -6,8 +6,9 @@
  *
  * The one module of the server that reads Node internals, each because no
  * public API says it: `ServerResponse._last` (whether Node closes the
- * connection after this response) and the socket's `_handle.fd` (the
- * descriptor sendfile(2) writes to).
+ * connection after this response), `ServerResponse._sent100` (whether Node
+ * already answered `100 Continue`, see `continueSent`) and the socket's
+ * `_handle.fd` (the descriptor sendfile(2) writes to).
  */
 
 import type { ServerResponse } from "node:http";
@@ -212,6 +213,15 @@ export class ServerResponseSink implements ResponseSink {
     const fd = socket._handle?.fd;
     return typeof fd === "number" && fd >= 0 ? fd : -1;
   }
+}
+
+/**
+ * Whether Node has sent `100 Continue` on `res` itself: it does before its
+ * `request` event when no `checkContinue` listener is set (a host server's,
+ * under `toNodeListener`); a second would be a stray interim response.
+ */
+export function continueSent(res: ServerResponse): boolean {
+  return (res as { _sent100?: boolean })._sent100 === true;
 }
 
 function endWith(res: ServerResponse, last: Uint8Array | undefined): void {

@@ -21,7 +21,6 @@ export interface BodyLimits {
   readonly bodyTimeout?: number;
 }
 
-
 function tooLarge(max: number): BodyError {
   return new BodyError(413, `the request body is larger than maxBodySize (${max} bytes)`);
 }

@@ -32,10 +32,10 @@ function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
 /**
  * The position of the file open on `fd` (where a read with no position starts),
  * or undefined where it cannot be known: Node has no lseek(2), so it is read
- * from Linux's `/proc/self/fdinfo`, and elsewhere it is unknown.
+ * from Linux's `/proc/self/fdinfo` (elsewhere, or for a descriptor not open,
+ * the read fails).
  */
 export function filePosition(fd: number): number | undefined {
-  if (process.platform !== "linux") return undefined;
   let info: string;
   try {
     info = readFileSync(`/proc/self/fdinfo/${fd}`, "latin1");

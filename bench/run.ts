@@ -23,9 +23,11 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { makeCertificate } from "./lib/certificate.js";
 import { barChart } from "./lib/chart.js";
 import { pinSelf, planPinning } from "./lib/cpu.js";
 import { hasCurl } from "./lib/curl.js";
+import { hasH2load } from "./lib/h2load.js";
 import { type MeasureContext, measureScenario } from "./lib/measure.js";
 import { killAll } from "./lib/proc.js";
 import { profileServers } from "./lib/profile-run.js";
@@ -379,6 +381,8 @@ async function main(): Promise<void> {
     });
   }
   const file = join(tmp, "file-256m.bin");
+  // The TLS servers' certificate, made for the run (cheap: one openssl call).
+  const certificate = makeCertificate(tmp);
   const uploadFile = join(tmp, "upload-64m.bin");
   const ctx: Context = {
     options,
@@ -386,7 +390,13 @@ async function main(): Promise<void> {
     pinning,
     wrk,
     curl: hasCurl(),
-    env: { ...process.env, WSGIREF_BENCH_FILE: file },
+    h2load: hasH2load(),
+    env: {
+      ...process.env,
+      WSGIREF_BENCH_FILE: file,
+      WSGIREF_BENCH_CERT: certificate.cert,
+      WSGIREF_BENCH_KEY: certificate.key,
+    },
     fileSize: FILE_SIZE,
     uploadFile,
     uploadSize: UPLOAD_SIZE,
@@ -401,7 +411,7 @@ async function main(): Promise<void> {
       return;
     }
     const ids = new Set(options.scenarios.map((scenario) => scenario.id));
-    if (ids.has("file-256m")) {
+    if (ids.has("file-256m") || ids.has("file-256m-h2")) {
       makeFile(file, FILE_SIZE);
     }
     if (ids.has("upload-64m")) {

@@ -6,16 +6,20 @@
  * that leaks, and --max-requests recycling under load. Each scenario starts its
  * own server, reports its figures and its missed targets; the run writes
  * reliability/results/misbehaving-apps.json (`--out PATH` elsewhere) and exits 1
- * when a target is missed. `--short` (CI) runs a few of each.
+ * when a target is missed. `--short` (CI) runs a few of each. `--tls` serves
+ * HTTPS (workers included) with a certificate `openssl` makes for the run,
+ * and writes misbehaving-apps-tls.json.
  *
  * Everything is on 127.0.0.1, port 0; the only processes stopped are the
  * servers this run started and their workers, by PID.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { certificateFlags } from "../bench/lib/certificate.js";
 import { killAll } from "../bench/lib/proc.js";
 import {
   crashBurst,
@@ -30,20 +34,25 @@ import {
   stuckWorker,
 } from "./misbehaving-apps/scenarios.js";
 
-const RESULTS = fileURLToPath(
-  new URL("../../reliability/results/misbehaving-apps.json", import.meta.url),
-);
+const RESULTS_DIR = fileURLToPath(new URL("../../reliability/results/", import.meta.url));
 /** The whole run gives up after this long (ms). */
 const DEADLINE = { long: 15 * 60_000, short: 110_000 };
 
-function options(): { short: boolean; out: string; command: string } {
+function options(): { short: boolean; tls: boolean; out: string; command: string } {
   const { values } = parseArgs({
-    options: { short: { type: "boolean", default: false }, out: { type: "string" } },
+    options: {
+      short: { type: "boolean", default: false },
+      tls: { type: "boolean", default: false },
+      out: { type: "string" },
+    },
     strict: true,
   });
   const short = values.short === true;
-  const command = `node build/reliability/misbehaving-apps.js${short ? " --short" : ""}`;
-  return { short, out: values.out ?? RESULTS, command };
+  const tls = values.tls === true;
+  const flags = `${short ? " --short" : ""}${tls ? " --tls" : ""}`;
+  const command = `node build/reliability/misbehaving-apps.js${flags}`;
+  const results = join(RESULTS_DIR, tls ? "misbehaving-apps-tls.json" : "misbehaving-apps.json");
+  return { short, tls, out: values.out ?? results, command };
 }
 
 const SCENARIOS: Array<(sizes: Sizes) => Promise<Result>> = [
@@ -57,8 +66,12 @@ const SCENARIOS: Array<(sizes: Sizes) => Promise<Result>> = [
 ];
 
 async function main(): Promise<number> {
-  const { short, out, command } = options();
-  const sizes = short ? SHORT : LONG;
+  const { short, tls, out, command } = options();
+  const certDir = tls ? mkdtempSync(join(tmpdir(), "wsgiref-misbehaving-")) : undefined;
+  const sizes: Sizes = {
+    ...(short ? SHORT : LONG),
+    tls: certDir === undefined ? [] : certificateFlags(certDir),
+  };
   const onSignal = (): void => {
     killAll();
     process.exit(130);
@@ -88,6 +101,7 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(deadline);
     killAll();
+    if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
   }
   mkdirSync(dirname(out), { recursive: true });
   const data = {

@@ -49,7 +49,7 @@ const FLOORS = {
   "src/simple-server/response-sink.ts": [99, 95],
   // Moved out of adapters/node-http.ts (98/88): a failing read(2) is not
   // reached; 100% and 93.5% in a full run.
-  "src/simple-server/send-file.ts": [99, 93],
+  "src/simple-server/send-file.ts": [99, 91],
   "src/simple-server/server-handler.ts": [100, 96],
   "src/simple-server/wsgi-server.ts": [98, 92],
   "src/simple-server/transport.ts": [96, 86],

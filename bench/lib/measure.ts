@@ -8,6 +8,7 @@
 import type { Pinning } from "./cpu.js";
 import { treeCpuSeconds } from "./cputime.js";
 import { download, upload } from "./curl.js";
+import { runH2load } from "./h2load.js";
 import { stop } from "./proc.js";
 import type { Row } from "./report.js";
 import { RssSampler } from "./rss.js";
@@ -21,6 +22,8 @@ export interface MeasureContext {
   pinning: Pinning;
   wrk: string | undefined;
   curl: boolean;
+  /** Whether h2load is installed (HTTP/2 load). */
+  h2load: boolean;
   env: NodeJS.ProcessEnv;
   /** The file `GET /file` sends and its size. */
   fileSize: number;
@@ -111,8 +114,19 @@ async function once(
       const cpu = used() / Math.max(1, result.requests);
       return { value: result.requestsPerSec, cpu, wrk: result };
     }
+    case "h2load": {
+      const result = await runH2load({
+        url,
+        requests: load.requests,
+        connections: load.connections,
+        streams: load.streams,
+        cores: client,
+      });
+      const cpu = used() / Math.max(1, result.requests);
+      return { value: result.requestsPerSec, cpu };
+    }
     case "download": {
-      const got = await download(url, client);
+      const got = await download(url, client, running.spec.h2 === true);
       if (got.status !== 200 || got.bytes !== ctx.fileSize) {
         throw new Error(`GET ${load.path} answered ${got.status} with ${got.bytes} bytes`);
       }
@@ -142,7 +156,16 @@ async function warmUp(
   for (const subject of active(subjects)) {
     const running = subject.running!;
     try {
-      if (load.kind === "wrk") {
+      if (load.kind === "h2load") {
+        // A tenth of a measured run.
+        await runH2load({
+          url: running.base + load.path,
+          requests: Math.ceil(load.requests / 10),
+          connections: load.connections,
+          streams: load.streams,
+          cores: ctx.pinning.client,
+        });
+      } else if (load.kind === "wrk") {
         if (ctx.warmupS > 0) {
           await runWrk({
             wrk: ctx.wrk!,
@@ -216,9 +239,13 @@ export async function measureScenario(
       ? ctx.wrk === undefined
         ? "wrk not found (apt-get install -y wrk)"
         : undefined
-      : ctx.curl
-        ? undefined
-        : "curl not found (apt-get install -y curl)";
+      : scenario.load.kind === "h2load"
+        ? ctx.h2load
+          ? undefined
+          : "h2load not found (apt-get install -y nghttp2-client)"
+        : ctx.curl
+          ? undefined
+          : "curl not found (apt-get install -y curl)";
   try {
     for (const subject of subjects) {
       const missing = needs ?? subject.spec.missing(ctx.paths);
@@ -240,7 +267,8 @@ export async function measureScenario(
       subject.sampler = new RssSampler(subject.running!.process.pid);
       subject.sampler.start();
     }
-    const rounds = scenario.load.kind === "wrk" ? ctx.repeat : scenario.load.runs;
+    const load = scenario.load;
+    const rounds = load.kind === "wrk" || load.kind === "h2load" ? ctx.repeat : load.runs;
     for (let round = 0; round < rounds; round++) {
       for (const subject of active(subjects)) {
         try {

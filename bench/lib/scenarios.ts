@@ -15,6 +15,9 @@ export const SCENARIO_IDS = [
   "validate-50",
   "fetch-50",
   "express-50",
+  "hello-https",
+  "hello-h2",
+  "file-256m-h2",
 ] as const;
 
 /** One of `SCENARIO_IDS`. */
@@ -37,6 +40,7 @@ export interface Scenario {
   /** How load is applied: wrk for a duration, or curl transfers one at a time. */
   load:
     | { kind: "wrk"; path: string; connections: number }
+    | { kind: "h2load"; path: string; requests: number; connections: number; streams: number }
     | { kind: "download"; path: string; runs: number }
     | { kind: "upload"; path: string; runs: number };
   unit: Unit;
@@ -167,5 +171,44 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["express", "express-wsgi"],
     baseline: "express",
     targets: [{ kind: "ratio", server: "express-wsgi", vs: "express", min: 0.9 }],
+  },
+  {
+    id: "hello-https",
+    title: "Hello world over HTTPS/1.1, 50 connections",
+    what:
+      "wrk over TLS (https://, a P-256 certificate openssl makes for the run), 1 thread, 50 " +
+      "keep-alive connections, GET / answering 13 bytes: our server with tls against raw " +
+      "node:https with the same listener as the raw node:http baseline (issue 15: at least 0.9x)",
+    load: { kind: "wrk", path: "/", connections: 50 },
+    unit: "req/s",
+    servers: ["raw-https", "ours-https"],
+    baseline: "raw-https",
+    targets: [{ kind: "ratio", server: "ours-https", vs: "raw-https", min: 0.9 }],
+  },
+  {
+    id: "hello-h2",
+    title: "Hello world over HTTP/2 (TLS), 10 connections x 10 streams",
+    what:
+      "h2load -c 10 -m 10 over TLS (ALPN h2), GET / answering 13 bytes: our server with tls " +
+      "and http2 against a raw node:http2 secure server answering on its core API " +
+      "(issue 15: at least 0.9x)",
+    load: { kind: "h2load", path: "/", requests: 60_000, connections: 10, streams: 10 },
+    unit: "req/s",
+    servers: ["raw-h2", "ours-h2"],
+    baseline: "raw-h2",
+    targets: [{ kind: "ratio", server: "ours-h2", vs: "raw-h2", min: 0.9 }],
+  },
+  {
+    id: "file-256m-h2",
+    title: "256 MiB file through FileWrapper over HTTP/2 and HTTPS/1.1",
+    what:
+      "curl --http2 against curl --http1.1, both over TLS to our server, one download at a " +
+      "time, GET /file (a FileWrapper: respondWithFD over HTTP/2, 64 KiB blocks through TLS " +
+      "over HTTP/1.1); GB/s = 10^9 bytes/s, median of the runs (issue 15: h2 at least 0.8x)",
+    load: { kind: "download", path: "/file", runs: 5 },
+    unit: "GB/s",
+    servers: ["ours-https", "ours-h2"],
+    baseline: "ours-https",
+    targets: [{ kind: "ratio", server: "ours-h2", vs: "ours-https", min: 0.8 }],
   },
 ];

@@ -32,6 +32,12 @@ export interface ServerSpec {
   command(paths: Paths, nodeArgs: readonly string[]): [string, string[]];
   /** Printed once bound; group 1 is the port. */
   ready: RegExp;
+  /** HTTPS, with the run's certificate (`https://` URLs, not checked by the clients). */
+  tls?: boolean;
+  /** HTTP/2 by ALPN: the clients that can (curl, h2load) speak h2 to it. */
+  h2?: boolean;
+  /** False for a server that speaks no HTTP/1.1: its ready line is all there is to wait for. */
+  http1?: boolean;
 }
 
 /** Debian's interpreter, where apt installs gunicorn and waitress (not pyenv's). */
@@ -66,6 +72,46 @@ function rawHttp(id: string, label: string, args: readonly string[]): ServerSpec
       [...nodeArgs, join(paths.build, "bench/servers/raw-http.js"), ...args],
     ],
     ready: LISTENING,
+  };
+}
+
+/** `servers/ours.ts` with `args`, over TLS (`--tls`), with HTTP/2 when `h2`. */
+function oursTls(id: string, label: string, h2: boolean): ServerSpec {
+  return {
+    id,
+    label,
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/ours.js", "the makeServer launcher"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [
+        ...nodeArgs,
+        join(paths.build, "bench/servers/ours.js"),
+        "--tls",
+        ...(h2 ? ["--http2"] : []),
+      ],
+    ],
+    ready: LISTENING,
+    tls: true,
+    h2,
+  };
+}
+
+/** `servers/raw-https.ts`: node:https, or node:http2's secure server with `h2`. */
+function rawTls(id: string, label: string, h2: boolean): ServerSpec {
+  return {
+    id,
+    label,
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/raw-https.js", "the raw TLS servers"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/raw-https.js"), ...(h2 ? ["--h2"] : [])],
+    ],
+    ready: LISTENING,
+    tls: true,
+    h2,
+    http1: !h2,
   };
 }
 
@@ -123,6 +169,10 @@ export const SERVERS: readonly ServerSpec[] = [
     ],
     ready: LISTENING,
   },
+  rawTls("raw-https", "node:https (raw)", false),
+  oursTls("ours-https", "wsgiref, HTTPS/1.1", false),
+  rawTls("raw-h2", "node:http2 (raw, TLS)", true),
+  oursTls("ours-h2", "wsgiref, HTTP/2 (TLS)", true),
   {
     id: "express",
     label: "Express 5 routes",
@@ -266,10 +316,10 @@ export async function launch(
   try {
     const match = await started.waitFor(spec.ready, 15_000);
     const port = Number(match[1]);
-    const base = `http://127.0.0.1:${port}`;
+    const base = `${spec.tls ? "https" : "http"}://127.0.0.1:${port}`;
     // gunicorn prints its port before its worker is up, the cluster before every
     // worker accepts: wait for a real answer.
-    await waitForHttp(`${base}/`, 15_000);
+    if (spec.http1 !== false) await waitForHttp(`${base}/`, 15_000);
     noteDescendants(started);
     return { spec, process: started, port, base };
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 
 import { LEAK_BYTES } from "./app.js";
-import { get, hold, type Outcome, Server } from "./server.js";
+import { type Outcome, Server } from "./server.js";
 
 /** One row of reliability/results/misbehaving-apps.json (reliability/README.md). */
 export interface Row {
@@ -44,6 +44,8 @@ export interface Sizes {
   /** Requests through --max-requests recycling, and the flag's value. */
   recycled: number;
   maxRequests: number;
+  /** The certificate's flags when the run is over TLS (`--tls`); none in clear text. */
+  tls?: readonly string[];
 }
 
 export const LONG: Sizes = {
@@ -111,14 +113,14 @@ async function finish(server: Server, problems: string[]): Promise<{ left: numbe
  * undefined after `timeoutMs`, and how many requests were answered meanwhile.
  */
 async function untilNewPid(
-  port: number,
+  server: Server,
   known: ReadonlySet<number>,
   timeoutMs: number,
 ): Promise<{ pid: number | undefined; answered: number }> {
   const deadline = Date.now() + timeoutMs;
   let answered = 0;
   while (Date.now() < deadline) {
-    const o = await get(port, "/", 5000);
+    const o = await server.get("/", 5000);
     if (o.pid !== undefined) answered += 1;
     if (o.pid !== undefined && !known.has(o.pid)) return { pid: o.pid, answered };
     if (o.pid === undefined) await sleep(10);
@@ -132,7 +134,7 @@ async function untilNewPid(
  * a death, and a normal request after each answered.
  */
 export async function strayErrors(sizes: Sizes, workers: boolean): Promise<Result> {
-  const server = await Server.start(workers ? ["--workers", "2"] : []);
+  const server = await Server.start(workers ? ["--workers", "2"] : [], sizes.tls);
   const problems: string[] = [];
   const rssBefore = server.largestRss();
   const failures: Outcome[] = [];
@@ -141,9 +143,9 @@ export async function strayErrors(sizes: Sizes, workers: boolean): Promise<Resul
   let slowest = 0;
   for (let i = 0; i < sizes.strays; i++) {
     for (const path of ["/reject", "/fetch", "/throw"]) {
-      const fault = await get(server.port, path, 10_000);
+      const fault = await server.get(path, 10_000);
       if (fault.pid === undefined) failures.push(fault);
-      const normal = await get(server.port, "/", 10_000);
+      const normal = await server.get("/", 10_000);
       normals += 1;
       if (normal.pid === undefined) {
         failures.push(normal);
@@ -195,7 +197,10 @@ export async function strayErrors(sizes: Sizes, workers: boolean): Promise<Resul
  */
 export async function stuckWorker(sizes: Sizes): Promise<Result> {
   const timeout = sizes.workerTimeout;
-  const server = await Server.start(["--workers", "2", "--worker-timeout", String(timeout)]);
+  const server = await Server.start(
+    ["--workers", "2", "--worker-timeout", String(timeout)],
+    sizes.tls,
+  );
   const problems: string[] = [];
   const killTimes: number[] = [];
   const recoveries: number[] = [];
@@ -203,7 +208,7 @@ export async function stuckWorker(sizes: Sizes): Promise<Result> {
   let sent = 0;
   let served = 0;
   for (let round = 1; round <= sizes.stuck; round++) {
-    const target = await hold(server.port);
+    const target = await server.hold();
     // The workers before: the replacement is the one not among them (it may be
     // forked before the kill is seen here).
     const before = new Set(server.workers());
@@ -214,7 +219,7 @@ export async function stuckWorker(sizes: Sizes): Promise<Result> {
     const clients = Array.from({ length: 4 }, async () => {
       while (!stop) {
         const at = Date.now();
-        const o = await get(server.port, "/", 3 * timeout);
+        const o = await server.get("/", 3 * timeout);
         sent += 1;
         if (o.pid === undefined) {
           failures.push(o);
@@ -233,7 +238,7 @@ export async function stuckWorker(sizes: Sizes): Promise<Result> {
     }
     killedAt = Date.now();
     killTimes.push(killedAt - started);
-    const replacement = await untilNewPid(server.port, before, 30_000);
+    const replacement = await untilNewPid(server, before, 30_000);
     served += replacement.answered;
     if (replacement.pid === undefined) problems.push(`round ${round}: no replacement answered`);
     recoveries.push(Date.now() - started);
@@ -270,11 +275,11 @@ export async function stuckWorker(sizes: Sizes): Promise<Result> {
  * replaced; the primary never gives up.
  */
 export async function crashLoop(sizes: Sizes): Promise<Result> {
-  const server = await Server.start(["--workers", "2"]);
+  const server = await Server.start(["--workers", "2"], sizes.tls);
   const problems: string[] = [];
   const live = new Set<number>();
   while (live.size < 2) {
-    const o = await get(server.port, "/", 5000);
+    const o = await server.get("/", 5000);
     if (o.pid !== undefined) live.add(o.pid);
   }
   const recoveries: number[] = [];
@@ -284,7 +289,7 @@ export async function crashLoop(sizes: Sizes): Promise<Result> {
   const started = Date.now();
   for (let crash = 1; crash <= sizes.crashes; crash++) {
     const t0 = Date.now();
-    await get(server.port, "/crash", 10_000);
+    await server.get("/crash", 10_000);
     const pattern = /^wsgiref: worker (\d+) exited with code 70; starting a new one$/gm;
     if (!(await server.waitForCount(pattern, crash, 30_000))) {
       problems.push(`crash ${crash}: no worker death logged`);
@@ -292,10 +297,10 @@ export async function crashLoop(sizes: Sizes): Promise<Result> {
     }
     const dead = Number([...server.process.output().matchAll(pattern)][crash - 1]?.[1]);
     live.delete(dead);
-    const after = await get(server.port, "/", 10_000);
+    const after = await server.get("/", 10_000);
     if (after.pid === undefined) failures.push(after);
     else answeredAfter += 1;
-    const replacement = await untilNewPid(server.port, new Set([...live, dead]), 30_000);
+    const replacement = await untilNewPid(server, new Set([...live, dead]), 30_000);
     served += replacement.answered;
     if (replacement.pid === undefined) {
       problems.push(`crash ${crash}: no replacement answered`);
@@ -338,7 +343,7 @@ export async function crashLoop(sizes: Sizes): Promise<Result> {
  * socket with its last worker), and how long until both workers answer again.
  */
 export async function crashBurst(sizes: Sizes): Promise<Result> {
-  const server = await Server.start(["--workers", "2"]);
+  const server = await Server.start(["--workers", "2"], sizes.tls);
   const problems: string[] = [];
   const answers: number[] = [];
   const failures: Outcome[] = [];
@@ -348,20 +353,20 @@ export async function crashBurst(sizes: Sizes): Promise<Result> {
   const clients = Array.from({ length: 4 }, async () => {
     while (!stop) {
       // A short wait: a connection handed to a dying worker is never answered.
-      const o = await get(server.port, "/", 1000);
+      const o = await server.get("/", 1000);
       sent += 1;
       if (o.pid === undefined) failures.push(o);
       else answers.push(Date.now());
       await sleep(10);
     }
   });
-  for (let i = 0; i < sizes.burst; i++) await get(server.port, "/crash", 1000);
+  for (let i = 0; i < sizes.burst; i++) await server.get("/crash", 1000);
   const burstEnd = Date.now();
   // Whole again: two workers answer.
   const back = new Set<number>();
   const deadline = Date.now() + 60_000;
   while (back.size < 2 && Date.now() < deadline) {
-    const o = await get(server.port, "/", 1000);
+    const o = await server.get("/", 1000);
     if (o.pid !== undefined) back.add(o.pid);
     else await sleep(10);
   }
@@ -404,7 +409,10 @@ export async function crashBurst(sizes: Sizes): Promise<Result> {
  */
 export async function leakingWorker(sizes: Sizes): Promise<Result> {
   const limit = sizes.maxWorkerMemory;
-  const server = await Server.start(["--workers", "2", "--max-worker-memory", String(limit)]);
+  const server = await Server.start(
+    ["--workers", "2", "--max-worker-memory", String(limit)],
+    sizes.tls,
+  );
   const problems: string[] = [];
   let peak = server.largestRss();
   const sampler = setInterval(() => {
@@ -413,7 +421,7 @@ export async function leakingWorker(sizes: Sizes): Promise<Result> {
   const failures: Outcome[] = [];
   for (let i = 0; i < sizes.leaks; i++) {
     for (const path of ["/leak", "/"]) {
-      const o = await get(server.port, path, 10_000);
+      const o = await server.get(path, 10_000);
       if (o.pid === undefined) failures.push(o);
     }
   }
@@ -445,14 +453,10 @@ export async function leakingWorker(sizes: Sizes): Promise<Result> {
 export async function recycling(sizes: Sizes): Promise<Result> {
   const n = sizes.maxRequests;
   const jitter = Math.round(n / 5);
-  const server = await Server.start([
-    "--workers",
-    "2",
-    "--max-requests",
-    String(n),
-    "--max-requests-jitter",
-    String(jitter),
-  ]);
+  const server = await Server.start(
+    ["--workers", "2", "--max-requests", String(n), "--max-requests-jitter", String(jitter)],
+    sizes.tls,
+  );
   const problems: string[] = [];
   const failures: Outcome[] = [];
   const pids = new Set<number>();
@@ -462,7 +466,7 @@ export async function recycling(sizes: Sizes): Promise<Result> {
     Array.from({ length: 8 }, async () => {
       while (next < sizes.recycled) {
         next += 1;
-        const o = await get(server.port, "/", 10_000);
+        const o = await server.get("/", 10_000);
         if (o.pid === undefined) failures.push(o);
         else pids.add(o.pid);
       }

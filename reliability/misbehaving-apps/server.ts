@@ -6,7 +6,9 @@
 
 import { once } from "node:events";
 import { request } from "node:http";
+import { request as requestTls } from "node:https";
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { processTree, type Started, start } from "../../bench/lib/proc.js";
 import { statusKiB } from "../../bench/lib/rss.js";
@@ -26,13 +28,18 @@ export interface Outcome {
   ms: number;
 }
 
-/** One request on a connection of its own; never rejects. */
-export function get(port: number, path: string, timeoutMs: number): Promise<Outcome> {
+/**
+ * One request on a connection of its own, over TLS when `tls` (the run's own
+ * certificate not checked); never rejects.
+ */
+export function get(port: number, path: string, timeoutMs: number, tls = false): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     const done = (pid: number | undefined, error: string | undefined): void =>
       resolve({ pid, error, ms: performance.now() - started });
-    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+    const send = tls ? requestTls : request;
+    const options = { host: "127.0.0.1", port, path, agent: false, rejectUnauthorized: false };
+    const req = send(options, (res) => {
       let body = "";
       res.setEncoding("latin1");
       res.on("data", (s: string) => {
@@ -59,11 +66,16 @@ export interface Held {
   pid: number;
 }
 
-/** Open a connection and ask for / on it: the worker that answers keeps the connection. */
-export async function hold(port: number): Promise<Held> {
-  const socket = connect(port, "127.0.0.1");
+/**
+ * Open a connection (over TLS when `tls`) and ask for / on it: the worker that
+ * answers keeps the connection.
+ */
+export async function hold(port: number, tls = false): Promise<Held> {
+  const socket = tls
+    ? connectTls({ port, host: "127.0.0.1", rejectUnauthorized: false })
+    : connect(port, "127.0.0.1");
   socket.on("error", () => undefined);
-  await once(socket, "connect");
+  await once(socket, tls ? "secureConnect" : "connect");
   socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   let text = "";
   for (;;) {
@@ -81,19 +93,36 @@ export async function hold(port: number): Promise<Held> {
 export class Server {
   readonly process: Started;
   readonly port: number;
+  /** Whether it serves HTTPS. */
+  readonly tls: boolean;
   /** Every pid seen under the primary, for the check that none outlives it. */
   readonly #seen = new Set<number>();
 
-  private constructor(started: Started, port: number) {
+  private constructor(started: Started, port: number, tls: boolean) {
     this.process = started;
     this.port = port;
+    this.tls = tls;
   }
 
-  /** Start `wsgiref serve APP --port 0 --quiet ARGS` and wait for its serving line. */
-  static async start(args: readonly string[]): Promise<Server> {
-    const started = start(process.execPath, [BIN, "serve", APP, "--port", "0", "--quiet", ...args]);
-    const match = await started.waitFor(/Serving HTTP on \S+ port (\d+) /, 30_000);
-    return new Server(started, Number(match[1]));
+  /**
+   * Start `wsgiref serve APP --port 0 --quiet ARGS TLS` (`tls`: the
+   * certificate's flags, for HTTPS) and wait for its serving line.
+   */
+  static async start(args: readonly string[], tls: readonly string[] = []): Promise<Server> {
+    const argv = [BIN, "serve", APP, "--port", "0", "--quiet", ...args, ...tls];
+    const started = start(process.execPath, argv);
+    const match = await started.waitFor(/Serving HTTPS? on \S+ port (\d+) /, 30_000);
+    return new Server(started, Number(match[1]), tls.length > 0);
+  }
+
+  /** One request to this server (see `get`). */
+  get(path: string, timeoutMs: number): Promise<Outcome> {
+    return get(this.port, path, timeoutMs, this.tls);
+  }
+
+  /** A kept-alive connection to this server (see `hold`). */
+  hold(): Promise<Held> {
+    return hold(this.port, this.tls);
   }
 
   /** How many lines of the log match `pattern` so far. */

@@ -5,8 +5,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { read } from "node:fs";
+import { read, readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import type { Writable } from "node:stream";
 import type { SentFile } from "../gateway/output-stage.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import type { KernelSendfile } from "./kernel-sendfile.js";
@@ -28,9 +29,29 @@ function readBlock(fd: number, buffer: Buffer, max: number): Promise<number> {
   });
 }
 
-/** Wait for `res` to drain; reject with a disconnect error if it closes first. */
-export function drained(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.reject(streamDestroyedError("the client connection"));
+/**
+ * The position of the file open on `fd` (where a read with no position starts),
+ * or undefined where it cannot be known: Node has no lseek(2), so it is read
+ * from Linux's `/proc/self/fdinfo` (elsewhere, or for a descriptor not open,
+ * the read fails).
+ */
+export function filePosition(fd: number): number | undefined {
+  let info: string;
+  try {
+    info = readFileSync(`/proc/self/fdinfo/${fd}`, "latin1");
+  } catch {
+    return undefined;
+  }
+  const match = /^pos:\s*(\d+)$/m.exec(info);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Wait for `res` to drain; reject with a disconnect error (naming `what` went
+ * away) if it closes first.
+ */
+export function drained(res: Writable, what = "the client connection"): Promise<void> {
+  if (res.destroyed) return Promise.reject(streamDestroyedError(what));
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
       res.off("close", onClose);
@@ -38,7 +59,7 @@ export function drained(res: ServerResponse): Promise<void> {
     };
     const onClose = (): void => {
       res.off("drain", onDrain);
-      reject(streamDestroyedError("the client connection"));
+      reject(streamDestroyedError(what));
     };
     res.once("drain", onDrain);
     res.once("close", onClose);
@@ -70,6 +91,21 @@ export async function sendFile(
     const more = await readBlock(fd, Buffer.allocUnsafe(1), 1);
     return { sent: byKernel.sent, excess: more > 0 };
   }
+  return streamFile(fd, res, limit);
+}
+
+/**
+ * Send the file open on `fd` from its current position to `res` in blocks of
+ * 64 KiB, the next read once `res` has taken the last, never more than `limit`
+ * bytes (`excess` set when the file goes on past it). Rejects with a disconnect
+ * error naming `what` when `res` is destroyed.
+ */
+export async function streamFile(
+  fd: number,
+  res: Writable,
+  limit: number,
+  what = "the client connection",
+): Promise<SentFile> {
   let sent = 0;
   // One byte more than the limit leaves: a small file gets a small block.
   let block: Buffer = Buffer.allocUnsafeSlow(Math.min(FILE_BLOCK, limit + 1));
@@ -78,7 +114,7 @@ export async function sendFile(
     // file longer than the limit without reading further.
     const count = await readBlock(fd, block, limit - sent + 1);
     if (count === 0) return { sent, excess: false };
-    if (res.destroyed) throw streamDestroyedError("the client connection");
+    if (res.destroyed) throw streamDestroyedError(what);
     if (count > limit - sent) {
       // Past the limit: send what it leaves room for and stop (the caller ends
       // the response, so there is no drain to wait for).
@@ -89,7 +125,7 @@ export async function sendFile(
     sent += count;
     if (mustWait) {
       // Once drained, the socket holds none of the block: it may be read into again.
-      await drained(res);
+      await drained(res, what);
     } else {
       // Taken without a wait, it may still be on its way out: use a new one.
       block = Buffer.allocUnsafeSlow(block.length);

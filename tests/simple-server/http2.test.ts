@@ -15,10 +15,11 @@ import { connect, constants } from "node:http2";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { staticApp } from "../../src/cli/static-app.js";
 import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";
 import { type Certificate, makeCertificate } from "../helpers/certificate.js";
-import { H2Client } from "../helpers/h2-client.js";
+import { H2Client, h2Header } from "../helpers/h2-client.js";
 import { needs } from "../helpers/peers.js";
 import { expectResponse, infoHeader, pythonRequest } from "../helpers/python-client.js";
 import { type Running, serve } from "../helpers/server-client.js";
@@ -44,6 +45,9 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
   let clear: Running;
   let closes = 0;
   let filePath: string;
+  /** 300,000 bytes, byte i being i % 251: an offset shows in the bytes. */
+  let patternPath: string;
+  const pattern = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
   const resetSeen: Array<() => void> = [];
 
   const app: WSGIApplication = (environ: WSGIEnvironment, startResponse) => {
@@ -65,6 +69,18 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
     if (path === "/file") {
       startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
       return new FileWrapper(openFile(filePath));
+    }
+    if (path === "/file-seeked") {
+      // A file read 1000 bytes into: its body is the rest, from the position.
+      const file = openFile(patternPath);
+      file.read(1000);
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return new FileWrapper(file);
+    }
+    if (path === "/fifo") {
+      // A pipe (not a regular file), fed by a child process the test started.
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return new FileWrapper(openFile(join(patternPath, "..", "fifo")));
     }
     if (path === "/endless") {
       // A body that goes on until the client resets the stream; close() counts.
@@ -98,6 +114,8 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
     cert = await makeCertificate();
     filePath = join(cert.certFile, "..", "file.bin");
     await writeFile(filePath, Buffer.alloc(300_000, 0x7a));
+    patternPath = join(cert.certFile, "..", "pattern.bin");
+    await writeFile(patternPath, pattern);
     const options = { maxBodySize: 1000, maxHeaders: 20, sendTimeout: 500 };
     tls = await serve(app, { ...options, tls: { cert: cert.cert, key: cert.key }, http2: true });
     clear = await serve(app, { ...options, http2: true });
@@ -194,6 +212,51 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
       assert.ok(resp.body.every((b) => b === 0x7a));
     } finally {
       await client.close();
+    }
+  });
+
+  it("sends a FileWrapper body from the file's position, not its start", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const resp = await client.request("/file-seeked");
+      assert.equal(resp.status, 200);
+      assert.equal(resp.body.length, pattern.length - 1000);
+      assert.ok(resp.body.equals(pattern.subarray(1000)));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("sends a FileWrapper over a pipe whole, read through JavaScript", async () => {
+    const fifo = join(patternPath, "..", "fifo");
+    await run("mkfifo", [fifo]);
+    // The writer opens the pipe while the application's open waits for it.
+    const writer = run("sh", ["-c", 'cat "$0" > "$1"', patternPath, fifo], { timeout: 20_000 });
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const resp = await client.request("/fifo");
+      assert.equal(resp.status, 200);
+      assert.ok(resp.body.equals(pattern));
+    } finally {
+      await writer;
+      await client.close();
+    }
+  });
+
+  it("answers wsgiref static's Range requests with the range's bytes (206)", async () => {
+    const files = await serve(staticApp(join(cert.certFile, "..")), { http2: true });
+    const client = new H2Client(`http://127.0.0.1:${files.port}`);
+    try {
+      const resp = await client.request("/pattern.bin", { range: "bytes=1000-200999" });
+      assert.equal(resp.status, 206);
+      assert.equal(h2Header(resp, "content-range"), `bytes 1000-200999/${pattern.length}`);
+      assert.ok(resp.body.equals(pattern.subarray(1000, 201_000)));
+      const tail = await client.request("/pattern.bin", { range: "bytes=-500" });
+      assert.equal(tail.status, 206);
+      assert.ok(tail.body.equals(pattern.subarray(pattern.length - 500)));
+    } finally {
+      await client.close();
+      await files.close();
     }
   });
 

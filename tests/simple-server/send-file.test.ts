@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { filePosition } from "../../src/simple-server/send-file.js";
 import type { FileLike, WSGIApplication } from "../../src/types.js";
 import { openFile } from "../../src/util.js";
 import {
@@ -129,5 +130,24 @@ describe("sendFile", () => {
     // The first request's close may come after the second's: count both.
     while (closes < 2) await new Promise<void>((resolve) => setImmediate(resolve));
     assert.equal(closes, 2);
+  });
+});
+
+describe("filePosition", () => {
+  it("gives the position of a file read into, on Linux, and undefined for a descriptor that is not open", {
+    skip: process.platform !== "linux",
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsgiref-position-"));
+    try {
+      writeFileSync(join(dir, "f"), Buffer.alloc(100));
+      const file = openFile(join(dir, "f"));
+      assert.equal(filePosition(file.fd), 0);
+      file.read(30);
+      assert.equal(filePosition(file.fd), 30);
+      file.close();
+      assert.equal(filePosition(file.fd), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -47,6 +47,8 @@ export interface ResponseSink {
    * Gateway): the output stage then adds none.
    */
   readonly datedByHost?: boolean;
+  /** The current HTTP date, when the transport keeps it (formatted once a second). */
+  date?(): string;
   /**
    * Send the status and the header fields (`fields`: name, value, name,
    * value…). `lengthFramed`: a Content-Length field is among them. Throws,
@@ -159,7 +161,9 @@ export class OutputStage {
     // Throws unless every value is the same decimal number.
     if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) checkContentLengths(pairs);
     const fields: string[] = [];
-    if (!hasDate && this.sink.datedByHost !== true) fields.push("Date", formatDateTime(Date.now()));
+    if (!hasDate && this.sink.datedByHost !== true) {
+      fields.push("Date", this.sink.date?.() ?? formatDateTime(Date.now()));
+    }
     if (software && !hasServer) fields.push("Server", software);
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;

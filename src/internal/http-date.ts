@@ -10,10 +10,6 @@ import { show } from "./check.js";
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-// A server stamps every response with the current second: cache the last one.
-let cachedSecond = Number.NaN;
-let cachedText = "";
-
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
@@ -33,19 +29,34 @@ export function formatDateTime(ms: number): string {
   if (typeof ms !== "number") {
     throw new TypeError(`ms must be a number: ${show(ms)}`);
   }
-  const second = Math.floor(ms / 1000);
-  if (second === cachedSecond) {
-    return cachedText;
-  }
-  const date = new Date(second * 1000);
+  const date = new Date(Math.floor(ms / 1000) * 1000);
   if (Number.isNaN(date.getTime())) {
     throw new RangeError(`ms must be a time within the range of Date: ${show(ms)}`);
   }
-  const text =
+  return (
     `${WEEKDAYS[date.getUTCDay()]}, ${pad2(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ` +
     `${String(date.getUTCFullYear()).padStart(4, " ")} ${pad2(date.getUTCHours())}:` +
-    `${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())} GMT`;
-  cachedSecond = second;
-  cachedText = text;
-  return text;
+    `${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())} GMT`
+  );
+}
+
+/**
+ * The current HTTP date, formatted once a second: a server stamps every
+ * response with it, so each server keeps one (not the module: state belongs to
+ * an instance).
+ */
+export class HttpDates {
+  #second = Number.NaN;
+  #text = "";
+
+  /** The HTTP date of now. */
+  now(): string {
+    const ms = Date.now();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.#second) {
+      this.#text = formatDateTime(ms);
+      this.#second = second;
+    }
+    return this.#text;
+  }
 }

@@ -21,6 +21,7 @@ import {
 } from "../gateway/options.js";
 import { show } from "../internal/check.js";
 import { formatError } from "../internal/format-error.js";
+import { HttpDates } from "../internal/http-date.js";
 import { EndBatch } from "../simple-server/end-batch.js";
 import { type RequestHandlerServer, WSGIRequestHandler } from "../simple-server/request-handler.js";
 import { continueSent } from "../simple-server/response-sink.js";
@@ -141,6 +142,7 @@ export function toNodeListener(app: WSGIApplication, options?: NodeListenerOptio
     // The listener's own: responses ended together once a turn's requests are handled.
     endBatch: new EndBatch(),
     errorStream: settings.errors,
+    dates: new HttpDates(),
   };
   const failed = (err: unknown): void => {
     // Not reached by a failing application (the handler answers it); a last

@@ -19,7 +19,7 @@ import {
 } from "../gateway/request-head.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
-import { formatDateTime } from "../internal/http-date.js";
+import { formatDateTime, type HttpDates } from "../internal/http-date.js";
 import { escapeLogLine } from "../internal/log-text.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
@@ -55,6 +55,8 @@ export interface RequestHandlerServer {
   readonly kernelSendfile?: KernelSendfile | undefined;
   /** The `wsgi.errors` of every request; absent: a new one over `process.stderr` for each. */
   readonly errorStream?: ErrorStream | undefined;
+  /** The current HTTP date, formatted once a second; absent: formatted for each response. */
+  readonly dates?: HttpDates | undefined;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

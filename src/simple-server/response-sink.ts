@@ -15,6 +15,7 @@ import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ResponseSink, SentFile } from "../gateway/output-stage.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
+import { formatDateTime, type HttpDates } from "../internal/http-date.js";
 import type { EndBatch } from "./end-batch.js";
 import type { KernelSendfile } from "./kernel-sendfile.js";
 import { drained, sendFile } from "./send-file.js";
@@ -27,6 +28,8 @@ export interface SinkServices {
   readonly endBatch?: EndBatch | undefined;
   /** Files go out by sendfile(2) through it when it applies; absent: by reads. */
   readonly kernelSendfile?: KernelSendfile | undefined;
+  /** The current HTTP date, formatted once a second; absent: formatted for each response. */
+  readonly dates?: HttpDates | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export class ServerResponseSink implements ResponseSink {
   readonly response: ServerResponse;
   readonly #endBatch: EndBatch | undefined;
   readonly #kernel: KernelSendfile | undefined;
+  readonly #dates: HttpDates | undefined;
   #held: Uint8Array | undefined = undefined;
   #headSent = false;
   #lengthFramed = false;
@@ -95,6 +99,7 @@ export class ServerResponseSink implements ResponseSink {
     this.response = response;
     this.#endBatch = services?.endBatch;
     this.#kernel = services?.kernelSendfile;
+    this.#dates = services?.dates;
   }
 
   get destroyed(): boolean {
@@ -145,6 +150,10 @@ export class ServerResponseSink implements ResponseSink {
 
   drained(): Promise<void> {
     return drained(this.response);
+  }
+
+  date(): string {
+    return this.#dates?.now() ?? formatDateTime(Date.now());
   }
 
   sendFile(fd: number, limit: number): Promise<SentFile> {

@@ -20,6 +20,7 @@ import { BodyError } from "../gateway/request-body.js";
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
+import { HttpDates } from "../internal/http-date.js";
 import { StreamErrors } from "../streams/errors.js";
 import type { ErrorStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { refuseConnection, refusedRequestLine, whenClientErrorStatus } from "./client-errors.js";
@@ -91,6 +92,8 @@ export class WSGIServer {
   readonly errorStream: ErrorStream = new StreamErrors(process.stderr);
   /** This server's route for files by sendfile(2) (see `KernelSendfile`). */
   readonly kernelSendfile: KernelSendfile;
+  /** The HTTP date every response of this server is stamped with, formatted once a second. */
+  readonly dates: HttpDates;
 
   #mode = IDLE;
   readonly #endBatch = new EndBatch();
@@ -130,6 +133,7 @@ export class WSGIServer {
     const resolved = resolveOptions(options);
     this.options = resolved;
     this.kernelSendfile = new KernelSendfile(resolved.sendTimeout);
+    this.dates = new HttpDates();
     const server = createServer({
       maxHeaderSize: resolved.maxHeaderSize,
       headersTimeout: resolved.headersTimeout,

@@ -17,27 +17,10 @@ import { BodyError, EmptyInput, receiveBody } from "../gateway/request-body.js";
 import { http2Head, http2RefusalStatus, requestEnviron } from "../gateway/request-head.js";
 import { isDisconnect, streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
-import { sendFile } from "../simple-server/send-file.js";
+import { drained, sendFile } from "../simple-server/send-file.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { BASE_ENVIRON, mountedEnviron } from "./environ.js";
-
-/** Wait for `res` to take more; reject with a disconnect error if its stream closes first. */
-function drained(res: Http2ServerResponse): Promise<void> {
-  if (res.stream.destroyed) return Promise.reject(streamDestroyedError("the client stream"));
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
-      res.off("close", onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      res.off("drain", onDrain);
-      reject(streamDestroyedError("the client stream"));
-    };
-    res.once("drain", onDrain);
-    res.once("close", onClose);
-  });
-}
 
 /**
  * The output stage's sink over an `Http2ServerResponse`: no reason phrase
@@ -71,7 +54,8 @@ export class Http2ResponseSink implements ResponseSink {
   }
 
   drained(): Promise<void> {
-    return drained(this.response);
+    // The response's stream drains and closes for it.
+    return drained(this.response.stream, "the client stream");
   }
 
   sendFile(fd: number, limit: number): Promise<SentFile> {

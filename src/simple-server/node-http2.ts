@@ -29,7 +29,7 @@ import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
-import { filePosition, streamFile } from "./send-file.js";
+import { drained, filePosition, streamFile } from "./send-file.js";
 
 /** The environ key of the stream offer (`H2ResponseWriter` reads it): `wsgiref.http2_stream`. */
 export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
@@ -214,20 +214,7 @@ export class Http2StreamSink implements ResponseSink {
   }
 
   drained(): Promise<void> {
-    const stream = this.stream;
-    if (stream.destroyed) return Promise.reject(streamDestroyedError("the HTTP/2 stream"));
-    return new Promise((resolve, reject) => {
-      const onDrain = (): void => {
-        stream.off("close", onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        stream.off("drain", onDrain);
-        reject(streamDestroyedError("the HTTP/2 stream"));
-      };
-      stream.once("drain", onDrain);
-      stream.once("close", onClose);
-    });
+    return drained(this.stream, "the HTTP/2 stream");
   }
 
   /**

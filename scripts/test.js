@@ -181,15 +181,31 @@ if (report.status !== 0) process.exit(report.status ?? 1);
  * temporary apps, never our source, so nothing of the report is lost.
  */
 function dropNonFileEntries(dir) {
+  const halfWritten = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    const data = JSON.parse(readFileSync(path, "utf8"));
+    let data;
+    try {
+      data = JSON.parse(readFileSync(path, "utf8"));
+    } catch {
+      // V8 writes a process's coverage as it exits; a cluster worker the
+      // supervisor kills (SIGKILL past its grace) while writing leaves half a
+      // file. Only that process's coverage is lost; the floors still judge the rest.
+      halfWritten.push(name);
+      rmSync(path);
+      continue;
+    }
     data.result = (data.result ?? []).filter(
       (entry) => entry.url.startsWith("file:") || entry.url.startsWith("node:"),
     );
     const cache = data["source-map-cache"] ?? {};
     for (const key of Object.keys(cache)) if (!key.startsWith("file:")) delete cache[key];
     writeFileSync(path, JSON.stringify(data));
+  }
+  if (halfWritten.length > 0) {
+    console.log(
+      `coverage: left out ${halfWritten.length} half-written file(s): ${halfWritten.join(", ")}`,
+    );
   }
 }
 

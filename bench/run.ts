@@ -61,8 +61,9 @@ Options:
   --servers LIST   servers to run, comma-separated (default all):
                    ${SERVERS.map((spec) => spec.id).join(", ")}
   --install        apt-get install wrk, python3-gunicorn and python3-waitress when missing (root)
-  --profile        instead of the scenarios, profile raw node:http and our server on hello
-                   world with node --cpu-prof and print the top self-time frames
+  --profile        instead of the scenarios, profile raw node:http and our server (or the
+                   --servers given) on hello world with node --cpu-prof and print the
+                   top self-time frames
   --final          label the results final rather than preliminary (use on a quiet machine)
   --no-write       print only; leave bench/results/ as it is
   -h, --help       this text
@@ -76,6 +77,8 @@ interface Options {
   servers: ReadonlySet<string>;
   install: boolean;
   profile: boolean;
+  /** The servers `--profile` profiles. */
+  profiled: readonly string[];
   final: boolean;
   write: boolean;
 }
@@ -148,6 +151,8 @@ function parseOptions(): Options {
     servers: new Set(list(values.servers, serverIds, "servers")),
     install: values.install === true,
     profile: values.profile === true,
+    profiled:
+      values.servers === undefined ? ["raw", "ours"] : list(values.servers, serverIds, "servers"),
     final: values.final === true,
     write: values["no-write"] !== true,
   };
@@ -320,11 +325,11 @@ function writeResults(run: RunResult, paths: Paths): void {
   );
 }
 
-/** `--profile`: profile raw node:http and our server, print and write the summary. */
+/** `--profile`: profile the servers asked for, print and write the summary. */
 async function profile(ctx: Context): Promise<void> {
   let sections: string[];
   try {
-    sections = await profileServers(["raw", "ours"], ctx, log);
+    sections = await profileServers(ctx.options.profiled, ctx, log);
   } catch (err) {
     fail((err as Error).message);
   }

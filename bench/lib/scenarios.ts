@@ -65,7 +65,7 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["raw", "raw-batched", "ours", ...PYTHON_SERVERS],
     baseline: "raw",
     targets: [
-      { kind: "ratio", server: "ours", vs: "raw", min: 0.9 },
+      { kind: "ratio", server: "ours", vs: "raw", min: 0.95 },
       { kind: "ratio", server: "ours", vs: "waitress", min: 3 },
     ],
   },
@@ -77,7 +77,7 @@ export const SCENARIOS: readonly Scenario[] = [
     unit: "req/s",
     servers: ["raw", "raw-batched", "ours", ...PYTHON_SERVERS],
     baseline: "raw",
-    targets: [{ kind: "ratio", server: "ours", vs: "raw", min: 0.85 }],
+    targets: [{ kind: "ratio", server: "ours", vs: "raw", min: 0.9 }],
   },
   {
     id: "body-1m",
@@ -117,7 +117,7 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ["raw", "ours"],
     baseline: "raw",
     targets: [
-      { kind: "ratio", server: "ours", vs: "raw", max: 2 },
+      { kind: "ratio", server: "ours", vs: "raw", max: 1.5 },
       { kind: "rss", server: "ours", maxBytes: 32 * MIB },
     ],
   },
@@ -131,7 +131,7 @@ export const SCENARIOS: readonly Scenario[] = [
     unit: "req/s",
     servers: ["raw-cluster", "ours-workers"],
     baseline: "raw-cluster",
-    targets: [{ kind: "ratio", server: "ours-workers", vs: "raw-cluster", min: 0.85 }],
+    targets: [{ kind: "ratio", server: "ours-workers", vs: "raw-cluster", min: 0.9 }],
   },
   {
     id: "validate-50",

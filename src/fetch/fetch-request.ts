@@ -41,18 +41,21 @@ export function fetchHead(request: Request, url: URL, remoteAddress?: string): R
  */
 export function urlBaseEnviron(url: URL): PartialEnvironment {
   const https = url.protocol === "https:";
+  const host = url.hostname;
+  // The keys in the order of WSGIServer's own base environ, which the request
+  // stage copies fastest; the two others after them.
   const env: PartialEnvironment = {
     // An IPv6 literal without its brackets, as a socket address reads.
-    SERVER_NAME: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    SERVER_NAME: host.charCodeAt(0) === 0x5b ? host.slice(1, -1) : host,
     GATEWAY_INTERFACE: "CGI/1.1",
     SERVER_PORT: url.port === "" ? (https ? "443" : "80") : url.port,
     REMOTE_HOST: "",
     CONTENT_LENGTH: "",
     SCRIPT_NAME: "",
-    SERVER_SOFTWARE: serverVersion,
     // Bodies are received whole before the application runs.
     "wsgi.input_terminated": true,
   };
+  env.SERVER_SOFTWARE = serverVersion;
   if (https) env.HTTPS = "on";
   return env;
 }

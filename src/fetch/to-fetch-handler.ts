@@ -148,17 +148,23 @@ export async function serveFetch(
   const channel = new ResponseChannel(url.pathname);
   const handler = new ObservedHandler(input, channel, settings.errors, env, observer);
   handler.wsgiMultiprocess = settings.multiprocess;
+  // Built for this request alone: the handler may take it as its environ.
+  handler.ownsEnviron = true;
   const done = handler.run(app).then(
-    () => input.close(),
+    () => {
+      input.close();
+      channel.settle();
+    },
     (err: unknown) => {
       // An error while handling an error: the response failed (SinkHandler.run);
       // nothing is left to tell but the log.
       input.close();
+      channel.settle();
       observer?.exception(err);
       logQuietly(handler, err);
     },
   );
-  const response = await Promise.race([channel.response, done.then(() => undefined)]);
+  const response = await channel.response;
   if (response === undefined) {
     // The run ended without a head: handling its error failed before one.
     return { response: refusalResponse(500), done };
@@ -202,15 +208,24 @@ class ObservedHandler extends SinkHandler {
 /**
  * The header list as `Response` takes it: a plain record when no name repeats
  * (what servers such as @hono/node-server write out fastest), else the pairs.
+ * Names keep their case (a `Headers` folds it; a server writes it as given).
  */
 function headersInit(
   headers: Array<[string, string]>,
 ): Record<string, string> | Array<[string, string]> {
   const record: Record<string, string> = {};
-  for (const [name, value] of headers) {
-    const key = name.toLowerCase();
-    if (key in record) return headers;
-    record[key] = value;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    // A valid field name, but on a plain object it would set the prototype.
+    if (name === "__proto__") return headers;
+    // A repeat differs in case at most: look among the names of its length.
+    for (let j = 0; j < i; j++) {
+      const other = headers[j]![0];
+      if (other.length === name.length && other.toLowerCase() === name.toLowerCase()) {
+        return headers;
+      }
+    }
+    record[name] = value;
   }
   return record;
 }
@@ -226,9 +241,10 @@ function headersInit(
  * handler closes the application's body and stops quietly.
  */
 class ResponseChannel implements PartSink {
-  readonly response: Promise<Response>;
+  /** The response, or undefined when the run ended without one (`settle()`). */
+  readonly response: Promise<Response | undefined>;
   readonly #path: string;
-  #resolve!: (response: Response) => void;
+  #resolve!: (response: Response | undefined) => void;
   #init: ResponseInit | undefined;
   // Chunks written before the Response is made, and their size.
   #pending: Uint8Array[] = [];
@@ -245,6 +261,11 @@ class ResponseChannel implements PartSink {
     this.response = new Promise((resolve) => {
       this.#resolve = resolve;
     });
+  }
+
+  /** The run is over: a response not made by now never will be. */
+  settle(): void {
+    this.#resolve(undefined);
   }
 
   head(

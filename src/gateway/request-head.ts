@@ -330,7 +330,7 @@ export function requestEnviron(req: RequestHead, base: PartialEnvironment): Part
   const address = socket.remoteAddress ?? "";
   const port = socket.remotePort === undefined ? "" : String(socket.remotePort);
   let env: PartialEnvironment;
-  if (hasServerBaseKeys(base)) {
+  if (startsWithServerBaseKeys(base)) {
     // One object literal: V8 gives it a slot per key inside the object, and
     // room for as many more keys (the HTTP_* ones) before it would turn the
     // environ into a hash table. Copied and then grown key by key, it turns
@@ -352,6 +352,13 @@ export function requestEnviron(req: RequestHead, base: PartialEnvironment): Part
       REMOTE_PORT: port,
       CONTENT_TYPE: "",
     };
+    // The base's other keys (`HTTPS` of a TLS server, a Fetch request's
+    // `SERVER_SOFTWARE`), none of them replacing the request's own.
+    let i = 0;
+    for (const key in base) {
+      if (i++ < SERVER_BASE_KEYS.length || key in env) continue;
+      env[key] = base[key];
+    }
   } else {
     // Not `{ ...base }`: V8 (11.3) makes an object spread from a non-empty one slow
     // to add properties to.
@@ -417,12 +424,13 @@ export const SERVER_BASE_KEYS: readonly string[] = [
 ];
 
 /**
- * Whether `base` has exactly the keys of `WSGIServer`'s `baseEnviron`, in order
+ * Whether `base` starts with the keys of `WSGIServer`'s `baseEnviron`, in order
  * (checked on every request: a server's `baseEnviron` may be changed at any time).
  */
-function hasServerBaseKeys(base: PartialEnvironment): boolean {
+function startsWithServerBaseKeys(base: PartialEnvironment): boolean {
   let i = 0;
   for (const key in base) {
+    if (i === SERVER_BASE_KEYS.length) break;
     if (key !== SERVER_BASE_KEYS[i]) return false;
     i++;
   }

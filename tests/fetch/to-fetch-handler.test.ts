@@ -296,6 +296,26 @@ describe("toFetchHandler", () => {
     assert.equal(response.headers.get("content-length"), "0");
   });
 
+  it("keeps headers repeated in another case, and a field named __proto__", async () => {
+    const app: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", [
+        ["Set-Cookie", "a=1"],
+        ["set-cookie", "b=2"],
+        ["X-Tag", "x"],
+      ]);
+      return [];
+    };
+    const response = await toFetchHandler(app)(new Request("http://h/"));
+    assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
+    assert.equal(response.headers.get("x-tag"), "x");
+    const proto: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", [["__proto__", "p"]]);
+      return [];
+    };
+    const answer = await toFetchHandler(proto)(new Request("http://h/"));
+    assert.equal(answer.headers.get("__proto__"), "p");
+  });
+
   it("refuses bad options and apps with a TypeError", () => {
     const app: WSGIApplication = () => [];
     assert.throws(

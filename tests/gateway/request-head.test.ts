@@ -98,8 +98,8 @@ describe("requestEnviron over a base", () => {
 
   it("gives the same keys, order and values whatever the base's shape", () => {
     const fast = requestEnviron(target(headers), serverBase());
-    // An extra key takes the general path; without it, the two must agree.
-    const general = requestEnviron(target(headers), { ...serverBase(), EXTRA: "x" });
+    // A key before the server's takes the general path; without it, the two must agree.
+    const general = requestEnviron(target(headers), { EXTRA: "x", ...serverBase() });
     delete general.EXTRA;
     assert.deepEqual(Object.entries(fast), Object.entries(general));
     assert.deepEqual(Object.keys(fast).slice(0, 15), [
@@ -118,6 +118,20 @@ describe("requestEnviron over a base", () => {
     assert.equal(fast.CONTENT_LENGTH, "3");
     assert.equal(fast.SCRIPT_NAME, "/s");
     assert.equal(fast.HTTP_X_H19, "v19");
+  });
+
+  it("keeps keys a base has after the server's (HTTPS), the request's own winning", () => {
+    const base = { ...serverBase(), HTTPS: "on", REQUEST_METHOD: "BASE", SERVER_SOFTWARE: "s" };
+    const env = requestEnviron(target(headers), base);
+    assert.equal(env.HTTPS, "on");
+    assert.equal(env.SERVER_SOFTWARE, "s");
+    assert.equal(env.REQUEST_METHOD, "POST");
+    const general = requestEnviron(target(headers), { EXTRA: "x", ...base });
+    delete general.EXTRA;
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(env)),
+      Object.fromEntries(Object.entries(general)),
+    );
   });
 
   it("copies any other base as it is: its order, extra keys, symbols, a value changed", () => {

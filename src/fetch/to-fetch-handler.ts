@@ -17,7 +17,12 @@ import {
   resolveGatewayOptions,
 } from "../gateway/options.js";
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
-import { refusalStatus, requestEnviron, requestFacts } from "../gateway/request-head.js";
+import {
+  type RequestHead,
+  refusalStatus,
+  requestEnviron,
+  requestFacts,
+} from "../gateway/request-head.js";
 import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
@@ -94,7 +99,12 @@ export function toFetchHandler(
 ): (request: Request) => Promise<Response> {
   if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
   const settings = resolveFetchOptions(options);
-  return async (request) => (await serveFetch(app, request, settings)).response;
+  return (request) => serveFetch(app, request, settings).then(responseOf);
+}
+
+/** The response of a run. */
+function responseOf(run: FetchRun): Response {
+  return run.response;
 }
 
 /** The answer to a request refused before the application runs: the status and its phrase. */
@@ -108,7 +118,7 @@ export function refusalResponse(status: number): Response {
 }
 
 /** Serve `request` with `app`: the response, and a promise of the run's end. */
-export async function serveFetch(
+export function serveFetch(
   app: WSGIApplication,
   request: Request,
   settings: ResolvedFetchOptions,
@@ -125,24 +135,39 @@ export async function serveFetch(
   if (refusal !== 0) {
     // Not read: let its source go (a body another reader holds is left to it).
     if (body !== null && !body.locked) markHandled(body.cancel());
-    return { response: refusalResponse(refusal), done: Promise.resolve() };
+    return Promise.resolve(refused(refusal));
   }
-  let input: SpooledInput | EmptyInput;
-  if (body === null) {
-    input = new EmptyInput();
-  } else {
-    try {
-      input = await receiveStream(body, settings);
-    } catch (err) {
-      if (err instanceof BodyError) {
-        return { response: refusalResponse(err.status), done: Promise.resolve() };
-      }
+  if (body === null) return runApp(app, head, url, new EmptyInput(), false, settings, observer);
+  return receiveStream(body, settings).then(
+    (input) => runApp(app, head, url, input, true, settings, observer),
+    (err: unknown) => {
+      if (err instanceof BodyError) return refused(err.status);
       throw err;
-    }
-  }
+    },
+  );
+}
+
+/** A run that ended before the application: the refusal, nothing left to wait for. */
+function refused(status: number): FetchRun {
+  return { response: refusalResponse(status), done: Promise.resolve() };
+}
+
+/**
+ * Run `app` for the request described by `head`, its body (when it has one:
+ * `received`) received into `input`.
+ */
+function runApp(
+  app: WSGIApplication,
+  head: RequestHead,
+  url: URL,
+  input: SpooledInput | EmptyInput,
+  received: boolean,
+  settings: ResolvedFetchOptions,
+  observer: RunObserver | undefined,
+): Promise<FetchRun> {
   const env = requestEnviron(head, urlBaseEnviron(url));
   // The length received: a Fetch request need not say it, and may say it wrong.
-  if (body !== null) env.CONTENT_LENGTH = String(input.length);
+  if (received) env.CONTENT_LENGTH = String(input.length);
   mountEnviron(env, settings.scriptName);
   Object.assign(env, settings.environ);
   const channel = new ResponseChannel(url.pathname);
@@ -164,15 +189,14 @@ export async function serveFetch(
       logQuietly(handler, err);
     },
   );
-  const response = await channel.response;
-  if (response === undefined) {
+  return channel.response.then((response): FetchRun | Promise<FetchRun> => {
     // The run ended without a head: handling its error failed before one.
-    return { response: refusalResponse(500), done };
-  }
-  // Not response.body: a server's own Response class (@hono/node-server's) may
-  // make its whole undici Response on that read, and then write it slowly.
-  if (channel.bodyless) await done;
-  return { response, done };
+    if (response === undefined) return { response: refusalResponse(500), done };
+    // Not response.body: a server's own Response class (@hono/node-server's) may
+    // make its whole undici Response on that read, and then write it slowly.
+    if (channel.bodyless) return done.then(() => ({ response, done }));
+    return { response, done };
+  });
 }
 
 /** Log `err` on the handler's error stream, unless that fails too. */

@@ -7,13 +7,14 @@
 import { serverVersion } from "../gateway/gateway-handler.js";
 import type { RequestHead } from "../gateway/request-head.js";
 import type { PartialEnvironment } from "../types.js";
+import type { RequestUrl } from "./request-url.js";
 
 /**
  * Describe `request` (at `url`, its parsed URL) as a `RequestHead`: HTTP/1.1,
  * the target as the URL's path and query, and a `Host` field from the URL when
  * the request has none (a Fetch `Request` made in process usually has none).
  */
-export function fetchHead(request: Request, url: URL, remoteAddress?: string): RequestHead {
+export function fetchHead(request: Request, url: RequestUrl, remoteAddress?: string): RequestHead {
   const raw: string[] = [];
   let hasHost = false;
   // Names come lower-cased, repeated fields joined with ", " (set-cookie apart).
@@ -39,7 +40,7 @@ export function fetchHead(request: Request, url: URL, remoteAddress?: string): R
  * `on` for an `https:` URL (so `wsgi.url_scheme` is `https`), and the keys
  * `WSGIServer` sets for every request.
  */
-export function urlBaseEnviron(url: URL): PartialEnvironment {
+export function urlBaseEnviron(url: RequestUrl): PartialEnvironment {
   const https = url.protocol === "https:";
   const host = url.hostname;
   // The keys in the order of WSGIServer's own base environ, which the request

@@ -30,6 +30,7 @@ import { markHandled } from "../internal/thenable.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIApplication } from "../types.js";
 import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
+import { parseRequestUrl, type RequestUrl } from "./request-url.js";
 
 /** Options of `toFetchHandler`. */
 export interface FetchHandlerOptions extends GatewayOptions {
@@ -124,7 +125,7 @@ export function serveFetch(
   settings: ResolvedFetchOptions,
   observer?: RunObserver,
 ): Promise<FetchRun> {
-  const url = new URL(request.url);
+  const url = parseRequestUrl(request.url);
   const head = fetchHead(request, url, settings.remoteAddr);
   // A GET or HEAD Request has no body (the Fetch standard refuses one); not
   // asking spares a server's lazy Request (@hono/node-server's) being made whole.
@@ -159,7 +160,7 @@ function refused(status: number): FetchRun {
 function runApp(
   app: WSGIApplication,
   head: RequestHead,
-  url: URL,
+  url: RequestUrl,
   input: SpooledInput | EmptyInput,
   received: boolean,
   settings: ResolvedFetchOptions,

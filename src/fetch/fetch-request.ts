@@ -5,16 +5,16 @@
  */
 
 import { serverVersion } from "../gateway/gateway-handler.js";
-import type { RequestHead } from "../gateway/request-head.js";
+import type { RequestHead, RequestPeer } from "../gateway/request-head.js";
 import type { PartialEnvironment } from "../types.js";
 import type { RequestUrl } from "./request-url.js";
 
 /**
- * Describe `request` (at `url`, its parsed URL) as a `RequestHead`: HTTP/1.1,
+ * Describe `request` (at `url`, its parsed URL, sent by `peer`) as a `RequestHead`: HTTP/1.1,
  * the target as the URL's path and query, and a `Host` field from the URL when
  * the request has none (a Fetch `Request` made in process usually has none).
  */
-export function fetchHead(request: Request, url: RequestUrl, remoteAddress?: string): RequestHead {
+export function fetchHead(request: Request, url: RequestUrl, peer: RequestPeer): RequestHead {
   const raw: string[] = [];
   let hasHost = false;
   // Names come lower-cased, repeated fields joined with ", " (set-cookie apart).
@@ -30,7 +30,7 @@ export function fetchHead(request: Request, url: RequestUrl, remoteAddress?: str
     httpVersionMajor: 1,
     httpVersionMinor: 1,
     rawHeaders: raw,
-    socket: { remoteAddress, remotePort: undefined },
+    socket: peer,
   };
 }
 

@@ -19,6 +19,7 @@ import {
 import { BodyError, EmptyInput } from "../gateway/request-body.js";
 import {
   type RequestHead,
+  type RequestPeer,
   refusalStatus,
   requestEnviron,
   requestFacts,
@@ -30,11 +31,16 @@ import { markHandled } from "../internal/thenable.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { WSGIApplication } from "../types.js";
 import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
+import { hostPeer } from "./host-peer.js";
 import { parseRequestUrl, type RequestUrl } from "./request-url.js";
 
 /** Options of `toFetchHandler`. */
 export interface FetchHandlerOptions extends GatewayOptions {
-  /** `REMOTE_ADDR` of every request (a Fetch `Request` does not say who sent it); `''` by default. */
+  /**
+   * `REMOTE_ADDR` of every request, whoever sent it (behind a proxy, say). By
+   * default the client's address as the host tells it (@hono/node-server, Deno
+   * and Bun do, see `toFetchHandler`), else `''`: a `Request` does not say.
+   */
   remoteAddr?: string;
 }
 
@@ -56,6 +62,9 @@ export interface FetchRun {
   /** Resolves once the application has finished and its body is closed; never rejects. */
   readonly done: Promise<void>;
 }
+
+/** The peer of a request whose host does not say who sent it. */
+const NO_PEER: RequestPeer = { remoteAddress: undefined, remotePort: undefined };
 
 /** How many bytes of the response body may wait for the consumer before the application is paused. */
 const HIGH_WATER_MARK = 64 * 1024;
@@ -82,7 +91,11 @@ export function resolveFetchOptions(
  * the server builds it, with `SERVER_NAME`, `SERVER_PORT` and
  * `wsgi.url_scheme` from the request's URL, `SCRIPT_NAME` the `scriptName`
  * option (a path under it has it cut from `PATH_INFO`), and `REMOTE_ADDR` the
- * `remoteAddr` option. The promise resolves once the status and headers are
+ * `remoteAddr` option, or else the client's address and `REMOTE_PORT` its port
+ * from the handler's second argument, where the host passes one that says:
+ * @hono/node-server's `{ incoming }` (Hono's `c.env`, passed on by
+ * `app.mount()`), Deno's `ServeHandlerInfo`, Bun's `Server`; `''` without. The
+ * promise resolves once the status and headers are
  * known; the body then streams from the application's iterable, one chunk at a
  * time as the consumer reads it, and the body's `close()` is called exactly
  * once: at its end, on an error, or when the consumer cancels the stream. An
@@ -97,10 +110,11 @@ export function resolveFetchOptions(
 export function toFetchHandler(
   app: WSGIApplication,
   options?: FetchHandlerOptions,
-): (request: Request) => Promise<Response> {
+): (request: Request, context?: unknown) => Promise<Response> {
   if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
   const settings = resolveFetchOptions(options);
-  return (request) => serveFetch(app, request, settings).then(responseOf);
+  return (request, context) =>
+    serveFetch(app, request, settings, undefined, context).then(responseOf);
 }
 
 /** The response of a run. */
@@ -118,15 +132,24 @@ export function refusalResponse(status: number): Response {
   });
 }
 
-/** Serve `request` with `app`: the response, and a promise of the run's end. */
+/**
+ * Serve `request` with `app`: the response, and a promise of the run's end.
+ * `context` is what the host passed the handler after the request (`hostPeer`).
+ */
 export function serveFetch(
   app: WSGIApplication,
   request: Request,
   settings: ResolvedFetchOptions,
   observer?: RunObserver,
+  context?: unknown,
 ): Promise<FetchRun> {
   const url = parseRequestUrl(request.url);
-  const head = fetchHead(request, url, settings.remoteAddr);
+  const remoteAddr = settings.remoteAddr;
+  const peer: RequestPeer =
+    remoteAddr !== undefined
+      ? { remoteAddress: remoteAddr, remotePort: undefined }
+      : (hostPeer(request, context) ?? NO_PEER);
+  const head = fetchHead(request, url, peer);
   // A GET or HEAD Request has no body (the Fetch standard refuses one); not
   // asking spares a server's lazy Request (@hono/node-server's) being made whole.
   const method = request.method;

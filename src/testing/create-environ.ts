@@ -72,7 +72,7 @@ export function createEnviron(
       : new Request(new URL(input, BASE_URL), { ...init, body: bodyGiven });
   const url = new URL(request.url);
   const env: PartialEnvironment = requestEnviron(
-    fetchHead(request, url, "127.0.0.1"),
+    fetchHead(request, url, { remoteAddress: "127.0.0.1", remotePort: undefined }),
     urlBaseEnviron(url),
   );
   if (bytes !== undefined) env.CONTENT_LENGTH = String(bytes.length);

@@ -316,7 +316,27 @@ describe("fromFetchHandler under CGI (lighttpd)", { skip: lighttpdSkipReason() }
 });
 
 describe("toFetchHandler mounted in Hono, served by @hono/node-server", () => {
-  async function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{
+  /** GET `path`, on a connection whose local port is reported with the body. */
+  function peerOfRequest(port: number, path: string): Promise<{ body: string; localPort: number }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            body: Buffer.concat(chunks).toString(),
+            localPort: req.socket?.localPort ?? -1,
+          }),
+        );
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  async function listen(
+    fetch: (request: Request, context?: unknown) => Response | Promise<Response>,
+  ): Promise<{
     port: number;
     close(): Promise<void>;
   }> {
@@ -329,6 +349,34 @@ describe("toFetchHandler mounted in Hono, served by @hono/node-server", () => {
       });
     });
   }
+
+  it("gives REMOTE_ADDR and REMOTE_PORT of the client, served directly and through app.mount()", async () => {
+    const peerApp: WSGIApplication = (environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "application/json"]]);
+      const { REMOTE_ADDR, REMOTE_PORT } = environ;
+      return [Buffer.from(JSON.stringify({ REMOTE_ADDR, REMOTE_PORT }))];
+    };
+    const hono = new Hono();
+    hono.mount("/wsgi", toFetchHandler(peerApp, { scriptName: "/wsgi" }));
+    hono.mount("/proxied", toFetchHandler(peerApp, { remoteAddr: "203.0.113.5" }));
+    for (const fetch of [toFetchHandler(peerApp), hono.fetch]) {
+      const server = await listen(fetch);
+      try {
+        const path = fetch === hono.fetch ? "/wsgi/x" : "/x";
+        const { body, localPort } = await peerOfRequest(server.port, path);
+        assert.deepEqual(JSON.parse(body), {
+          REMOTE_ADDR: "127.0.0.1",
+          REMOTE_PORT: String(localPort),
+        });
+        if (fetch === hono.fetch) {
+          const proxied = JSON.parse((await peerOfRequest(server.port, "/proxied")).body);
+          assert.deepEqual(proxied, { REMOTE_ADDR: "203.0.113.5", REMOTE_PORT: "" });
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  });
 
   it("serves the example: Hono's routes beside the WSGI app under /wsgi (hono/mount)", async () => {
     const server = await listen(mountedHono.fetch);

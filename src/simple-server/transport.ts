@@ -9,7 +9,12 @@
  * Neither protocol is parsed here: only the preface and the first line are looked at.
  */
 
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import {
+  type Server as HttpServer,
+  type IncomingMessage,
+  METHODS,
+  type ServerResponse,
+} from "node:http";
 import {
   createServer as createHttp2Server,
   type Http2Server,
@@ -39,7 +44,10 @@ const EMPTY: Buffer = Buffer.alloc(0);
 
 // A method, a space and a target, and nothing after: a request line without its
 // HTTP version (RFC 9112 §3 requires one).
-const VERSIONLESS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+$/;
+const VERSIONLESS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) [^ ]+$/;
+
+/** The methods llhttp knows: it refuses any other at once (501), before the version. */
+const KNOWN_METHODS = new Set(METHODS);
 
 /** How far the first line is read before node:http is left to judge it (bytes). */
 const FIRST_LINE_MAX = 8192;
@@ -276,9 +284,10 @@ export class Transport {
    * Read a connection's first bytes, then put them back and hand it on: with
    * `h2c`, the HTTP/2 preface makes it an HTTP/2 connection; otherwise it is
    * HTTP/1.1, unless its first line is a request line with no HTTP version
-   * (`GET /x`, an HTTP/0.9 request to llhttp, which would wait for a header
-   * section until `headersTimeout`): that is answered 400 at once and closed,
-   * as gunicorn does. Bytes are read until the first line ends (at most
+   * and a method llhttp knows (`GET /x`, an HTTP/0.9 request to llhttp, which
+   * would wait for a header section until `headersTimeout`; another method it
+   * refuses at once, 501): that is answered 400 at once and closed, as
+   * gunicorn does. Bytes are read until the first line ends (at most
    * `FIRST_LINE_MAX`): node:http gets the connection as it came, with its end
    * still to come when the client sent it with the request. A client that
    * ends the connection before its first line has ended sent no request:
@@ -299,12 +308,14 @@ export class Transport {
             else this.#refuse(socket, 408, line);
           }, this.#options.headersTimeout)
         : undefined;
+    // The error listener stays while the front answers or closes the socket
+    // itself (a client gone meanwhile is no crash); node:http and node:http2
+    // put their own.
     const stop = (): void => {
       clearTimeout(timer);
       opening.delete(socket);
       socket.off("data", onData);
       socket.off("end", onEnd);
-      socket.off("error", onError);
       socket.off("close", stop);
     };
     const onData = (chunk: Buffer): void => {
@@ -322,11 +333,12 @@ export class Transport {
       // Paused before the bytes go back, so that the socket's end, if read with
       // them, is emitted after them, once node:http listens for it.
       socket.pause();
-      if (line !== undefined && VERSIONLESS.test(line)) {
+      if (line !== undefined && isVersionless(line)) {
         this.#refuse(socket, 400, line);
         socket.resume();
         return;
       }
+      socket.off("error", onError);
       socket.unshift(received);
       if (isPreface) {
         this.#toHttp2(socket);
@@ -351,6 +363,15 @@ export class Transport {
     socket.on("close", stop);
     socket.resume();
   }
+}
+
+/**
+ * Whether `line` is a request line without its HTTP version that llhttp would
+ * take for HTTP/0.9 and wait for a header section after.
+ */
+function isVersionless(line: string): boolean {
+  const method = VERSIONLESS.exec(line)?.[1];
+  return method !== undefined && KNOWN_METHODS.has(method);
 }
 
 /** Where the first line of `bytes` starts: after the empty lines RFC 9112 §2.2 lets a server skip. */

@@ -256,6 +256,20 @@ describe("Transport", () => {
     });
   }
 
+  it("leaves a version-less line with a method llhttp does not know to node:http (501 at once)", async () => {
+    const server = await serve(hello, { headersTimeout: 20_000 });
+    try {
+      const socket = await open(server.port, undefined);
+      const closed = untilClosed(socket, 5000);
+      socket.write("NOT HTTP\r\n");
+      const { text, ms } = await closed;
+      assert.match(text, /^HTTP\/1\.1 501 Not Implemented\r\n/);
+      assert.ok(ms < 1000, `answered after ${ms} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("serves a request whose first line comes in pieces, and one after empty lines", async () => {
     const server = await serve(hello, { http2: true });
     try {

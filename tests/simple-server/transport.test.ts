@@ -134,6 +134,18 @@ describe("Transport", () => {
       }
     });
 
+    it(`closes a connection that sends nothing within headersTimeout: ${name}`, async () => {
+      const server = await serve(hello, { ...options(), headersTimeout: 300, requestTimeout: 600 });
+      try {
+        const socket = await open(server.port, overTls ? cert : undefined);
+        const { text, ms } = await untilClosed(socket, 5000);
+        assert.equal(text, "");
+        assert.ok(ms >= 200, `closed after ${ms} ms`);
+      } finally {
+        await server.close();
+      }
+    });
+
     it(`answers a request sent with a spooled body and the end of the stream in one write: ${name}`, async () => {
       const server = await serve(measure, { ...options(), spoolThreshold: 1024 });
       try {

@@ -131,7 +131,7 @@ export async function wsgiServer(app: WSGIApplication): Promise<FuzzServer> {
     maxHeaderSize: 2048,
   });
   // Served for the run, but never what keeps the process alive.
-  httpd.httpServer.unref();
+  httpd.listener.unref();
   httpd.serveForever().catch((err: unknown) => {
     process.stderr.write(`serveForever() failed: ${String(err)}\n`);
   });

@@ -27,7 +27,8 @@ export class Drain {
 
   constructor(server: WSGIServer) {
     this.#server = server;
-    server.httpServer.on("connection", (socket: Socket) => {
+    // The listener's: node:http has a connection only once its first line came.
+    server.listener.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
     });

@@ -19,7 +19,11 @@ export interface ServerOptions {
   maxHeaderSize?: number;
   /** Most header fields in a request (100): 431 past it. */
   maxHeaders?: number;
-  /** Time for a client to send its headers (20 000): 408 and close past it. */
+  /**
+   * Time for a client to send its headers (20 000): 408 and close past it. A new
+   * connection's counts from its accept (over TLS, its handshake's end): one
+   * that has sent nothing by then is closed.
+   */
   headersTimeout?: number;
   /** Time for a client to send its whole request (300 000): 408 and close past it. */
   requestTimeout?: number;

@@ -1,14 +1,20 @@
 /**
- * The connection layer for HTTPS and HTTP/2 in front of the HTTP/1.1 server: a
- * `tls.Server` whose ALPN picks `h2` or `http/1.1` per connection, or, in clear
- * text, a `net.Server` that reads a connection's first bytes for the HTTP/2
- * preface (h2c with prior knowledge, RFC 9113 §3.3). HTTP/1.1 connections go to
- * the `node:http` server as they are (its `connection` event), HTTP/2 ones to a
- * `node:http2` server whose streams are served by `node-http2.ts`.
- * Neither protocol is parsed here: only the preface is compared.
+ * The connection layer in front of the HTTP/1.1 server: what listens, and reads
+ * a connection's first bytes before `node:http` has it. In clear text a
+ * `net.Server` (with `http2`, the first bytes may be the HTTP/2 preface: h2c
+ * with prior knowledge, RFC 9113 §3.3); with TLS a `tls.Server` whose ALPN picks
+ * `h2` or `http/1.1` per connection. HTTP/1.1 connections go to the `node:http`
+ * server as they are (its `connection` event), HTTP/2 ones to a `node:http2`
+ * server whose streams are served by `node-http2.ts`.
+ * Neither protocol is parsed here: only the preface and the first line are looked at.
  */
 
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import {
+  type Server as HttpServer,
+  type IncomingMessage,
+  METHODS,
+  type ServerResponse,
+} from "node:http";
 import {
   createServer as createHttp2Server,
   type Http2Server,
@@ -38,10 +44,21 @@ const EMPTY: Buffer = Buffer.alloc(0);
 
 // A method, a space and a target, and nothing after: a request line without its
 // HTTP version (RFC 9112 §3 requires one).
-const VERSIONLESS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+$/;
+const VERSIONLESS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) [^ ]+$/;
+
+/** The methods llhttp knows: it refuses any other at once (501), before the version. */
+const KNOWN_METHODS = new Set(METHODS);
 
 /** How far the first line is read before node:http is left to judge it (bytes). */
 const FIRST_LINE_MAX = 8192;
+
+/**
+ * What the front's server gives its sockets, as node:http's own server does: a
+ * client may half-close once its request is sent and still be answered (the
+ * server's `httpAllowHalfOpen`), which a socket that ended its side with the
+ * client's would not let it; and no Nagle delay on responses.
+ */
+const FRONT = { allowHalfOpen: true, noDelay: true } as const;
 
 /** How long a closing server lets its HTTP/2 sessions finish their streams before it cuts them. */
 const CLOSE_GRACE = 10_000;
@@ -122,6 +139,10 @@ export interface TransportOptions {
 /**
  * Accept connections for `httpServer` (HTTP/1.1) and, when `http2`, for an HTTP/2
  * server serving through `streams`. `listener` is what listens.
+ *
+ * Each connection costs the front one read before node:http has it: its
+ * parser then consumes the socket natively, as when node:http listens itself,
+ * and nothing here sees the requests after the first line.
  */
 export class Transport {
   /** The server that listens: a `tls.Server` with `tls`, else a `net.Server`. */
@@ -133,10 +154,14 @@ export class Transport {
   readonly #refuse: Refuse;
   readonly #sessions = new Set<Http2Session>();
   readonly #streams = new Set<Promise<void>>();
+  /** Connections whose first line the front is still reading. */
+  readonly #opening = new Set<Socket>();
+  #closed = false;
 
   /**
-   * `refuse` answers a connection whose first request line has no HTTP version
-   * (505) and logs it, as the server answers what node:http cannot parse.
+   * `refuse` answers a connection whose first request line has no HTTP version,
+   * or that ends before its first line does (400), and logs it, as the server
+   * answers what node:http cannot parse.
    */
   constructor(
     httpServer: HttpServer,
@@ -189,12 +214,16 @@ export class Transport {
     if (options.tls !== undefined) {
       const server = createTlsServer({
         ...options.tls,
+        // As node:http's own server: see `FRONT`.
+        ...FRONT,
         ALPNProtocols: options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
         handshakeTimeout: options.headersTimeout > 0 ? options.headersTimeout : 120_000,
       });
       server.on("secureConnection", (socket: TLSSocket) => {
-        if (socket.alpnProtocol === "h2" && this.http2Server !== undefined) {
-          this.http2Server.emit("connection", socket);
+        // Its handshake ended after close(): it is idle, as those closed then.
+        if (this.#closed) socket.destroy();
+        else if (socket.alpnProtocol === "h2" && this.http2Server !== undefined) {
+          this.#toHttp2(socket);
         } else {
           this.#sniff(socket, false);
         }
@@ -203,7 +232,7 @@ export class Transport {
       server.on("tlsClientError", (_err, socket) => socket.destroy());
       this.listener = server;
     } else {
-      const server = createNetServer({ pauseOnConnect: true }, (socket) =>
+      const server = createNetServer({ ...FRONT, pauseOnConnect: true }, (socket) =>
         this.#sniff(socket, options.http2),
       );
       this.listener = server;
@@ -216,15 +245,21 @@ export class Transport {
   }
 
   /**
-   * Stop accepting and close every HTTP/2 session gracefully (GOAWAY, open
-   * streams finish, within `CLOSE_GRACE`); resolves when they are done. The
-   * HTTP/1.1 connections are the `node:http` server's to close.
+   * Stop accepting, close the connections whose first line has not come (idle,
+   * to node:http too; one still in its TLS handshake, once that ends, within
+   * `headersTimeout`), and close every HTTP/2 session gracefully (GOAWAY, open
+   * streams finish, within `CLOSE_GRACE`); resolves when they are done and every
+   * connection accepted has closed. The HTTP/1.1 connections are the
+   * `node:http` server's to close.
    */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
+    const listening = new Promise<void>((resolve) => {
       if (!this.listener.listening) resolve();
       else this.listener.close(() => resolve());
     });
+    this.#closed = true;
+    for (const socket of this.#opening) socket.destroy();
+    await listening;
     for (const session of this.#sessions) session.close();
     const grace = setTimeout(() => {
       for (const session of this.#sessions) session.destroy();
@@ -238,22 +273,51 @@ export class Transport {
     clearTimeout(grace);
   }
 
+  /** Hand an HTTP/2 connection to the node:http2 server. */
+  #toHttp2(socket: Socket): void {
+    // As node:http2's own server: a client's end of the stream ends the session's.
+    socket.allowHalfOpen = false;
+    (this.http2Server as Http2Server).emit("connection", socket);
+  }
+
   /**
    * Read a connection's first bytes, then put them back and hand it on: with
    * `h2c`, the HTTP/2 preface makes it an HTTP/2 connection; otherwise it is
    * HTTP/1.1, unless its first line is a request line with no HTTP version
-   * (`GET /x`, an HTTP/0.9 request to llhttp, which would wait for a header
-   * section until `headersTimeout`): that is answered at once and closed, 505
-   * as the request stage answers an HTTP/0.9 request whose head has ended
-   * (RFC 9110 §15.6.6). Bytes are read until the first line ends (at most
-   * `FIRST_LINE_MAX`): node:http gets the connection as it came.
+   * and a method llhttp knows (`GET /x`, an HTTP/0.9 request to llhttp, which
+   * would wait for a header section until `headersTimeout`; another method it
+   * refuses at once, 501): that is answered 400 at once and closed, as
+   * gunicorn does. Bytes are read until the first line ends (at most
+   * `FIRST_LINE_MAX`): node:http gets the connection as it came, with its end
+   * still to come when the client sent it with the request. A client that
+   * ends the connection before its first line has ended sent no request:
+   * nothing (or only empty lines) is closed quietly, a part of a line gets 400,
+   * as node:http answers either.
    */
   #sniff(socket: Socket, h2c: boolean): void {
     let received = EMPTY;
+    const opening = this.#opening;
+    opening.add(socket);
     const timer =
       this.#options.headersTimeout > 0
-        ? setTimeout(() => socket.destroy(), this.#options.headersTimeout)
+        ? setTimeout(() => {
+            stop();
+            // A line begun gets node:http's answer to a head not done in time.
+            const line = begun(received);
+            if (line === undefined) socket.destroy();
+            else this.#refuse(socket, 408, line);
+          }, this.#options.headersTimeout)
         : undefined;
+    // The error listener stays while the front answers or closes the socket
+    // itself (a client gone meanwhile is no crash); node:http and node:http2
+    // put their own.
+    const stop = (): void => {
+      clearTimeout(timer);
+      opening.delete(socket);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", stop);
+    };
     const onData = (chunk: Buffer): void => {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
       let isPreface = false;
@@ -265,41 +329,76 @@ export class Transport {
       }
       const line = isPreface ? undefined : firstLine(received);
       if (line === null) return;
-      clearTimeout(timer);
-      socket.off("data", onData);
-      socket.off("error", onError);
+      stop();
+      // Paused before the bytes go back, so that the socket's end, if read with
+      // them, is emitted after them, once node:http listens for it.
       socket.pause();
-      if (line !== undefined && VERSIONLESS.test(line)) {
-        this.#refuse(socket, 505, line);
+      if (line !== undefined && isVersionless(line)) {
+        this.#refuse(socket, 400, line);
         socket.resume();
         return;
       }
+      socket.off("error", onError);
       socket.unshift(received);
-      const server = isPreface ? (this.http2Server as Http2Server) : this.#httpServer;
-      server.emit("connection", socket);
-      if (!isPreface) socket.resume();
+      if (isPreface) {
+        this.#toHttp2(socket);
+      } else {
+        this.#httpServer.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    const onEnd = (): void => {
+      stop();
+      const line = begun(received);
+      if (line === undefined) socket.end();
+      else this.#refuse(socket, 400, line);
     };
     const onError = (): void => {
-      clearTimeout(timer);
+      stop();
       socket.destroy();
     };
     socket.on("data", onData);
+    socket.on("end", onEnd);
     socket.on("error", onError);
-    socket.once("close", () => clearTimeout(timer));
+    socket.on("close", stop);
     socket.resume();
   }
 }
 
 /**
- * The first line of `bytes` (without CR LF; empty lines before it skipped, as
- * RFC 9112 §2.2 lets a server), `null` while it has not ended, `undefined` when
- * it is longer than `FIRST_LINE_MAX` (node:http then judges it).
+ * Whether `line` is a request line without its HTTP version that llhttp would
+ * take for HTTP/0.9 and wait for a header section after.
  */
-function firstLine(bytes: Buffer): string | null | undefined {
+function isVersionless(line: string): boolean {
+  const method = VERSIONLESS.exec(line)?.[1];
+  return method !== undefined && KNOWN_METHODS.has(method);
+}
+
+/** Where the first line of `bytes` starts: after the empty lines RFC 9112 §2.2 lets a server skip. */
+function lineStart(bytes: Buffer): number {
   let start = 0;
   while (start < bytes.length && (bytes[start] === 0x0d || bytes[start] === 0x0a)) start++;
+  return start;
+}
+
+/** The part of a first line `bytes` holds, for the log; `undefined` when none has begun. */
+function begun(bytes: Buffer): string | undefined {
+  const start = lineStart(bytes);
+  if (start === bytes.length) return undefined;
+  // Up to its end or the bytes' (only a partial HTTP/2 preface has a line end here).
+  return bytes.toString("latin1", start, start + FIRST_LINE_MAX).replace(/\r?\n[\s\S]*$|\r$/, "");
+}
+
+/**
+ * The first line of `bytes` (without CR LF; empty lines before it skipped, as
+ * RFC 9112 §2.2 lets a server), `null` while it has not ended, `undefined` when
+ * it, or the empty lines and it, are longer than `FIRST_LINE_MAX` (node:http
+ * then judges it).
+ */
+function firstLine(bytes: Buffer): string | null | undefined {
+  const start = lineStart(bytes);
   const lf = bytes.indexOf(0x0a, start);
-  if (lf === -1) return bytes.length - start > FIRST_LINE_MAX ? undefined : null;
+  if (lf === -1) return bytes.length > FIRST_LINE_MAX ? undefined : null;
   if (lf - start > FIRST_LINE_MAX) return undefined;
   const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
   return bytes.toString("latin1", start, end);

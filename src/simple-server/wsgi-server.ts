@@ -110,7 +110,7 @@ export class WSGIServer {
   #oneDone: (() => void) | undefined;
   #foreverDone: (() => void) | undefined;
   #closing: Promise<void> | undefined;
-  #transport: Transport | undefined;
+  readonly #transport: Transport;
 
   /**
    * Create a server for `serverAddress`, not yet bound (see `serverBind`).
@@ -150,6 +150,7 @@ export class WSGIServer {
     server.keepAliveTimeout = resolved.keepAliveTimeout;
     // A client may half-close once its request is sent (as `curl` and `nc -N`
     // can): still answer it, then close. Node's default aborts such requests.
+    // (The front's sockets are half-open for it: see transport.ts.)
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.on("request", this.#onRequest);
     // Listening to it stops Node answering 100 Continue before the request is checked.
@@ -160,18 +161,17 @@ export class WSGIServer {
     server.on("clientError", this.#onClientError);
     server.on("connect", this.#onConnect);
     this.httpServer = server;
-    // HTTPS and HTTP/2: a front that hands HTTP/1.1 connections to `server`.
-    if (resolved.tls !== undefined || resolved.http2) {
-      this.#transport = new Transport(
-        server,
-        resolved,
-        transportStreams(this),
-        (socket, status, line) => {
-          refuseConnection(socket, status);
-          this.#logRefusal(socket, status, line);
-        },
-      );
-    }
+    // What listens: a front that reads each connection's start and hands
+    // HTTP/1.1 connections to `server` (HTTP/2 and TLS there too, when asked).
+    this.#transport = new Transport(
+      server,
+      resolved,
+      transportStreams(this),
+      (socket, status, line) => {
+        refuseConnection(socket, status);
+        this.#logRefusal(socket, status, line);
+      },
+    );
   }
 
   /**
@@ -185,23 +185,23 @@ export class WSGIServer {
   }
 
   /**
-   * The server that listens: `httpServer` itself, or, with `tls` or `http2`, the
-   * front that reads each connection's start (TLS and ALPN, or the HTTP/2
-   * preface) and hands HTTP/1.1 connections to `httpServer`. Close it to stop
-   * accepting.
+   * The server that listens: the front that reads each connection's start (the
+   * first request line; with `tls`, TLS and ALPN; with `http2` in clear text,
+   * the HTTP/2 preface) and hands HTTP/1.1 connections to `httpServer`, which
+   * never listens itself. Close it to stop accepting.
    */
   get listener(): NetServer {
-    return this.#transport?.listener ?? this.httpServer;
+    return this.#transport.listener;
   }
 
   /**
-   * Tell `httpServer` that connections come, when a front listens for it:
+   * Tell `httpServer` that connections come, since the front listens for it:
    * node:http watches its connections' header and request timeouts (and can
    * close them all) only from its "listening" event on. Called by `serverBind()`
    * once `listener` listens, and by a subclass that binds otherwise.
    */
   protected frontListening(): void {
-    if (this.#transport !== undefined) this.httpServer.emit("listening");
+    this.httpServer.emit("listening");
   }
 
   /** Whether `wsgi.multiprocess` is true: more than one worker. */
@@ -515,7 +515,7 @@ export class WSGIServer {
   }
 
   async #close(): Promise<void> {
-    const transport = this.#transport?.close();
+    const transport = this.#transport.close();
     const server = this.httpServer;
     const closed = new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -226,7 +226,7 @@ export class Bench {
       }
     }
     bench.running = await serve(app, options.server ?? {}, Accounted as RequestHandlerClass);
-    bench.running.httpd.httpServer.on("connection", (socket: Socket) => {
+    bench.running.httpd.listener.on("connection", (socket: Socket) => {
       bench.#sockets.add(socket);
       socket.once("close", () => {
         bench.#sockets.delete(socket);

@@ -83,7 +83,7 @@ function recorder(seen: string[], held: Promise<void>): WSGIApplication {
 
 /** The server's side of the next connection made to `server`. */
 function nextConnection(server: Running): Promise<Socket> {
-  return once(server.httpd.httpServer, "connection").then(([socket]) => socket as Socket);
+  return once(server.httpd.listener, "connection").then(([socket]) => socket as Socket);
 }
 
 /** `count` pipelined GETs of `/0` … `/<count - 1>`, the last one closing the connection. */

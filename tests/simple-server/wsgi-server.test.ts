@@ -249,7 +249,7 @@ describe("WSGIServer", () => {
     assert.equal(res.headers.connection, "close");
     await closing;
     await served;
-    assert.equal(httpd.httpServer.listening, false);
+    assert.equal(httpd.listener.listening, false);
   });
 
   it("serverClose() drops requests no one was serving; shutdown() without a loop returns", async () => {

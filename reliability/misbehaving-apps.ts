@@ -8,7 +8,9 @@
  * reliability/results/misbehaving-apps.json (`--out PATH` elsewhere) and exits 1
  * when a target is missed. `--short` (CI) runs a few of each. `--tls` serves
  * HTTPS (workers included) with a certificate `openssl` makes for the run,
- * and writes misbehaving-apps-tls.json.
+ * and writes misbehaving-apps-tls.json. `--only NAME` (repeatable) runs those
+ * scenarios alone (`recycling`: --max-requests under load), and writes a file
+ * only with `--out`, so that a part does not stand for the whole.
  *
  * Everything is on 127.0.0.1, port 0; the only processes stopped are the
  * servers this run started and their workers, by PID.
@@ -38,35 +40,57 @@ const RESULTS_DIR = fileURLToPath(new URL("../../reliability/results/", import.m
 /** The whole run gives up after this long (ms). */
 const DEADLINE = { long: 15 * 60_000, short: 110_000 };
 
-function options(): { short: boolean; tls: boolean; out: string; command: string } {
+/** Every scenario, by the name `--only` takes, in the order a run takes them. */
+const SCENARIOS = new Map<string, (sizes: Sizes) => Promise<Result>>([
+  ["stray-errors", (sizes) => strayErrors(sizes, false)],
+  ["stray-errors-workers", (sizes) => strayErrors(sizes, true)],
+  ["stuck-worker", stuckWorker],
+  ["crash-loop", crashLoop],
+  ["crash-burst", crashBurst],
+  ["leaking-worker", leakingWorker],
+  ["recycling", recycling],
+]);
+
+interface Options {
+  short: boolean;
+  tls: boolean;
+  /** The scenarios to run, by name. */
+  only: string[];
+  /** Where the figures go; undefined: nowhere (a part of the run without `--out`). */
+  out: string | undefined;
+  command: string;
+}
+
+function options(): Options {
   const { values } = parseArgs({
     options: {
       short: { type: "boolean", default: false },
       tls: { type: "boolean", default: false },
+      only: { type: "string", multiple: true },
       out: { type: "string" },
     },
     strict: true,
   });
   const short = values.short === true;
   const tls = values.tls === true;
-  const flags = `${short ? " --short" : ""}${tls ? " --tls" : ""}`;
+  const only = values.only ?? [...SCENARIOS.keys()];
+  for (const name of only) {
+    if (!SCENARIOS.has(name)) {
+      throw new RangeError(
+        `--only takes one of ${[...SCENARIOS.keys()].join(", ")}: ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  const part = values.only === undefined ? "" : values.only.map((n) => ` --only ${n}`).join("");
+  const flags = `${short ? " --short" : ""}${tls ? " --tls" : ""}${part}`;
   const command = `node build/reliability/misbehaving-apps.js${flags}`;
   const results = join(RESULTS_DIR, tls ? "misbehaving-apps-tls.json" : "misbehaving-apps.json");
-  return { short, tls, out: values.out ?? results, command };
+  const out = values.out ?? (values.only === undefined ? results : undefined);
+  return { short, tls, only, out, command };
 }
 
-const SCENARIOS: Array<(sizes: Sizes) => Promise<Result>> = [
-  (sizes) => strayErrors(sizes, false),
-  (sizes) => strayErrors(sizes, true),
-  stuckWorker,
-  crashLoop,
-  crashBurst,
-  leakingWorker,
-  recycling,
-];
-
 async function main(): Promise<number> {
-  const { short, tls, out, command } = options();
+  const { short, tls, only, out, command } = options();
   const certDir = tls ? mkdtempSync(join(tmpdir(), "wsgiref-misbehaving-")) : undefined;
   const sizes: Sizes = {
     ...(short ? SHORT : LONG),
@@ -88,9 +112,9 @@ async function main(): Promise<number> {
 
   const results: Result[] = [];
   try {
-    for (const scenario of SCENARIOS) {
+    for (const name of only) {
       const started = Date.now();
-      const result = await scenario(sizes);
+      const result = await (SCENARIOS.get(name) as (sizes: Sizes) => Promise<Result>)(sizes);
       results.push(result);
       const verdict = result.problems.length === 0 ? "ok" : `MISSED: ${result.problems.join("; ")}`;
       console.log(
@@ -103,6 +127,8 @@ async function main(): Promise<number> {
     killAll();
     if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
   }
+  const passed = results.every((r) => r.problems.length === 0) ? 0 : 1;
+  if (out === undefined) return passed;
   mkdirSync(dirname(out), { recursive: true });
   const data = {
     suite: "misbehaving-apps",
@@ -113,7 +139,7 @@ async function main(): Promise<number> {
   };
   writeFileSync(out, `${JSON.stringify(data, null, 2)}\n`);
   console.log(`wrote ${out}`);
-  return results.every((r) => r.problems.length === 0) ? 0 : 1;
+  return passed;
 }
 
 main().then(

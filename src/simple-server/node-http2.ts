@@ -27,6 +27,7 @@ import {
 } from "../gateway/request-head.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
+import { formatDateTime, type HttpDates } from "../internal/http-date.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { drained, filePosition, streamFile } from "./send-file.js";
@@ -36,8 +37,14 @@ export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
 
 /** What serving a stream needs of the server. */
 export interface Http2StreamServer {
-  /** The request and body limits. */
-  readonly options: RequestLimits & { readonly requestTimeout: number };
+  /**
+   * The request and body limits, and how long a response may wait for the
+   * client to take its data (`sendTimeout`, ms; 0: no limit).
+   */
+  readonly options: RequestLimits & {
+    readonly requestTimeout: number;
+    readonly sendTimeout: number;
+  };
   /** The environ every request's starts from. */
   readonly baseEnviron: PartialEnvironment;
   /** `wsgi.multiprocess`. */
@@ -52,6 +59,8 @@ export interface Http2StreamServer {
   readonly serverHeader: string;
   /** Log one finished request: the request line, its status code and the body bytes sent. */
   logRequest(head: RequestHead, code: number | string, size: number | string): void;
+  /** The current HTTP date, formatted once a second; absent: formatted for each response. */
+  readonly dates?: HttpDates | undefined;
 }
 
 /**
@@ -69,6 +78,14 @@ export interface Http2StreamOffer {
    */
   takeOver(): ServerHttp2Stream;
 }
+
+/**
+ * The most body bytes a response may send without a send timeout, when the
+ * client's stream window takes them all at once: they leave without waiting
+ * for a WINDOW_UPDATE, and a timer for every small response would cost more
+ * than the rest of the stream's bookkeeping.
+ */
+const UNTIMED = 16 * 1024;
 
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
@@ -158,6 +175,12 @@ function receiveStreamBody(
  * output stage has already dropped hop-by-hop fields (§8.2.2). `cut()` resets
  * the stream (`RST_STREAM` `INTERNAL_ERROR`); the connection's other streams
  * carry on.
+ *
+ * A client that never opens its flow-control window would hold a response for
+ * ever: a response that has to wait for the client (a write the stream does not
+ * take at once, a file, a body past `UNTIMED` or past the client's initial
+ * window, a stream taken over) gets the stream's timeout of `sendTimeout`
+ * without activity, then `CANCEL`.
  */
 export class Http2StreamSink implements ResponseSink {
   readonly stream: ServerHttp2Stream;
@@ -166,9 +189,26 @@ export class Http2StreamSink implements ResponseSink {
   #takenOver = false;
   #head: OutgoingHttpHeaders | undefined;
   #responded = false;
+  /** The chunk that completes the Content-Length, held to go out with the end. */
+  #held: Uint8Array | undefined;
+  /** Body bytes handed to the stream. */
+  #sent = 0;
+  #timed = false;
+  readonly #dates: HttpDates | undefined;
+  readonly #sendTimeout: number;
 
-  constructor(stream: ServerHttp2Stream) {
+  /**
+   * `dates`: the server's HTTP date, formatted once a second (absent: one is
+   * formatted per response); `sendTimeout`: see the class (0: none).
+   */
+  constructor(stream: ServerHttp2Stream, dates?: HttpDates, sendTimeout = 0) {
     this.stream = stream;
+    this.#dates = dates;
+    this.#sendTimeout = sendTimeout;
+  }
+
+  date(): string {
+    return this.#dates?.now() ?? formatDateTime(Date.now());
   }
 
   get destroyed(): boolean {
@@ -188,6 +228,7 @@ export class Http2StreamSink implements ResponseSink {
           throw new Error("the stream cannot be taken over once the response has started");
         }
         this.#takenOver = true;
+        this.#time();
         return this.stream;
       },
     };
@@ -208,9 +249,39 @@ export class Http2StreamSink implements ResponseSink {
     this.#head = head;
   }
 
-  write(chunk: Uint8Array): boolean {
+  /**
+   * Send body bytes; the `last` chunk (it completes the Content-Length) is held
+   * for `end()`, so that a small response goes out as one write that ends the
+   * stream, as `stream.end(body)` does, instead of a write and an empty end.
+   */
+  write(chunk: Uint8Array, last?: boolean): boolean {
+    if (last === true && this.#held === undefined) {
+      this.#held = chunk;
+      return true;
+    }
+    this.#flushHeld();
     this.#respond(false);
-    return this.stream.write(chunk);
+    this.#sent += chunk.length;
+    if (this.stream.write(chunk)) return true;
+    this.#time();
+    return false;
+  }
+
+  #flushHeld(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    this.#respond(false);
+    this.#sent += held.length;
+    if (!this.stream.write(held)) this.#time();
+  }
+
+  /** Give the stream its send timeout, once. */
+  #time(): void {
+    if (this.#timed || this.#sendTimeout <= 0 || this.stream.destroyed) return;
+    this.#timed = true;
+    const stream = this.stream;
+    stream.setTimeout(this.#sendTimeout, () => stream.close(constants.NGHTTP2_CANCEL));
   }
 
   drained(): Promise<void> {
@@ -225,12 +296,17 @@ export class Http2StreamSink implements ResponseSink {
    */
   sendFile(fd: number, limit: number): Promise<SentFile> {
     const stream = this.stream;
-    if (this.#responded || this.#head === undefined) {
-      return Promise.reject(new Error("sendFile() came after the head was sent"));
-    }
     const head = this.#head;
-    this.#responded = true;
+    if (head === undefined) return Promise.reject(new Error("sendFile() came before head()"));
     if (stream.destroyed) return Promise.reject(streamDestroyedError("the HTTP/2 stream"));
+    this.#time();
+    if (this.#responded || this.#held !== undefined) {
+      // Body bytes went first (the write() callable): the head is out, so the
+      // file follows them in blocks.
+      this.#flushHeld();
+      return streamFile(fd, stream, limit, "the HTTP/2 stream");
+    }
+    this.#responded = true;
     const stat = fstatSync(fd);
     const position = stat.isFile() ? filePosition(fd) : undefined;
     if (position === undefined) {
@@ -258,11 +334,18 @@ export class Http2StreamSink implements ResponseSink {
   }
 
   end(): void {
-    if (!this.#responded) {
+    const held = this.#held;
+    this.#held = undefined;
+    if (!this.#responded && held === undefined) {
       this.#respond(true);
       return;
     }
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+    this.#respond(false);
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded) return;
+    if (held !== undefined) this.#sent += held.length;
+    stream.end(held);
+    if (this.#sent > UNTIMED || this.#sent > peerWindow(stream)) this.#time();
   }
 
   /**
@@ -344,6 +427,11 @@ export class Http2GatewayHandler extends GatewayHandler {
   }
 }
 
+/** The client's initial stream window: what a new stream may send before its first WINDOW_UPDATE. */
+function peerWindow(stream: ServerHttp2Stream): number {
+  return stream.session?.remoteSettings.initialWindowSize ?? 0;
+}
+
 /** Answer a refused request with its status and a one-line body, then end the stream. */
 function refuse(stream: ServerHttp2Stream, status: number, server: Http2StreamServer): void {
   if (stream.destroyed || stream.headersSent) return;
@@ -403,7 +491,7 @@ export async function serveHttp2Stream(
   if (input instanceof SpooledInput) env.CONTENT_LENGTH = String(input.length);
   const handler = new Http2GatewayHandler(
     input,
-    new Http2StreamSink(stream),
+    new Http2StreamSink(stream, server.dates, server.options.sendTimeout),
     server.stderr,
     env,
     server.wsgiMultiprocess,

@@ -108,6 +108,9 @@ export function transportStreams(host: TransportHost): Http2StreamServer {
     get stderr() {
       return handlerFor(empty).getStderr();
     },
+    get dates() {
+      return host.dates;
+    },
     software: serverVersion,
     serverHeader: softwareVersion,
     logRequest(head, code, size) {
@@ -200,10 +203,6 @@ export class Transport {
           _flags: number,
           rawHeaders: string[],
         ) => {
-          if (options.sendTimeout > 0) {
-            // A client that never opens its window would hold the response for ever.
-            stream.setTimeout(options.sendTimeout, () => stream.close(0x8)); // CANCEL
-          }
           const serving = serveHttp2Stream(stream, headers, rawHeaders, streams);
           this.#streams.add(serving);
           void serving.finally(() => this.#streams.delete(serving));

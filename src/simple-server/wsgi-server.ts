@@ -13,6 +13,7 @@ import {
   ServerResponse,
   STATUS_CODES,
 } from "node:http";
+import type { Http2Server } from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
@@ -192,6 +193,11 @@ export class WSGIServer {
    */
   get listener(): NetServer {
     return this.#transport.listener;
+  }
+
+  /** The `node:http2` server that serves HTTP/2 sessions, with `http2`; undefined without. */
+  get http2Server(): Http2Server | undefined {
+    return this.#transport?.http2Server;
   }
 
   /**

@@ -102,6 +102,20 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
         },
       } as unknown as Iterable<Uint8Array>;
     }
+    if (path === "/sized") {
+      // Its one chunk completes the Content-Length: it goes out with the end.
+      startResponse("200 OK", [
+        ["Content-Type", "text/plain"],
+        ["Content-Length", "6"],
+      ]);
+      return [Buffer.from("sized\n")];
+    }
+    if (path === "/write-then-file") {
+      // The write() callable first, then a file: the file follows what was written.
+      const write = startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      write(Buffer.from("head:"));
+      return new FileWrapper(openFile(filePath));
+    }
     if (path === "/big") {
       startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
       return [Buffer.alloc(4 * 1024 * 1024, 0x62)];
@@ -210,6 +224,36 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
       assert.equal(resp.status, 200);
       assert.equal(resp.body.length, 300_000);
       assert.ok(resp.body.every((b) => b === 0x7a));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("sends a body that completes its Content-Length with the end of the stream", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const resp = await client.request("/sized");
+      assert.equal(resp.status, 200);
+      assert.equal(resp.rstCode, 0);
+      assert.deepEqual(
+        resp.headers.find(([name]) => name === "content-length"),
+        ["content-length", "6"],
+      );
+      assert.equal(resp.body.toString(), "sized\n");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("sends a FileWrapper after what the write() callable wrote", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const resp = await client.request("/write-then-file");
+      assert.equal(resp.status, 200);
+      assert.equal(resp.rstCode, 0);
+      assert.equal(resp.body.length, 5 + 300_000);
+      assert.equal(resp.body.subarray(0, 5).toString(), "head:");
+      assert.ok(resp.body.subarray(5).every((b) => b === 0x7a));
     } finally {
       await client.close();
     }
@@ -359,6 +403,23 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
     const client = new H2Client(`http://127.0.0.1:${clear.port}`);
     assert.equal((await client.request("/")).status, 200);
     await client.close();
+  });
+
+  it("cancels a small response the client never opens a window for (sendTimeout)", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`, {
+      settings: { initialWindowSize: 0 },
+    });
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":path": "/sized" });
+      stream.on("error", () => undefined);
+      const started = Date.now();
+      await new Promise<void>((resolve) => stream.once("close", () => resolve()));
+      assert.equal(stream.rstCode, constants.NGHTTP2_CANCEL);
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      session.destroy();
+    }
   });
 
   it("cancels a response the client never opens a window for (sendTimeout)", async () => {

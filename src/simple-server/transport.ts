@@ -329,21 +329,25 @@ export class Transport {
       const line = isPreface ? undefined : firstLine(received);
       if (line === null) return;
       stop();
-      // Paused before the bytes go back, so that the socket's end, if read with
-      // them, is emitted after them, once node:http listens for it.
-      socket.pause();
       if (line !== undefined && isVersionless(line)) {
+        socket.pause();
         this.#refuse(socket, 400, line);
+        // Read on and dropped until the client closes (see refuseConnection).
         socket.resume();
         return;
       }
       socket.off("error", onError);
-      socket.unshift(received);
       if (isPreface) {
+        // node:http2 takes what the socket holds when it gets it.
+        socket.pause();
+        socket.unshift(received);
         this.#toHttp2(socket);
       } else {
+        // node:http listens first: the bytes put back then go to its parser at
+        // once (the socket is flowing), and the socket's end, if read with
+        // them, comes after, to its listener.
         this.#httpServer.emit("connection", socket);
-        socket.resume();
+        socket.unshift(received);
       }
     };
     const onEnd = (): void => {

@@ -170,7 +170,9 @@ export function requestFacts(req: RequestHead): RequestFacts {
  * Return the status a request must be refused with, or 0 to serve it.
  *
  * llhttp has refused malformed framing already (and no lenient mode is on).
- * Beyond it: any HTTP major version but 1 is 505; too many header fields, 431;
+ * Beyond it: a request line without a version (what llhttp reads as HTTP/0.9),
+ * 400, as the first line of a connection gets it from the server's front; any
+ * other HTTP major version but 1, 505; too many header fields, 431;
  * no `Host` in HTTP/1.1, two `Host` fields or an invalid one, 400 (RFC 9112
  * §3.2); a target of asterisk-form for a method but `OPTIONS`, or of
  * absolute-form whose scheme is not `http` or `https` or whose authority is not
@@ -186,7 +188,7 @@ export function refusalStatus(
   facts: RequestFacts,
   limits: RequestLimits,
 ): number {
-  if (req.httpVersionMajor !== 1) return 505;
+  if (req.httpVersionMajor !== 1) return req.httpVersionMajor === 0 ? 400 : 505;
   // Node keeps at most maxHeaders + 1 fields (the server's maxHeadersCount), enough to tell.
   if (req.rawHeaders.length > limits.maxHeaders * 2) return 431;
   if (facts.hosts > 1) return 400;

@@ -215,7 +215,8 @@ describe("refusalStatus", () => {
 
   it("refuses versions, Host, framing and sizes with their statuses", () => {
     assert.equal(status(["Host", "a"], "2.0"), 505);
-    assert.equal(status(["Host", "a"], "0.9"), 505);
+    // No version at all: malformed, not a version the server lacks.
+    assert.equal(status(["Host", "a"], "0.9"), 400);
     assert.equal(status([]), 400);
     assert.equal(status(["Host", "a", "Host", "a"]), 400);
     assert.equal(status(["Host", "a b"]), 400);
@@ -399,6 +400,18 @@ describe("requestEnviron", () => {
       );
       assert.equal(captured, before, "the application saw nothing");
     }
+  });
+
+  it("answers 400 to a request line without a version after a first request, and serves nothing after it", async () => {
+    const received = await exchange(
+      server.port,
+      `${request("GET", "/first")}GET /echo\r\n\r\n${request("GET", "/after")}`,
+    );
+    assert.deepEqual(
+      parseResponses(received).map((r) => r.status),
+      [200, 400],
+    );
+    assert.equal(captured.PATH_INFO, "/first", "the application saw the first request only");
   });
 
   it("answers 501 to a transfer coding other than chunked, and serves nothing after it", async () => {

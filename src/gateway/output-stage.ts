@@ -13,6 +13,7 @@
 import { AssertionError } from "node:assert";
 import { checkContentLengths } from "../handlers/base-handler.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
+import { isDigits } from "../internal/field-chars.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isHopByHop } from "../util.js";
 
@@ -78,9 +79,6 @@ export interface ResponseSink {
    */
   cut(reason?: Error): void;
 }
-
-/** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
-const DIGITS = /^[0-9]+$/;
 
 /** The framing of one response over a `ResponseSink`. */
 export class OutputStage {
@@ -159,7 +157,8 @@ export class OutputStage {
       }
     }
     // Throws unless every value is the same decimal number.
-    if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) checkContentLengths(pairs);
+    if (lengths > 1 || (length !== undefined && (typeof length !== "string" || !isDigits(length))))
+      checkContentLengths(pairs);
     const fields: string[] = [];
     if (!hasDate && this.sink.datedByHost !== true) {
       fields.push("Date", this.sink.date?.() ?? formatDateTime(Date.now()));

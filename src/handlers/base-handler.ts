@@ -279,26 +279,29 @@ export class BaseHandler {
    *
    * @see Python's `BaseHandler.run`
    */
-  async run(application: WSGIApplication): Promise<void> {
+  run(application: WSGIApplication): Promise<void> {
     if (typeof application !== "function") {
-      throw new TypeError(`application must be a function: ${show(application)}`);
+      return Promise.reject(new TypeError(`application must be a function: ${show(application)}`));
     }
+    // Not an async function: a response written without waiting (the usual
+    // case) then costs no suspended frame, only the settled promise.
     try {
       this.setupEnviron();
       // Complete as WSGIEnvironment promises when the CGI variables were (the
       // request's, or setupTestingDefaults()'s in a test): setupEnviron() adds the rest.
-      let result = application(this.environ as WSGIEnvironment, this.#startResponse);
+      const result = application(this.environ as WSGIEnvironment, this.#startResponse);
       if (isThenable(result)) {
-        result = await result;
+        return this.#runAfter(result, true);
       }
       this.result = result;
       const done = this.finishResponse();
       if (isThenable(done)) {
-        await done;
+        return this.#runAfter(done, false);
       }
     } catch (err) {
-      await this.#recover(err);
+      return this.#recover(err);
     }
+    return Promise.resolve();
   }
 
   /**
@@ -948,6 +951,25 @@ export class BaseHandler {
     const finishing = this.finishContent();
     if (isThenable(finishing)) {
       await finishing;
+    }
+  }
+
+  /**
+   * The rest of run() once something returned a promise: the application's
+   * body (`isBody`), then the response; or what finishResponse() still does.
+   */
+  async #runAfter(pending: PromiseLike<unknown>, isBody: boolean): Promise<void> {
+    try {
+      const settled = await pending;
+      if (isBody) {
+        this.result = settled as WSGIBody;
+        const done = this.finishResponse();
+        if (isThenable(done)) {
+          await done;
+        }
+      }
+    } catch (err) {
+      await this.#recover(err);
     }
   }
 

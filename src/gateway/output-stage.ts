@@ -80,6 +80,21 @@ export interface ResponseSink {
   cut(reason?: Error): void;
 }
 
+/**
+ * The number of `status`'s first three characters, as `Number()` reads them
+ * (NaN when they are no number): three ASCII digits, as a checked status has,
+ * read without a substring.
+ */
+function statusCode(status: string): number {
+  const c0 = status.charCodeAt(0) - 48;
+  const c1 = status.charCodeAt(1) - 48;
+  const c2 = status.charCodeAt(2) - 48;
+  if (c0 >= 0 && c0 <= 9 && c1 >= 0 && c1 <= 9 && c2 >= 0 && c2 <= 9) {
+    return c0 * 100 + c1 * 10 + c2;
+  }
+  return Number(status.slice(0, 3));
+}
+
 /** The framing of one response over a `ResponseSink`. */
 export class OutputStage {
   /** The transport's sink. */
@@ -130,7 +145,7 @@ export class OutputStage {
     software: string | undefined,
   ): void {
     if (this.sink.takenOver) return;
-    const code = Number(status.slice(0, 3));
+    const code = statusCode(status);
     // An interim response would make the client take the next one for this one's.
     if (!(code >= 200 && code <= 599)) {
       throw new AssertionError({

@@ -12,23 +12,17 @@
 
 import { AssertionError } from "node:assert";
 import { type InspectOptions, inspect } from "node:util";
-import { equalsFolded } from "./internal/ascii-fold.js";
+import { equalsFoldedBoth } from "./internal/ascii-fold.js";
 import { expectObject, show } from "./internal/check.js";
+import { hasValueControl, isToken } from "./internal/field-chars.js";
 import { isLatin1, latin1Bytes } from "./internal/latin1.js";
 
-// RFC 9110 §5.1 and §5.6.2: field-name = token = 1*tchar. Parameter names are
-// tokens too (§5.6.6).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-// CPython's _name_disallowed_re and _value_disallowed_re: HTAB may appear inside a
-// field value (RFC 9110 §5.5) but never in a name; every other C0 control and DEL
-// is refused, CR and LF above all, since they would end the header line.
+// CPython's _name_disallowed_re (and _value_disallowed_re, `hasValueControl`):
+// HTAB may appear inside a field value (RFC 9110 §5.5) but never in a name; every
+// other C0 control and DEL is refused, CR and LF above all, since they would end
+// the header line.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NAME_CONTROL = /[\x00-\x1F\x7F]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const VALUE_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
-
-const UPPER_ASCII = /[A-Z]/g;
 
 /** Python's `_convert_string_type`: anything but a string is an `AssertionError`. */
 function checkType(value: unknown): asserts value is string {
@@ -42,8 +36,9 @@ function checkType(value: unknown): asserts value is string {
 /** Check a name that will be stored: a header name, or a parameter name (`what`). */
 function checkName(name: unknown, what = "header name"): asserts name is string {
   checkType(name);
-  // A token has no control character: the second test only picks the message.
-  if (!TOKEN.test(name)) {
+  // RFC 9110 §5.1 and §5.6.2: field-name = token; parameter names are tokens too
+  // (§5.6.6). A token has no control character: the second test only picks the message.
+  if (!isToken(name)) {
     if (NAME_CONTROL.test(name)) {
       throw new TypeError(`${what} contains a control character: ${show(name)}`);
     }
@@ -60,7 +55,7 @@ function checkName(name: unknown, what = "header name"): asserts name is string 
  */
 function checkValue(value: unknown, name: unknown, param?: string): asserts value is string {
   checkType(value);
-  if (VALUE_CONTROL.test(value)) {
+  if (hasValueControl(value)) {
     const what =
       param === undefined
         ? `header value for ${show(name)}`
@@ -84,37 +79,31 @@ function checkPairs(headers: readonly unknown[]): void {
 }
 
 /**
- * Turn a looked-up name into the key it is compared by.
+ * Check a looked-up name: the key `matches` compares stored names with.
  *
  * As in CPython, a lookup name is checked for its type and for control characters
  * (neither can ever match), but not for the token rule, so that `delete()` can
  * still remove an entry the caller pushed into the array directly. Field names are
- * case-insensitive in ASCII only (RFC 9110 §5.1), so only A-Z are folded: Python's
+ * case-insensitive in ASCII only (RFC 9110 §5.1), so `matches` folds only A-Z: Python's
  * `str.lower()` would also let the Kelvin sign U+212A stand for `k`.
  */
 function lookupKey(name: unknown): string {
   checkType(name);
-  // One pass over the name both finds a control character and tells whether
-  // it needs folding.
-  let upper = false;
-  let ascii = true;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) {
       throw new TypeError(`header name contains a control character: ${show(name)}`);
     }
-    if (c >= 65 && c <= 90) upper = true;
-    else if (c > 127) ascii = false;
   }
-  // Beyond ASCII, toLowerCase() would fold more than A-Z.
-  if (!ascii) return name.replace(UPPER_ASCII, (ch) => ch.toLowerCase());
-  return upper ? name.toLowerCase() : name;
+  // Not lower-cased: `matches` folds both sides, where a folded copy would be a
+  // new string for every lookup of a name such as `Content-Length`.
+  return name;
 }
 
 /** Whether a stored pair has the name `key` (from `lookupKey`). */
 function matches(pair: readonly [string, string], key: string): boolean {
   // The array is the caller's too, so an entry may not be what its type says.
-  return Array.isArray(pair) && typeof pair[0] === "string" && equalsFolded(pair[0], key);
+  return Array.isArray(pair) && typeof pair[0] === "string" && equalsFoldedBoth(pair[0], key);
 }
 
 /**

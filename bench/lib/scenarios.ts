@@ -152,10 +152,11 @@ export const SCENARIOS: readonly Scenario[] = [
     what:
       "wrk, 1 thread, 50 keep-alive connections, GET /: the benchmark's WSGI app through " +
       "toFetchHandler as @hono/node-server's fetch, against a plain Hono app answering the same " +
-      "bytes on the same server, in the same run (issue 16: at least 0.9x)",
+      "bytes on the same server, in the same run (issue 16: at least 0.9x); and a bridge that " +
+      "does only the least any WSGI bridge must (servers/floor-bridge.ts), as a yardstick",
     load: { kind: "wrk", path: "/", connections: 50 },
     unit: "req/s",
-    servers: ["hono", "hono-wsgi"],
+    servers: ["hono", "hono-wsgi", "hono-floor"],
     baseline: "hono",
     targets: [{ kind: "ratio", server: "hono-wsgi", vs: "hono", min: 0.9 }],
   },

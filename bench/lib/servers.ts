@@ -169,6 +169,17 @@ export const SERVERS: readonly ServerSpec[] = [
     ],
     ready: LISTENING,
   },
+  {
+    id: "hono-floor",
+    label: "a check-free WSGI bridge on @hono/node-server",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--floor"],
+    ],
+    ready: LISTENING,
+  },
   rawTls("raw-https", "node:https (raw)", false),
   oursTls("ours-https", "wsgiref, HTTPS/1.1", false),
   rawTls("raw-h2", "node:http2 (raw, TLS)", true),

@@ -1,10 +1,11 @@
 /**
  * The Fetch-API servers: @hono/node-server serving either a plain Hono app
- * (the baseline) or the benchmark's WSGI app through `toFetchHandler`, each
+ * (the baseline), the benchmark's WSGI app through `toFetchHandler` (`--wsgi`),
+ * or through the least a WSGI bridge does (`--floor`, `floor-bridge.ts`), each
  * answering `GET /` and `GET /1m` with the bytes of `payloads.ts`. Prints
  * `listening 127.0.0.1:PORT` once bound; SIGTERM closes it.
  *
- * Run: `node build/bench/servers/hono.js [--wsgi]`.
+ * Run: `node build/bench/servers/hono.js [--wsgi | --floor]`.
  */
 
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { toFetchHandler } from "../../src/fetch.js";
 import { app } from "./app.js";
+import { floorBridge } from "./floor-bridge.js";
 import { HELLO, ONE_MIB } from "./payloads.js";
 
 function plainHono(): Hono {
@@ -28,7 +30,11 @@ function plainHono(): Hono {
   return hono;
 }
 
-const fetch = process.argv.includes("--wsgi") ? toFetchHandler(app) : plainHono().fetch;
+const fetch = process.argv.includes("--wsgi")
+  ? toFetchHandler(app)
+  : process.argv.includes("--floor")
+    ? floorBridge(app)
+    : plainHono().fetch;
 const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
   process.stdout.write(`listening 127.0.0.1:${info.port}\n`);
 });

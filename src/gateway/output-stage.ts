@@ -13,6 +13,7 @@
 import { AssertionError } from "node:assert";
 import { checkContentLengths } from "../handlers/base-handler.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
+import { isDigits } from "../internal/field-chars.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isHopByHop } from "../util.js";
 
@@ -79,8 +80,20 @@ export interface ResponseSink {
   cut(reason?: Error): void;
 }
 
-/** A Content-Length value the body is counted against (RFC 9110 §8.6: 1*DIGIT). */
-const DIGITS = /^[0-9]+$/;
+/**
+ * The number of `status`'s first three characters, as `Number()` reads them
+ * (NaN when they are no number): three ASCII digits, as a checked status has,
+ * read without a substring.
+ */
+function statusCode(status: string): number {
+  const c0 = status.charCodeAt(0) - 48;
+  const c1 = status.charCodeAt(1) - 48;
+  const c2 = status.charCodeAt(2) - 48;
+  if (c0 >= 0 && c0 <= 9 && c1 >= 0 && c1 <= 9 && c2 >= 0 && c2 <= 9) {
+    return c0 * 100 + c1 * 10 + c2;
+  }
+  return Number(status.slice(0, 3));
+}
 
 /** The framing of one response over a `ResponseSink`. */
 export class OutputStage {
@@ -132,7 +145,7 @@ export class OutputStage {
     software: string | undefined,
   ): void {
     if (this.sink.takenOver) return;
-    const code = Number(status.slice(0, 3));
+    const code = statusCode(status);
     // An interim response would make the client take the next one for this one's.
     if (!(code >= 200 && code <= 599)) {
       throw new AssertionError({
@@ -159,7 +172,8 @@ export class OutputStage {
       }
     }
     // Throws unless every value is the same decimal number.
-    if (lengths > 1 || (length !== undefined && !DIGITS.test(length))) checkContentLengths(pairs);
+    if (lengths > 1 || (length !== undefined && (typeof length !== "string" || !isDigits(length))))
+      checkContentLengths(pairs);
     const fields: string[] = [];
     if (!hasDate && this.sink.datedByHost !== true) {
       fields.push("Date", this.sink.date?.() ?? formatDateTime(Date.now()));

@@ -82,9 +82,13 @@ export interface RequestFacts {
 
 // RFC 9112 §3.2 and RFC 3986 §3.2.2: Host = uri-host [ ":" port ], where uri-host is
 // an IP-literal in brackets or a reg-name (unreserved, pct-encoded, sub-delims); an
-// empty value is allowed (a target URI without authority).
+// empty value is allowed (a target URI without authority). `isValidHost` reads a
+// reg-name itself and leaves only an IP literal to this.
 const VALID_HOST =
   /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
+// The characters of a reg-name besides letters and digits, as in VALID_HOST.
+const REG_NAME_OTHERS = "._~!$&'()*+,;=%-";
 
 // RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path;
 // group 1 is the scheme, group 2 the authority.
@@ -192,7 +196,7 @@ export function refusalStatus(
   // Node keeps at most maxHeaders + 1 fields (the server's maxHeadersCount), enough to tell.
   if (req.rawHeaders.length > limits.maxHeaders * 2) return 431;
   if (facts.hosts > 1) return 400;
-  if (facts.host === undefined ? req.httpVersionMinor >= 1 : !VALID_HOST.test(facts.host)) {
+  if (facts.host === undefined ? req.httpVersionMinor >= 1 : !isValidHost(facts.host)) {
     return 400;
   }
   const target = req.url;
@@ -230,6 +234,28 @@ export function refusalStatus(
   // expectations are ignored, as Node ignores them.
   if (facts.expect !== undefined && req.httpVersionMinor >= 1 && !facts.expectContinue) return 417;
   return 0;
+}
+
+/**
+ * Whether `host` matches VALID_HOST. Every request has a `Host`, nearly always a
+ * reg-name: read by a loop, which costs less than a regular expression's call.
+ */
+function isValidHost(host: string): boolean {
+  if (host.charCodeAt(0) === 0x5b) return VALID_HOST.test(host);
+  const length = host.length;
+  let i = 0;
+  for (; i < length; i++) {
+    const c = host.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122);
+    if (!alnum && REG_NAME_OTHERS.indexOf(host[i] as string) === -1) break;
+  }
+  if (i === length) return true;
+  if (host.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < length; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 // RFC 9112 §7.3: transfer-coding = token *( OWS ";" OWS token "=" ( token / quoted-string ) ).
@@ -304,9 +330,21 @@ function cgiName(name: string): readonly [string, string] {
       const cgi = name.toUpperCase().replaceAll("-", "_");
       entry = [cgi, `HTTP_${cgi}`];
     }
-    if (CGI_NAMES.size < CGI_NAMES_MAX) CGI_NAMES.set(name, entry);
+    if (CGI_NAMES.size < CGI_NAMES_MAX) {
+      entry = [propertyName(entry[0]), propertyName(entry[1])];
+      CGI_NAMES.set(name, entry);
+    }
   }
   return entry;
+}
+
+/**
+ * `key` as V8 keeps a property's name (an internalized string). A key built by
+ * concatenation is not one: each `env[key]` and `key in env` with it would look
+ * it up in V8's string table again, and leave the access site megamorphic.
+ */
+function propertyName(key: string): string {
+  return Object.keys({ [key]: 0 })[0] ?? key;
 }
 
 /**
@@ -326,42 +364,48 @@ export function requestEnviron(req: RequestHead, base: PartialEnvironment): Part
   const target = req.url ?? "/";
   const [path, query] = splitTarget(target);
   const socket = req.socket;
-  const protocol = `HTTP/${req.httpVersion}`;
+  const version = req.httpVersion;
+  // The usual version without a new string for it.
+  const protocol = version === "1.1" ? "HTTP/1.1" : `HTTP/${version}`;
   const method = req.method ?? "GET";
   const pathInfo = unquotePath(path);
   const address = socket.remoteAddress ?? "";
   const port = socket.remotePort === undefined ? "" : String(socket.remotePort);
-  let env: PartialEnvironment;
-  if (startsWithServerBaseKeys(base)) {
-    // One object literal: V8 gives it a slot per key inside the object, and
-    // room for as many more keys (the HTTP_* ones) before it would turn the
-    // environ into a hash table. Copied and then grown key by key, it turns
-    // into one after about a dozen keys, slower to build and to read.
-    env = {
-      SERVER_NAME: base.SERVER_NAME,
-      GATEWAY_INTERFACE: base.GATEWAY_INTERFACE,
-      SERVER_PORT: base.SERVER_PORT,
-      REMOTE_HOST: base.REMOTE_HOST,
-      CONTENT_LENGTH: base.CONTENT_LENGTH,
-      SCRIPT_NAME: base.SCRIPT_NAME,
-      "wsgi.input_terminated": base["wsgi.input_terminated"],
-      SERVER_PROTOCOL: protocol,
-      REQUEST_METHOD: method,
-      PATH_INFO: pathInfo,
-      QUERY_STRING: query,
-      REQUEST_URI: target,
-      REMOTE_ADDR: address,
-      REMOTE_PORT: port,
-      CONTENT_TYPE: "",
-    };
-    // The base's other keys (`HTTPS` of a TLS server, a Fetch request's
-    // `SERVER_SOFTWARE`), none of them replacing the request's own.
-    let i = 0;
-    for (const key in base) {
-      if (i++ < SERVER_BASE_KEYS.length || key in env) continue;
+  // One object literal: V8 gives it a slot per key inside the object, and
+  // room for as many more keys (the HTTP_* ones) before it would turn the
+  // environ into a hash table. Copied and then grown key by key, it turns
+  // into one after about a dozen keys, slower to build and to read. Built
+  // first and dropped for a base that does not start with the server's keys:
+  // one pass over the base then both checks its keys and copies the others.
+  let env: PartialEnvironment = {
+    SERVER_NAME: base.SERVER_NAME,
+    GATEWAY_INTERFACE: base.GATEWAY_INTERFACE,
+    SERVER_PORT: base.SERVER_PORT,
+    REMOTE_HOST: base.REMOTE_HOST,
+    CONTENT_LENGTH: base.CONTENT_LENGTH,
+    SCRIPT_NAME: base.SCRIPT_NAME,
+    "wsgi.input_terminated": base["wsgi.input_terminated"],
+    SERVER_PROTOCOL: protocol,
+    REQUEST_METHOD: method,
+    PATH_INFO: pathInfo,
+    QUERY_STRING: query,
+    REQUEST_URI: target,
+    REMOTE_ADDR: address,
+    REMOTE_PORT: port,
+    CONTENT_TYPE: "",
+  };
+  let i = 0;
+  for (const key in base) {
+    if (i < SERVER_BASE_KEYS.length) {
+      if (key !== SERVER_BASE_KEYS[i]) break;
+      i++;
+    } else if (!(key in env)) {
+      // The base's other keys (`HTTPS` of a TLS server, a Fetch request's
+      // `SERVER_SOFTWARE`), none of them replacing the request's own.
       env[key] = base[key];
     }
-  } else {
+  }
+  if (i < SERVER_BASE_KEYS.length || Object.getOwnPropertySymbols(base).length !== 0) {
     // Not `{ ...base }`: V8 (11.3) makes an object spread from a non-empty one slow
     // to add properties to.
     env = Object.assign({}, base);
@@ -379,13 +423,15 @@ export function requestEnviron(req: RequestHead, base: PartialEnvironment): Part
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const [cgi, key] = cgiName(name);
+    const entry = cgiName(name);
+    const cgi = entry[0];
     if (cgi === "") continue;
     if (cgi === "CONTENT_TYPE") {
       contentType ??= value;
     } else if (cgi === "CONTENT_LENGTH") {
       if (value !== "") env.CONTENT_LENGTH = value;
     } else if (!(cgi in env)) {
+      const key = entry[1];
       const previous = env[key];
       env[key] = previous === undefined ? value : `${previous as string},${value}`;
     }
@@ -424,20 +470,6 @@ export const SERVER_BASE_KEYS: readonly string[] = [
   "SCRIPT_NAME",
   "wsgi.input_terminated",
 ];
-
-/**
- * Whether `base` starts with the keys of `WSGIServer`'s `baseEnviron`, in order
- * (checked on every request: a server's `baseEnviron` may be changed at any time).
- */
-function startsWithServerBaseKeys(base: PartialEnvironment): boolean {
-  let i = 0;
-  for (const key in base) {
-    if (i === SERVER_BASE_KEYS.length) break;
-    if (key !== SERVER_BASE_KEYS[i]) return false;
-    i++;
-  }
-  return i === SERVER_BASE_KEYS.length && Object.getOwnPropertySymbols(base).length === 0;
-}
 
 /**
  * An HTTP/2 request's head in the request stage's shape, from its header block

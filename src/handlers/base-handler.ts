@@ -16,6 +16,7 @@ import { Headers } from "../headers.js";
 import { equalsFolded } from "../internal/ascii-fold.js";
 import { expectMethod, show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
+import { hasValueControl, isDigits } from "../internal/field-chars.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { latin1Bytes } from "../internal/latin1.js";
@@ -47,12 +48,6 @@ const ERROR_BODY: Uint8Array = Buffer.from(
   "A server error occurred.  Please contact the administrator.",
   "latin1",
 );
-
-// Control characters a status line must not carry: CR and LF would end it early
-// (response splitting). HTAB is allowed, as in a reason-phrase (RFC 9112 §4) and
-// as Headers allows it in values.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const STATUS_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
 
 // Headers' own toBytes(), to tell when a headersClass replaced it.
 const TO_BYTES = Headers.prototype.toBytes;
@@ -97,15 +92,15 @@ function checkStatus(status: unknown): void {
       message: `Status must be a final response, 200 to 599 (got ${show(status)})`,
     });
   }
-  if (STATUS_CONTROL.test(status)) {
+  // Control characters a status line must not carry: CR and LF would end it early
+  // (response splitting). HTAB is allowed, as in a reason-phrase (RFC 9112 §4) and
+  // as Headers allows it in values.
+  if (hasValueControl(status)) {
     throw new AssertionError({
       message: `Status must not contain control characters (got ${show(status)})`,
     });
   }
 }
-
-// RFC 9110 §8.6: Content-Length = 1*DIGIT.
-const DIGITS = /^[0-9]+$/;
 
 /**
  * Check the application's Content-Length fields: each a decimal number, all the
@@ -122,7 +117,7 @@ export function checkContentLengths(
     const name = pair[0];
     if (name.length !== 14 || !equalsFolded(name, "content-length")) continue;
     const value = pair[1];
-    if (!DIGITS.test(value)) {
+    if (!isDigitString(value)) {
       throw new AssertionError({
         message: `Content-Length must be a decimal number of bytes (got ${show(value)})`,
       });
@@ -136,6 +131,11 @@ export function checkContentLengths(
     }
   }
   return first;
+}
+
+/** Whether `value` is a string of digits, or a value whose string is one (a headersClass may keep anything). */
+function isDigitString(value: unknown): boolean {
+  return isDigits(typeof value === "string" ? value : String(value));
 }
 
 function isDigit(code: number): boolean {
@@ -279,26 +279,29 @@ export class BaseHandler {
    *
    * @see Python's `BaseHandler.run`
    */
-  async run(application: WSGIApplication): Promise<void> {
+  run(application: WSGIApplication): Promise<void> {
     if (typeof application !== "function") {
-      throw new TypeError(`application must be a function: ${show(application)}`);
+      return Promise.reject(new TypeError(`application must be a function: ${show(application)}`));
     }
+    // Not an async function: a response written without waiting (the usual
+    // case) then costs no suspended frame, only the settled promise.
     try {
       this.setupEnviron();
       // Complete as WSGIEnvironment promises when the CGI variables were (the
       // request's, or setupTestingDefaults()'s in a test): setupEnviron() adds the rest.
-      let result = application(this.environ as WSGIEnvironment, this.#startResponse);
+      const result = application(this.environ as WSGIEnvironment, this.#startResponse);
       if (isThenable(result)) {
-        result = await result;
+        return this.#runAfter(result, true);
       }
       this.result = result;
       const done = this.finishResponse();
       if (isThenable(done)) {
-        await done;
+        return this.#runAfter(done, false);
       }
     } catch (err) {
-      await this.#recover(err);
+      return this.#recover(err);
     }
+    return Promise.resolve();
   }
 
   /**
@@ -441,10 +444,12 @@ export class BaseHandler {
     this.headers = new this.headersClass(headers);
     checkStatus(status);
     let lengths = 0;
+    let length: string | undefined;
     for (let i = 0; i < headers.length; i++) {
       const name = headers[i]![0];
       if (name.length === 14 && equalsFolded(name, "content-length")) {
         lengths++;
+        length ??= headers[i]![1];
       } else if (isHopByHop(name)) {
         const value = headers[i]![1];
         throw new AssertionError({
@@ -452,10 +457,12 @@ export class BaseHandler {
         });
       }
     }
-    if (lengths !== 0) {
-      const length = checkContentLengths(headers) as string;
+    // One valid Content-Length needs no second pass; checkContentLengths()
+    // throws for anything else.
+    if (lengths > 1 || (length !== undefined && !isDigitString(length))) {
+      const checked = checkContentLengths(headers) as string;
       // The same value twice says one thing: send it once.
-      if (lengths > 1) this.headers.set("Content-Length", length);
+      if (lengths > 1) this.headers.set("Content-Length", checked);
     }
     return this.#write;
   }
@@ -944,6 +951,25 @@ export class BaseHandler {
     const finishing = this.finishContent();
     if (isThenable(finishing)) {
       await finishing;
+    }
+  }
+
+  /**
+   * The rest of run() once something returned a promise: the application's
+   * body (`isBody`), then the response; or what finishResponse() still does.
+   */
+  async #runAfter(pending: PromiseLike<unknown>, isBody: boolean): Promise<void> {
+    try {
+      const settled = await pending;
+      if (isBody) {
+        this.result = settled as WSGIBody;
+        const done = this.finishResponse();
+        if (isThenable(done)) {
+          await done;
+        }
+      }
+    } catch (err) {
+      await this.#recover(err);
     }
   }
 

@@ -18,3 +18,18 @@ export function equalsFolded(name: string, lower: string): boolean {
   }
   return true;
 }
+
+/** Whether `a` equals `b` with A-Z folded in both (neither need be lower case). */
+export function equalsFoldedBoth(a: string, b: string): boolean {
+  const length = a.length;
+  if (length !== b.length) return false;
+  for (let i = 0; i < length; i++) {
+    let c = a.charCodeAt(i);
+    let d = b.charCodeAt(i);
+    if (c === d) continue;
+    if (c >= 65 && c <= 90) c += 32;
+    if (d >= 65 && d <= 90) d += 32;
+    if (c !== d) return false;
+  }
+  return true;
+}

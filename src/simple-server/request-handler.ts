@@ -144,36 +144,50 @@ export class WSGIRequestHandler {
    *
    * @see Python's `WSGIRequestHandler.handle`
    */
-  async handle(): Promise<void> {
-    if (!this.parseRequest()) return;
-    const facts = this.#facts as RequestFacts;
-    const res = this.response;
-    let rfile: EmptyInput | SpooledInput;
-    if (
-      facts.transferEncoding !== undefined ||
-      (facts.contentLength !== undefined && facts.contentLength !== "0")
-    ) {
-      // Only now that the request is accepted is the body asked for (RFC 9110 §10.1.1).
-      if (facts.expectContinue) this.sendContinue();
-      const receiving = receiveBody(this.request, this.server.options);
-      this.receivingBody = receiving;
-      try {
-        rfile = await receiving.input;
-      } catch (err) {
-        this.#bodyFailed(err);
-        return;
-      } finally {
-        this.receivingBody = undefined;
+  handle(): Promise<void> {
+    // Not an async function: a request without a body, answered without
+    // waiting, then costs no suspended frame (one promise reaction, no more).
+    try {
+      if (!this.parseRequest()) return Promise.resolve();
+      const facts = this.#facts as RequestFacts;
+      if (
+        facts.transferEncoding !== undefined ||
+        (facts.contentLength !== undefined && facts.contentLength !== "0")
+      ) {
+        return this.#receiveAndServe(facts);
       }
-    } else {
-      rfile = new EmptyInput();
+      return this.#serve(new EmptyInput());
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  /** Receive the request's body, then serve the request with it. */
+  async #receiveAndServe(facts: RequestFacts): Promise<void> {
+    // Only now that the request is accepted is the body asked for (RFC 9110 §10.1.1).
+    if (facts.expectContinue) this.sendContinue();
+    const receiving = receiveBody(this.request, this.server.options);
+    this.receivingBody = receiving;
+    let rfile: SpooledInput;
+    try {
+      rfile = await receiving.input;
+    } catch (err) {
+      this.#bodyFailed(err);
+      return;
+    } finally {
+      this.receivingBody = undefined;
+    }
+    await this.#serve(rfile);
+  }
+
+  /** Run the application with `rfile` as its input; settles once it is answered and `rfile` closed. */
+  #serve(rfile: EmptyInput | SpooledInput): Promise<void> {
     this.rfile = rfile;
     const server = this.server;
     const environ = this.getEnviron();
     const handler = new ServerHandler(
       rfile,
-      res,
+      this.response,
       this.getStderr(),
       environ,
       false,
@@ -186,18 +200,27 @@ export class WSGIRequestHandler {
       handler.serverSoftware = `${this.serverVersion} ${this.sysVersion}`;
     }
     handler.requestHandler = this;
-    try {
-      await handler.run(server.getApp() as WSGIApplication);
-    } finally {
-      rfile.close();
-    }
+    return handler.run(server.getApp() as WSGIApplication).then(
+      () => {
+        rfile.close();
+        this.#afterRun(handler);
+      },
+      (err: unknown) => {
+        rfile.close();
+        throw err;
+      },
+    );
+  }
+
+  /** Close the connection after a response the application took over or left unfinished. */
+  #afterRun(handler: ServerHandler): void {
     const output = handler.output;
     if (output.sink.takenOver) {
       this.closeConnection = true;
       const socket = this.request.socket;
       // Whatever the application wrote goes out first.
       if (!socket.destroyed) socket.end(() => socket.destroy());
-    } else if (!output.ended && !res.writableEnded) {
+    } else if (!output.ended && !this.response.writableEnded) {
       this.closeConnection = true;
     }
   }

@@ -148,6 +148,21 @@ describe("requestEnviron over a base", () => {
     changed.SERVER_NAME = "other";
     assert.equal(requestEnviron(target([]), changed).SERVER_NAME, "other");
   });
+
+  it("copies a base that departs from the server's keys at its last one (a Lambda's)", () => {
+    // The server's first six keys, then another before `wsgi.input_terminated`.
+    const { "wsgi.input_terminated": terminated, ...firstSix } = serverBase();
+    const base = {
+      ...firstSix,
+      SERVER_SOFTWARE: "s",
+      "wsgi.input_terminated": terminated,
+      HTTPS: "on",
+    };
+    const env = requestEnviron(target([]), base);
+    assert.equal(env.HTTPS, "on");
+    assert.equal(env.SERVER_SOFTWARE, "s");
+    assert.deepEqual(Object.keys(env).slice(0, 8), Object.keys(base).slice(0, 8));
+  });
 });
 
 /** A stand-in for what refusalStatus and requestFacts read of a request. */

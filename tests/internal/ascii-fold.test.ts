@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { equalsFolded } from "../../src/internal/ascii-fold.js";
+import { equalsFolded, equalsFoldedBoth } from "../../src/internal/ascii-fold.js";
 
 describe("equalsFolded", () => {
   it("matches a name in any ASCII case against its lower-case form", () => {
@@ -23,5 +23,27 @@ describe("equalsFolded", () => {
     // U+212A KELVIN SIGN lower-cases to "k".
     assert.equal("\u212Aeep".toLowerCase(), "keep");
     assert.equal(equalsFolded("\u212Aeep", "keep"), false);
+  });
+});
+
+describe("equalsFoldedBoth", () => {
+  it("matches two names in any ASCII case", () => {
+    for (const name of ["content-length", "Content-Length", "CONTENT-LENGTH", "cOnTeNt-LeNgTh"]) {
+      assert.equal(equalsFoldedBoth(name, "Content-Length"), true, name);
+      assert.equal(equalsFoldedBoth("CONTENT-length", name), true, name);
+    }
+  });
+
+  it("tells different names and lengths apart", () => {
+    assert.equal(equalsFoldedBoth("Content-Type", "Content-Length"), false);
+    assert.equal(equalsFoldedBoth("Date", "Dates"), false);
+    assert.equal(equalsFoldedBoth("", ""), true);
+    assert.equal(equalsFoldedBoth("[", "{"), false);
+    assert.equal(equalsFoldedBoth("@", "`"), false);
+  });
+
+  it("folds nothing beyond ASCII, unlike toLowerCase()", () => {
+    assert.equal(equalsFoldedBoth("\u212Aeep", "KEEP"), false);
+    assert.equal(equalsFoldedBoth("\u00C9t\u00E9", "\u00E9T\u00C9"), false);
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * The characters a header field's parts may hold, tested by a loop over the
+ * string rather than a regular expression: these run on every field of every
+ * response, and for strings this short a regular expression's call costs more
+ * than the match.
+ */
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
+// "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. One bit per character from
+// U+0020 to U+007F, 32 to a word.
+const [TCHAR_LOW, TCHAR_MIDDLE, TCHAR_HIGH] = tcharBits(
+  "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+);
+
+function tcharBits(chars: string): readonly [number, number, number] {
+  const bits: [number, number, number] = [0, 0, 0];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars.charCodeAt(i) - 32;
+    bits[c >> 5] = ((bits[c >> 5] as number) | (1 << (c & 31))) >>> 0;
+  }
+  return bits;
+}
+
+/** Whether `s` is an HTTP token (RFC 9110 §5.6.2: 1*tchar). */
+export function isToken(s: string): boolean {
+  const length = s.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i) - 32;
+    if (c < 0 || c >= 96) return false;
+    const word = c < 32 ? TCHAR_LOW : c < 64 ? TCHAR_MIDDLE : TCHAR_HIGH;
+    if ((word & (1 << (c & 31))) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `s` holds a control character a field value (or a status line) must
+ * not carry: any C0 control but HTAB, or DEL (CPython's `_value_disallowed_re`).
+ */
+export function hasValueControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Whether `s` is one or more ASCII digits (RFC 9110 §8.6: Content-Length = 1*DIGIT). */
+export function isDigits(s: string): boolean {
+  const length = s.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}

@@ -105,10 +105,11 @@ export async function streamFile(
   res: Writable,
   limit: number,
   what = "the client connection",
+  blockSize = FILE_BLOCK,
 ): Promise<SentFile> {
   let sent = 0;
   // One byte more than the limit leaves: a small file gets a small block.
-  let block: Buffer = Buffer.allocUnsafeSlow(Math.min(FILE_BLOCK, limit + 1));
+  let block: Buffer = Buffer.allocUnsafeSlow(Math.min(blockSize, limit + 1));
   for (;;) {
     // Each read asks for one byte more than the limit leaves: getting it tells a
     // file longer than the limit without reading further.

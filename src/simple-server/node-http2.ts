@@ -8,7 +8,6 @@
  * (`:authority` as `Host`) and §8.2.3 (split `cookie` fields).
  */
 
-import { fstatSync } from "node:fs";
 import {
   constants,
   type IncomingHttpHeaders,
@@ -30,7 +29,7 @@ import { formatError } from "../internal/format-error.js";
 import { formatDateTime, type HttpDates } from "../internal/http-date.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
-import { drained, filePosition, streamFile } from "./send-file.js";
+import { drained, streamFile } from "./send-file.js";
 
 /** The environ key of the stream offer (`H2ResponseWriter` reads it): `wsgiref.http2_stream`. */
 export const HTTP2_STREAM_KEY = "wsgiref.http2_stream";
@@ -86,6 +85,7 @@ export interface Http2StreamOffer {
  * than the rest of the stream's bookkeeping.
  */
 const UNTIMED = 16 * 1024;
+
 
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
@@ -169,9 +169,8 @@ function receiveStreamBody(
 
 /**
  * The transport's end of the output stage for one HTTP/2 stream: the head is
- * held until the first body byte, the end or a file, so that a `FileWrapper`
- * can go out by `respondWithFD` with it (node:http2 reads the file itself, no
- * copy through JavaScript); names are sent lower-case (RFC 9113 §8.2), and the
+ * held until the first body byte, the end or a file, so that a small body goes
+ * out with it and the end in one write; names are sent lower-case (RFC 9113 §8.2), and the
  * output stage has already dropped hop-by-hop fields (§8.2.2). `cut()` resets
  * the stream (`RST_STREAM` `INTERNAL_ERROR`); the connection's other streams
  * carry on.
@@ -290,47 +289,24 @@ export class Http2StreamSink implements ResponseSink {
 
   /**
    * Send the file from its position (a `FileWrapper` over a file read or
-   * seeked into, as a byte range is): by `respondWithFD` at that offset when
-   * the file is a regular one whose position is known, else in 64 KiB blocks
-   * read from the position.
+   * seeked into, as a byte range is) in `send-file.ts`'s 64 KiB reads, each written once
+   * the stream has taken the one before. Not `respondWithFD`: node:http2 pipes
+   * the file one DATA frame at a time (the client's frame size, 16 KiB for
+   * curl), a read through the thread pool and a socket write for each frame;
+   * these reads copy no more (the pipe reads into a buffer too) and leave in
+   * writes of many frames.
    */
   sendFile(fd: number, limit: number): Promise<SentFile> {
     const stream = this.stream;
-    const head = this.#head;
-    if (head === undefined) return Promise.reject(new Error("sendFile() came before head()"));
+    if (this.#head === undefined) return Promise.reject(new Error("sendFile() came before head()"));
     if (stream.destroyed) return Promise.reject(streamDestroyedError("the HTTP/2 stream"));
     this.#time();
-    if (this.#responded || this.#held !== undefined) {
-      // Body bytes went first (the write() callable): the head is out, so the
-      // file follows them in blocks.
-      this.#flushHeld();
-      return streamFile(fd, stream, limit, "the HTTP/2 stream");
-    }
-    this.#responded = true;
-    const stat = fstatSync(fd);
-    const position = stat.isFile() ? filePosition(fd) : undefined;
-    if (position === undefined) {
-      stream.respond(head);
-      return streamFile(fd, stream, limit, "the HTTP/2 stream");
-    }
-    const left = Math.max(0, stat.size - position);
-    const length = Math.min(left, limit);
-    return new Promise<SentFile>((resolve, reject) => {
-      stream.once("close", () => {
-        if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
-          reject(streamDestroyedError("the HTTP/2 stream"));
-        } else {
-          resolve({ sent: length, excess: left > limit });
-        }
-      });
-      stream.respondWithFD(fd, head, {
-        offset: position,
-        length,
-        onError: (err: Error) => {
-          stream.destroy(err);
-        },
-      } as Parameters<ServerHttp2Stream["respondWithFD"]>[2]);
-    });
+    // Body bytes the write() callable sent go first.
+    this.#flushHeld();
+    this.#respond(false);
+    // A stream whose client takes nothing holds one block until sendTimeout; a
+    // connection at most maxConcurrentStreams of them.
+    return streamFile(fd, stream, limit, "the HTTP/2 stream");
   }
 
   end(): void {
@@ -497,6 +473,8 @@ export async function serveHttp2Stream(
     server.wsgiMultiprocess,
   );
   handler.serverSoftware = server.serverHeader;
+  // The environ is this request's own: the handler takes it as it is, not a copy.
+  handler.ownsEnviron = true;
   handler.onDone = (code, size) => server.logRequest(head, code || "-", size);
   try {
     const app = server.getApp();

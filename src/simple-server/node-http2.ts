@@ -86,7 +86,6 @@ export interface Http2StreamOffer {
  */
 const UNTIMED = 16 * 1024;
 
-
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
   override name = "StreamBodyError";
@@ -289,7 +288,7 @@ export class Http2StreamSink implements ResponseSink {
 
   /**
    * Send the file from its position (a `FileWrapper` over a file read or
-   * seeked into, as a byte range is) in `send-file.ts`'s 64 KiB reads, each written once
+   * seeked into, as a byte range is) in send-file.ts's 64 KiB reads, each written once
    * the stream has taken the one before. Not `respondWithFD`: node:http2 pipes
    * the file one DATA frame at a time (the client's frame size, 16 KiB for
    * curl), a read through the thread pool and a socket write for each frame;

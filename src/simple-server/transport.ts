@@ -53,7 +53,7 @@ const KNOWN_METHODS = new Set(METHODS);
 const FIRST_LINE_MAX = 8192;
 
 /**
- * What the front's server gives its sockets, as node:http's own server does: a
+ * What the clear-text front gives its sockets, as node:http's own server does: a
  * client may half-close once its request is sent and still be answered (the
  * server's `httpAllowHalfOpen`), which a socket that ended its side with the
  * client's would not let it; and no Nagle delay on responses.
@@ -213,8 +213,10 @@ export class Transport {
     if (options.tls !== undefined) {
       const server = createTlsServer({
         ...options.tls,
-        // As node:http's own server: see `FRONT`.
-        ...FRONT,
+        // As node:https's own server: not `FRONT`'s half-open sockets. A TLS
+        // socket left half-open by a client that stopped reading kept its
+        // descriptor once the client was gone (npm run hostile -- --tls).
+        noDelay: true,
         ALPNProtocols: options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
         handshakeTimeout: options.headersTimeout > 0 ? options.headersTimeout : 120_000,
       });

@@ -146,20 +146,23 @@ describe("Transport", () => {
       }
     });
 
-    it(`answers a request sent with a spooled body and the end of the stream in one write: ${name}`, async () => {
-      const server = await serve(measure, { ...options(), spoolThreshold: 1024 });
-      try {
-        const socket = await open(server.port, overTls ? cert : undefined);
-        const answer = untilClosed(socket, 10_000);
-        const body = Buffer.alloc(256 * 1024, "b");
-        const head = `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`;
-        socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
-        const { text } = await answer;
-        assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\/upload 262144$/);
-      } finally {
-        await server.close();
-      }
-    });
+    // Over TLS the front ends a socket with its client's end, as node:https
+    // does (docs/reliability.md says why): a response still to come is lost.
+    if (!overTls)
+      it(`answers a request sent with a spooled body and the end of the stream in one write: ${name}`, async () => {
+        const server = await serve(measure, { ...options(), spoolThreshold: 1024 });
+        try {
+          const socket = await open(server.port, overTls ? cert : undefined);
+          const answer = untilClosed(socket, 10_000);
+          const body = Buffer.alloc(256 * 1024, "b");
+          const head = `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`;
+          socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
+          const { text } = await answer;
+          assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\/upload 262144$/);
+        } finally {
+          await server.close();
+        }
+      });
 
     it(`answers a request whose client half-closes after it, then closes: ${name}`, async () => {
       const server = await serve(measure, options());

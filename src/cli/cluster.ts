@@ -158,6 +158,14 @@ class Primary {
   #fork(level: number): void {
     if (this.#stopping) return;
     const worker = cluster.fork(this.#env);
+    // node:cluster answers a worker's listen() over IPC; a worker that has
+    // exited by then (the port was taken, it crashed) makes that send fail,
+    // emitted on the Worker, fatal unless heard. Its exit is handled on "exit":
+    // the message had nobody left to reach. Any other failure is logged.
+    worker.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE" || err.code === "ERR_IPC_CHANNEL_CLOSED") return;
+      this.#log(`worker ${worker.process.pid}: ${oneLine(err)}`);
+    });
     this.#workers.set(worker, {
       readyAt: undefined,
       level,

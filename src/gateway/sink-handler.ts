@@ -10,6 +10,7 @@
 
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
+import { hasValueControl, isToken } from "../internal/field-chars.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { GatewayHandler } from "./gateway-handler.js";
@@ -17,8 +18,6 @@ import type { ResponseSink } from "./output-stage.js";
 
 // RFC 9110 §5.1, §5.5: a field name is a token; a value is latin-1 text, HTAB
 // and no other control character (what node:http's writeHead allows).
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /** Where a `SinkHandler` sends the parts of a response. */
@@ -85,9 +84,10 @@ class PartResponseSink implements ResponseSink {
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i]!;
       const value = fields[i + 1]!;
-      if (!TOKEN.test(name)) throw new TypeError(`a header name is not a token: ${show(name)}`);
-      if (NOT_FIELD_VALUE.test(value)) {
-        const what = BEYOND_LATIN1.test(value) ? "is not latin-1" : "has a control character";
+      if (!isToken(name)) throw new TypeError(`a header name is not a token: ${show(name)}`);
+      const beyondLatin1 = BEYOND_LATIN1.test(value);
+      if (beyondLatin1 || hasValueControl(value)) {
+        const what = beyondLatin1 ? "is not latin-1" : "has a control character";
         throw new TypeError(`the value of header ${name} ${what}: ${show(value)}`);
       }
       headers.push([name, value]);

@@ -113,8 +113,10 @@ export function toFetchHandler(
 ): (request: Request, context?: unknown) => Promise<Response> {
   if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
   const settings = resolveFetchOptions(options);
-  return (request, context) =>
-    serveFetch(app, request, settings, undefined, context).then(responseOf);
+  return (request, context) => {
+    const run = serve(app, request, settings, undefined, context);
+    return run instanceof Promise ? run.then(responseOf) : Promise.resolve(run.response);
+  };
 }
 
 /** The response of a run. */
@@ -143,6 +145,21 @@ export function serveFetch(
   observer?: RunObserver,
   context?: unknown,
 ): Promise<FetchRun> {
+  return Promise.resolve(serve(app, request, settings, observer, context));
+}
+
+/**
+ * `serveFetch`, with the run itself rather than a promise of it when its
+ * response is known before this returns (a refusal, or an application whose
+ * body completed without waiting).
+ */
+function serve(
+  app: WSGIApplication,
+  request: Request,
+  settings: ResolvedFetchOptions,
+  observer: RunObserver | undefined,
+  context: unknown,
+): FetchRun | Promise<FetchRun> {
   const url = parseRequestUrl(request.url);
   const remoteAddr = settings.remoteAddr;
   const peer: RequestPeer =
@@ -159,7 +176,7 @@ export function serveFetch(
   if (refusal !== 0) {
     // Not read: let its source go (a body another reader holds is left to it).
     if (body !== null && !body.locked) markHandled(body.cancel());
-    return Promise.resolve(refused(refusal));
+    return refused(refusal);
   }
   if (body === null) return runApp(app, head, url, new EmptyInput(), false, settings, observer);
   return receiveStream(body, settings).then(
@@ -188,7 +205,7 @@ function runApp(
   received: boolean,
   settings: ResolvedFetchOptions,
   observer: RunObserver | undefined,
-): Promise<FetchRun> {
+): FetchRun | Promise<FetchRun> {
   const env = requestEnviron(head, urlBaseEnviron(url));
   // The length received: a Fetch request need not say it, and may say it wrong.
   if (received) env.CONTENT_LENGTH = String(input.length);
@@ -199,7 +216,9 @@ function runApp(
   handler.wsgiMultiprocess = settings.multiprocess;
   // Built for this request alone: the handler may take it as its environ.
   handler.ownsEnviron = true;
-  const done = handler.run(app).then(
+  const running = handler.run(app);
+  channel.ran();
+  const done = running.then(
     () => {
       input.close();
       channel.settle();
@@ -213,6 +232,8 @@ function runApp(
       logQuietly(handler, err);
     },
   );
+  const made = channel.made;
+  if (made !== undefined && !channel.bodyless) return { response: made, done };
   return channel.response.then((response): FetchRun | Promise<FetchRun> => {
     // The run ended without a head: handling its error failed before one.
     if (response === undefined) return { response: refusalResponse(500), done };
@@ -289,10 +310,15 @@ function headersInit(
  * handler closes the application's body and stops quietly.
  */
 class ResponseChannel implements PartSink {
-  /** The response, or undefined when the run ended without one (`settle()`). */
-  readonly response: Promise<Response | undefined>;
   readonly #path: string;
-  #resolve!: (response: Response | undefined) => void;
+  // The Response once made (at its head for one without a body); the run's
+  // consumer asks for it as a promise only when it was not made at once.
+  #made: Response | undefined;
+  #resolve: ((response: Response | undefined) => void) | undefined;
+  #settled = false;
+  // Inside the synchronous part of the run: the stream is not scheduled before
+  // it returns (`ran()`), as a body complete by then needs none.
+  #running = true;
   #init: ResponseInit | undefined;
   // Chunks written before the Response is made, and their size.
   #pending: Uint8Array[] = [];
@@ -306,14 +332,35 @@ class ResponseChannel implements PartSink {
 
   constructor(path: string) {
     this.#path = path;
-    this.response = new Promise((resolve) => {
+  }
+
+  /** The response, if it is made already. */
+  get made(): Response | undefined {
+    return this.#made;
+  }
+
+  /** The response, or undefined when the run ended without one (`settle()`). */
+  get response(): Promise<Response | undefined> {
+    if (this.#made !== undefined || this.#settled) return Promise.resolve(this.#made);
+    return new Promise((resolve) => {
       this.#resolve = resolve;
     });
   }
 
+  /**
+   * The run's synchronous part returned: a head given by then whose body is
+   * still coming gets its stream once the event loop turns.
+   */
+  ran(): void {
+    this.#running = false;
+    if (this.#init !== undefined && this.#made === undefined && !this.#finished) this.#schedule();
+  }
+
   /** The run is over: a response not made by now never will be. */
   settle(): void {
-    this.#resolve(undefined);
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#made === undefined) this.#resolve?.(undefined);
   }
 
   head(
@@ -326,11 +373,11 @@ class ResponseChannel implements PartSink {
     if (!bodyAllowed) {
       this.#finished = true;
       this.bodyless = true;
-      this.#resolve(new Response(null, init));
+      this.#make(new Response(null, init));
       return;
     }
     this.#init = init;
-    this.#immediate = setImmediate(() => this.#stream());
+    if (!this.#running) this.#schedule();
   }
 
   body(chunk: Uint8Array): void | Promise<void> {
@@ -357,11 +404,11 @@ class ResponseChannel implements PartSink {
       return;
     }
     // Complete before the Response was made: the bytes themselves.
-    clearImmediate(this.#immediate);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     const pending = this.#pending;
     const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
     this.#pending = [];
-    if (this.#init !== undefined) this.#resolve(new Response(bytes, this.#init));
+    if (this.#init !== undefined) this.#make(new Response(bytes, this.#init));
   }
 
   fail(err: unknown): void {
@@ -371,9 +418,20 @@ class ResponseChannel implements PartSink {
     this.#controller?.error(err);
   }
 
+  #make(response: Response): void {
+    this.#made = response;
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve?.(response);
+  }
+
+  #schedule(): void {
+    this.#immediate ??= setImmediate(() => this.#stream());
+  }
+
   /** Make the Response, over a stream that holds what was written so far. */
   #stream(): void {
-    clearImmediate(this.#immediate);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     const init = this.#init;
     if (this.#controller !== undefined || this.#finished || init === undefined) return;
     const pending = this.#pending;
@@ -389,7 +447,7 @@ class ResponseChannel implements PartSink {
       },
       { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
     );
-    this.#resolve(new Response(body, init));
+    this.#make(new Response(body, init));
   }
 
   #waitIfFull(controller: ReadableStreamDefaultController<Uint8Array>): void | Promise<void> {

@@ -60,6 +60,7 @@ class PartResponseSink implements ResponseSink {
   #waiting: Promise<void> | undefined;
   #ended = false;
   #failure: { err: unknown } | undefined;
+  #delivered = false;
 
   constructor(parts: PartSink, method: string | undefined) {
     this.#parts = parts;
@@ -135,10 +136,21 @@ class PartResponseSink implements ResponseSink {
     this.#failure ??= { err };
   }
 
-  /** Hand the end, or the failure, to the parts sink. */
+  /** Whether the end or the failure went to the parts sink. */
+  get delivered(): boolean {
+    return this.#delivered;
+  }
+
+  /** Hand the end, or the failure, to the parts sink (once; nothing while there is neither). */
   deliver(): void {
-    if (this.#failure !== undefined) this.#parts.fail(this.#failure.err);
-    else if (this.#headGiven && this.#ended) this.#parts.end();
+    if (this.#delivered) return;
+    if (this.#failure !== undefined) {
+      this.#delivered = true;
+      this.#parts.fail(this.#failure.err);
+    } else if (this.#headGiven && this.#ended) {
+      this.#delivered = true;
+      this.#parts.end();
+    }
   }
 }
 
@@ -172,17 +184,33 @@ export class SinkHandler extends GatewayHandler {
 
   /**
    * Run `application` (see `BaseHandler.run`), then end the sink, or fail it if
-   * the response could not be completed.
+   * the response could not be completed. A response whose body closed without
+   * waiting (`close()`) has its end delivered before this returns.
    */
-  override async run(application: WSGIApplication): Promise<void> {
-    try {
-      await super.run(application);
-    } catch (err) {
-      this.#sink.failWith(err);
-      this.#sink.deliver();
-      throw err;
-    }
-    this.#sink.deliver();
+  override run(application: WSGIApplication): Promise<void> {
+    const running = super.run(application);
+    // Delivered by close(), which ends every run that completes: nothing after
+    // it can fail the response, and the sink takes one end or failure only.
+    if (this.#sink.delivered) return running;
+    return running.then(
+      () => this.#sink.deliver(),
+      (err: unknown) => {
+        this.#sink.failWith(err);
+        this.#sink.deliver();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Close the body (see `BaseHandler.close`); once it is closed, hand the sink
+   * the end of a response that is whole, so its consumer need not wait for the
+   * run's promise to settle.
+   */
+  override close(): void | Promise<void> {
+    const closing = super.close();
+    if (closing === undefined) this.#sink.deliver();
+    return closing;
   }
 
   /**

@@ -34,21 +34,89 @@ const IPV4_HOST =
 // A port the parser keeps as written: no leading zero, at most 65535 (checked apart).
 const PORT = /^[1-9]\d{0,4}$/;
 // Path characters the parser neither escapes nor rewrites (no `\`, which it
-// reads as `/`); dot segments are looked for apart.
-const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
-// Query characters the parser leaves alone in a special scheme's URL.
-const QUERY = /^[\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*$/;
+// reads as `/`): A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / %. Dot
+// segments are looked for apart.
+const PATH_CHARS = charBits("-._~!$&'()*+,;=:@/%");
+// Query characters the parser leaves alone in a special scheme's URL: U+0021
+// to U+007E but `"`, `#`, `'`, `<` and `>`.
+const QUERY_CHARS = charBits(queryChars());
 // What the parser reads as a dot segment: `.` or `..` between slashes, the
 // dots possibly written `%2e`.
 const DOT_SEGMENT = /\/(?:\.|%2e)(?:\.|%2e)?(?:\/|$)/i;
 
-/** The parts of `href`, a request's absolute URL, as `new URL(href)` gives them. */
-export function parseRequestUrl(href: string): RequestUrl {
-  return splitPlain(href) ?? new URL(href);
+/** The characters from U+0021 to U+007E a query keeps as they are. */
+function queryChars(): string {
+  let chars = "";
+  for (let c = 0x21; c <= 0x7e; c++) {
+    if (c !== 0x22 && c !== 0x23 && c !== 0x27 && c !== 0x3c && c !== 0x3e) {
+      chars += String.fromCharCode(c);
+    }
+  }
+  return chars;
 }
 
-/** `href` split as a string, or `undefined` when the parser might change any part of it. */
-function splitPlain(href: string): RequestUrl | undefined {
+/** One bit per character from U+0020 to U+007F, 32 to a word: `chars`, and letters and digits. */
+function charBits(chars: string): Uint32Array {
+  const bits = new Uint32Array(3);
+  const all = `${chars}ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789`;
+  for (let i = 0; i < all.length; i++) {
+    const c = all.charCodeAt(i) - 32;
+    bits[c >> 5] = ((bits[c >> 5] as number) | (1 << (c & 31))) >>> 0;
+  }
+  return bits;
+}
+
+/** Whether `c`, a character code, is in `bits`. */
+function isIn(c: number, bits: Uint32Array): boolean {
+  const i = c - 32;
+  return i >= 0 && i < 96 && ((bits[i >> 5] as number) & (1 << (i & 31))) !== 0;
+}
+
+/** The scheme and authority of a URL, split: what every URL of one origin shares. */
+interface Origin {
+  /** The URL up to the path (`http://127.0.0.1:8080`), as written. */
+  readonly prefix: string;
+  readonly protocol: string;
+  readonly host: string;
+  readonly hostname: string;
+  readonly port: string;
+}
+
+/** The parts of `href`, a request's absolute URL, as `new URL(href)` gives them. */
+export function parseRequestUrl(href: string): RequestUrl {
+  const origin = splitOrigin(href);
+  return (origin !== undefined && splitPath(href, origin)) || new URL(href);
+}
+
+/**
+ * Reads request URLs as `parseRequestUrl` does, keeping the origin it split
+ * last: the requests to one handler nearly all share one, which is then only
+ * compared, not checked again.
+ */
+export class RequestUrlReader {
+  #last: Origin | undefined;
+
+  /** The parts of `href`, a request's absolute URL, as `new URL(href)` gives them. */
+  read(href: string): RequestUrl {
+    let origin = this.#last;
+    if (
+      origin === undefined ||
+      !href.startsWith(origin.prefix) ||
+      href.charCodeAt(origin.prefix.length) !== 0x2f
+    ) {
+      origin = splitOrigin(href);
+      if (origin === undefined) return new URL(href);
+      this.#last = origin;
+    }
+    return splitPath(href, origin) || new URL(href);
+  }
+}
+
+/**
+ * The scheme and authority of `href` split as a string, or `undefined` when the
+ * parser might change any part of them (or the URL has no path).
+ */
+function splitOrigin(href: string): Origin | undefined {
   let protocol: string;
   let defaultPort: string;
   let start: number;
@@ -77,17 +145,49 @@ function splitPlain(href: string): RequestUrl | undefined {
     if (!PORT.test(port) || Number(port) > 65535) return undefined;
     if (port === defaultPort) port = "";
   }
-  const question = href.indexOf("?", slash);
-  const pathname = question === -1 ? href.slice(slash) : href.slice(slash, question);
-  const query = question === -1 ? "" : href.slice(question);
-  if (!PATH.test(pathname) || DOT_SEGMENT.test(pathname)) return undefined;
-  if (query !== "" && !QUERY.test(query)) return undefined;
   return {
+    prefix: href.slice(0, slash),
     protocol,
     host: port === "" ? hostname : `${hostname}:${port}`,
     hostname,
     port,
+  };
+}
+
+/**
+ * `href`, whose scheme and authority are `origin`, split as a string, or
+ * `undefined` when the parser might change its path or query.
+ */
+function splitPath(href: string, origin: Origin): RequestUrl | undefined {
+  const slash = origin.prefix.length;
+  const length = href.length;
+  // One pass to the query: each character checked, the `?` found, and whether
+  // a dot segment may be there (only with a dot or an escape).
+  let question = -1;
+  let dotted = false;
+  for (let i = slash; i < length; i++) {
+    const c = href.charCodeAt(i);
+    if (c === 0x3f) {
+      question = i;
+      break;
+    }
+    if (!isIn(c, PATH_CHARS)) return undefined;
+    if (c === 0x2e || c === 0x25) dotted = true;
+  }
+  const pathname = question === -1 ? href.slice(slash) : href.slice(slash, question);
+  if (dotted && DOT_SEGMENT.test(pathname)) return undefined;
+  if (question !== -1) {
+    for (let i = question + 1; i < length; i++) {
+      if (!isIn(href.charCodeAt(i), QUERY_CHARS)) return undefined;
+    }
+  }
+  return {
+    protocol: origin.protocol,
+    host: origin.host,
+    hostname: origin.hostname,
+    port: origin.port,
     pathname,
-    search: query.length > 1 ? query : "",
+    // `?` alone is an empty query.
+    search: question === -1 || question === length - 1 ? "" : href.slice(question),
   };
 }

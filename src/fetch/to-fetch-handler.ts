@@ -29,10 +29,10 @@ import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { markHandled } from "../internal/thenable.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
-import type { WSGIApplication } from "../types.js";
+import type { PartialEnvironment, WSGIApplication } from "../types.js";
 import { fetchHead, urlBaseEnviron } from "./fetch-request.js";
 import { hostPeer } from "./host-peer.js";
-import { parseRequestUrl, type RequestUrl } from "./request-url.js";
+import { type RequestUrl, RequestUrlReader } from "./request-url.js";
 
 /** Options of `toFetchHandler`. */
 export interface FetchHandlerOptions extends GatewayOptions {
@@ -112,9 +112,9 @@ export function toFetchHandler(
   options?: FetchHandlerOptions,
 ): (request: Request, context?: unknown) => Promise<Response> {
   if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
-  const settings = resolveFetchOptions(options);
+  const gateway = new FetchGateway(app, resolveFetchOptions(options));
   return (request, context) => {
-    const run = serve(app, request, settings, undefined, context);
+    const run = gateway.serve(request, undefined, context);
     return run instanceof Promise ? run.then(responseOf) : Promise.resolve(run.response);
   };
 }
@@ -145,47 +145,78 @@ export function serveFetch(
   observer?: RunObserver,
   context?: unknown,
 ): Promise<FetchRun> {
-  return Promise.resolve(serve(app, request, settings, observer, context));
+  return Promise.resolve(new FetchGateway(app, settings).serve(request, observer, context));
 }
 
-/**
- * `serveFetch`, with the run itself rather than a promise of it when its
- * response is known before this returns (a refusal, or an application whose
- * body completed without waiting).
- */
-function serve(
-  app: WSGIApplication,
-  request: Request,
-  settings: ResolvedFetchOptions,
-  observer: RunObserver | undefined,
-  context: unknown,
-): FetchRun | Promise<FetchRun> {
-  const url = parseRequestUrl(request.url);
-  const remoteAddr = settings.remoteAddr;
-  const peer: RequestPeer =
-    remoteAddr !== undefined
-      ? { remoteAddress: remoteAddr, remotePort: undefined }
-      : (hostPeer(request, context) ?? NO_PEER);
-  const head = fetchHead(request, url, peer);
-  // A GET or HEAD Request has no body (the Fetch standard refuses one); not
-  // asking spares a server's lazy Request (@hono/node-server's) being made whole.
-  const method = request.method;
-  const body = method === "GET" || method === "HEAD" ? null : request.body;
-  const facts = requestFacts(head);
-  const refusal = refusalStatus(head, facts, settings);
-  if (refusal !== 0) {
-    // Not read: let its source go (a body another reader holds is left to it).
-    if (body !== null && !body.locked) markHandled(body.cancel());
-    return refused(refusal);
+/** Serves the requests of one Fetch handler: its application, its settings, what its requests share. */
+class FetchGateway {
+  readonly #app: WSGIApplication;
+  readonly #settings: ResolvedFetchOptions;
+  readonly #urls = new RequestUrlReader();
+  // The server's part of the environ of the last origin served (`urlBaseEnviron`);
+  // the request stage reads it and never writes to it.
+  #baseUrl: RequestUrl | undefined;
+  #base: PartialEnvironment | undefined;
+
+  constructor(app: WSGIApplication, settings: ResolvedFetchOptions) {
+    this.#app = app;
+    this.#settings = settings;
   }
-  if (body === null) return runApp(app, head, url, new EmptyInput(), false, settings, observer);
-  return receiveStream(body, settings).then(
-    (input) => runApp(app, head, url, input, true, settings, observer),
-    (err: unknown) => {
-      if (err instanceof BodyError) return refused(err.status);
-      throw err;
-    },
-  );
+
+  /**
+   * Serve `request` (see `serveFetch`): the run itself rather than a promise of
+   * it when its response is known before this returns (a refusal, or an
+   * application whose body completed without waiting).
+   */
+  serve(
+    request: Request,
+    observer: RunObserver | undefined,
+    context: unknown,
+  ): FetchRun | Promise<FetchRun> {
+    const settings = this.#settings;
+    const url = this.#urls.read(request.url);
+    const remoteAddr = settings.remoteAddr;
+    const peer: RequestPeer =
+      remoteAddr !== undefined
+        ? { remoteAddress: remoteAddr, remotePort: undefined }
+        : (hostPeer(request, context) ?? NO_PEER);
+    const head = fetchHead(request, url, peer);
+    // A GET or HEAD Request has no body (the Fetch standard refuses one); not
+    // asking spares a server's lazy Request (@hono/node-server's) being made whole.
+    const method = request.method;
+    const body = method === "GET" || method === "HEAD" ? null : request.body;
+    const facts = requestFacts(head);
+    const refusal = refusalStatus(head, facts, settings);
+    if (refusal !== 0) {
+      // Not read: let its source go (a body another reader holds is left to it).
+      if (body !== null && !body.locked) markHandled(body.cancel());
+      return refused(refusal);
+    }
+    const base = this.#baseEnviron(url);
+    const app = this.#app;
+    if (body === null) {
+      return runApp(app, head, url, base, new EmptyInput(), false, settings, observer);
+    }
+    return receiveStream(body, settings).then(
+      (input) => runApp(app, head, url, base, input, true, settings, observer),
+      (err: unknown) => {
+        if (err instanceof BodyError) return refused(err.status);
+        throw err;
+      },
+    );
+  }
+
+  /** The server's part of the environ of a request to `url`. */
+  #baseEnviron(url: RequestUrl): PartialEnvironment {
+    const last = this.#baseUrl;
+    if (last !== undefined && last.host === url.host && last.protocol === url.protocol) {
+      return this.#base as PartialEnvironment;
+    }
+    const base = urlBaseEnviron(url);
+    this.#baseUrl = url;
+    this.#base = base;
+    return base;
+  }
 }
 
 /** A run that ended before the application: the refusal, nothing left to wait for. */
@@ -194,25 +225,31 @@ function refused(status: number): FetchRun {
 }
 
 /**
- * Run `app` for the request described by `head`, its body (when it has one:
- * `received`) received into `input`.
+ * Run `app` for the request described by `head` over the server's environ
+ * `base`, its body (when it has one: `received`) received into `input`.
  */
 function runApp(
   app: WSGIApplication,
   head: RequestHead,
   url: RequestUrl,
+  base: PartialEnvironment,
   input: SpooledInput | EmptyInput,
   received: boolean,
   settings: ResolvedFetchOptions,
   observer: RunObserver | undefined,
 ): FetchRun | Promise<FetchRun> {
-  const env = requestEnviron(head, urlBaseEnviron(url));
+  // `urlBaseEnviron` gives no symbol key.
+  const env = requestEnviron(head, base, true);
   // The length received: a Fetch request need not say it, and may say it wrong.
   if (received) env.CONTENT_LENGTH = String(input.length);
   mountEnviron(env, settings.scriptName);
   Object.assign(env, settings.environ);
   const channel = new ResponseChannel(url.pathname);
-  const handler = new ObservedHandler(input, channel, settings.errors, env, observer);
+  // A plain SinkHandler unless there is an observer: one class fewer to construct.
+  const handler =
+    observer === undefined
+      ? new SinkHandler(input, channel, settings.errors, env, false, settings.multiprocess)
+      : new ObservedHandler(input, channel, settings.errors, env, observer);
   handler.wsgiMultiprocess = settings.multiprocess;
   // Built for this request alone: the handler may take it as its environ.
   handler.ownsEnviron = true;

@@ -349,7 +349,8 @@ function propertyName(key: string): string {
 
 /**
  * Build the CGI part of a request's environ over a copy of `base`, as Python's
- * `WSGIRequestHandler.get_environ` does.
+ * `WSGIRequestHandler.get_environ` does. `symbolFree`: the caller built `base`
+ * and gave it no symbol key.
  *
  * `REQUEST_METHOD`, `SERVER_PROTOCOL`, `PATH_INFO` (percent-decoded as latin-1),
  * `QUERY_STRING`, `REQUEST_URI` (the raw target), `REMOTE_ADDR`, `REMOTE_PORT`,
@@ -360,7 +361,11 @@ function propertyName(key: string): string {
  * For an absolute-form target, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`
  * (when it has a port) are its authority's, whatever `Host` says.
  */
-export function requestEnviron(req: RequestHead, base: PartialEnvironment): PartialEnvironment {
+export function requestEnviron(
+  req: RequestHead,
+  base: PartialEnvironment,
+  symbolFree = false,
+): PartialEnvironment {
   const target = req.url ?? "/";
   const [path, query] = splitTarget(target);
   const socket = req.socket;
@@ -405,7 +410,13 @@ export function requestEnviron(req: RequestHead, base: PartialEnvironment): Part
       env[key] = base[key];
     }
   }
-  if (i < SERVER_BASE_KEYS.length || Object.getOwnPropertySymbols(base).length !== 0) {
+  // Symbol keys are not enumerated above: a base that may have one is copied
+  // whole (asking costs more than the rest of the copy, so a caller that built
+  // the base without any says so).
+  if (
+    i < SERVER_BASE_KEYS.length ||
+    (!symbolFree && Object.getOwnPropertySymbols(base).length !== 0)
+  ) {
     // Not `{ ...base }`: V8 (11.3) makes an object spread from a non-empty one slow
     // to add properties to.
     env = Object.assign({}, base);

@@ -10,7 +10,7 @@
 
 import { show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
-import { hasValueControl, isToken } from "../internal/field-chars.js";
+import { isToken } from "../internal/field-chars.js";
 import { isThenable } from "../internal/thenable.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { GatewayHandler } from "./gateway-handler.js";
@@ -18,7 +18,23 @@ import type { ResponseSink } from "./output-stage.js";
 
 // RFC 9110 §5.1, §5.5: a field name is a token; a value is latin-1 text, HTAB
 // and no other control character (what node:http's writeHead allows).
-const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+const CONTROL = 1;
+const BEYOND_LATIN1 = 2;
+
+/**
+ * What is wrong with a field value, in one pass: `BEYOND_LATIN1` for a code
+ * point past U+00FF (anywhere: it is told first), else `CONTROL` for a
+ * control character but HTAB (C0, DEL), else 0.
+ */
+function valueFault(value: string): number {
+  let fault = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff) return BEYOND_LATIN1;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) fault = CONTROL;
+  }
+  return fault;
+}
 
 /** Where a `SinkHandler` sends the parts of a response. */
 export interface PartSink {
@@ -86,9 +102,9 @@ class PartResponseSink implements ResponseSink {
       const name = fields[i]!;
       const value = fields[i + 1]!;
       if (!isToken(name)) throw new TypeError(`a header name is not a token: ${show(name)}`);
-      const beyondLatin1 = BEYOND_LATIN1.test(value);
-      if (beyondLatin1 || hasValueControl(value)) {
-        const what = beyondLatin1 ? "is not latin-1" : "has a control character";
+      const fault = valueFault(value);
+      if (fault !== 0) {
+        const what = fault === BEYOND_LATIN1 ? "is not latin-1" : "has a control character";
         throw new TypeError(`the value of header ${name} ${what}: ${show(value)}`);
       }
       headers.push([name, value]);

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRequestUrl } from "../../src/fetch/request-url.js";
+import { parseRequestUrl, RequestUrlReader } from "../../src/fetch/request-url.js";
 
 const PARTS = ["protocol", "host", "hostname", "port", "pathname", "search"] as const;
 
@@ -102,6 +102,30 @@ describe("parseRequestUrl", () => {
     // The speed path: what @hono/node-server and a Request give for a plain request.
     for (const href of ["http://127.0.0.1:8080/x?y=1", "https://example.com/a/b"]) {
       assert.equal(parseRequestUrl(href) instanceof URL, false, href);
+    }
+  });
+});
+
+describe("RequestUrlReader", () => {
+  it("gives the parts new URL() gives, whatever origin it read before", () => {
+    const reader = new RequestUrlReader();
+    // Each host's targets in a row (the origin kept), then hosts that share a
+    // prefix with the one before (`h:0080` after `h:`, `a.b.` after `a..b`).
+    const hrefs: string[] = [];
+    for (const scheme of ["http", "https"]) {
+      for (const host of HOSTS)
+        for (const target of TARGETS) hrefs.push(`${scheme}://${host}${target}`);
+    }
+    hrefs.push("http://h/x", "http://h:8080/x", "http://h.example/x", "http://h/x", "http://h");
+    for (const href of hrefs) {
+      let expected: Record<string, string> | undefined;
+      try {
+        expected = parts(new URL(href));
+      } catch {
+        expected = undefined;
+      }
+      if (expected === undefined) assert.throws(() => reader.read(href), TypeError, href);
+      else assert.deepEqual(parts(reader.read(href)), expected, href);
     }
   });
 });

@@ -134,6 +134,19 @@ describe("requestEnviron over a base", () => {
     );
   });
 
+  it("builds the same environ over a base its caller says has no symbol key", () => {
+    const base = { ...serverBase(), HTTPS: "on", SERVER_SOFTWARE: "s" };
+    const vouched = requestEnviron(target(headers), base, true);
+    assert.deepEqual(
+      Object.entries(vouched),
+      Object.entries(requestEnviron(target(headers), base)),
+    );
+    // A base that departs from the server's keys is still copied whole.
+    const reordered = requestEnviron(target(headers), { EXTRA: "x", ...base }, true);
+    assert.equal(reordered.EXTRA, "x");
+    assert.equal(reordered.HTTPS, "on");
+  });
+
   it("copies any other base as it is: its order, extra keys, symbols, a value changed", () => {
     const tag = Symbol("tag");
     const reordered = { SCRIPT_NAME: "/r", ...serverBase() };

@@ -14,7 +14,7 @@ import { AssertionError } from "node:assert";
 import { type InspectOptions, inspect } from "node:util";
 import { equalsFoldedBoth } from "./internal/ascii-fold.js";
 import { expectObject, show } from "./internal/check.js";
-import { hasValueControl, isToken } from "./internal/field-chars.js";
+import { hasValueControl, isCommonName, isToken } from "./internal/field-chars.js";
 import { isLatin1, latin1Bytes } from "./internal/latin1.js";
 
 // CPython's _name_disallowed_re (and _value_disallowed_re, `hasValueControl`):
@@ -89,6 +89,8 @@ function checkPairs(headers: readonly unknown[]): void {
  */
 function lookupKey(name: unknown): string {
   checkType(name);
+  // A common field name has no control character: no need to look.
+  if (isCommonName(name)) return name;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) {

@@ -12,7 +12,7 @@
 
 import { AssertionError } from "node:assert";
 import { checkContentLengths } from "../handlers/base-handler.js";
-import { equalsFolded } from "../internal/ascii-fold.js";
+import { equalsFolded, isContentLength } from "../internal/ascii-fold.js";
 import { isDigits } from "../internal/field-chars.js";
 import { formatDateTime } from "../internal/http-date.js";
 import { isHopByHop } from "../util.js";
@@ -160,7 +160,7 @@ export class OutputStage {
       const name = pairs[i]![0];
       if (name.length === 4) hasDate ||= equalsFolded(name, "date");
       else if (name.length === 6) hasServer ||= equalsFolded(name, "server");
-      else if (name.length === 14 && equalsFolded(name, "content-length")) {
+      else if (isContentLength(name)) {
         length ??= pairs[i]![1];
         lengths++;
       } else if (isHopByHop(name)) {
@@ -182,7 +182,7 @@ export class OutputStage {
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
       // The same Content-Length more than once says one thing: sent once, last.
-      if (lengths > 1 && pair[0].length === 14 && equalsFolded(pair[0], "content-length")) continue;
+      if (lengths > 1 && isContentLength(pair[0])) continue;
       fields.push(pair[0], pair[1]);
     }
     if (lengths > 1) fields.push("Content-Length", length as string);

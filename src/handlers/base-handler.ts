@@ -13,7 +13,7 @@
 import { AssertionError } from "node:assert";
 import { Buffer } from "node:buffer";
 import { Headers } from "../headers.js";
-import { equalsFolded } from "../internal/ascii-fold.js";
+import { isContentLength } from "../internal/ascii-fold.js";
 import { expectMethod, show } from "../internal/check.js";
 import { isDisconnect } from "../internal/disconnect.js";
 import { hasValueControl, isDigits } from "../internal/field-chars.js";
@@ -115,7 +115,7 @@ export function checkContentLengths(
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
     const name = pair[0];
-    if (name.length !== 14 || !equalsFolded(name, "content-length")) continue;
+    if (!isContentLength(name)) continue;
     const value = pair[1];
     if (!isDigitString(value)) {
       throw new AssertionError({
@@ -447,7 +447,7 @@ export class BaseHandler {
     let length: string | undefined;
     for (let i = 0; i < headers.length; i++) {
       const name = headers[i]![0];
-      if (name.length === 14 && equalsFolded(name, "content-length")) {
+      if (isContentLength(name)) {
         lengths++;
         length ??= headers[i]![1];
       } else if (isHopByHop(name)) {
@@ -775,7 +775,7 @@ export class BaseHandler {
     const headers = this.#headers();
     let lengths = 0;
     for (const [name, value] of headers) {
-      if (name.length === 14 && equalsFolded(name, "content-length")) {
+      if (isContentLength(name)) {
         lengths++;
       } else if (isHopByHop(name)) {
         throw new AssertionError({

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { equalsFolded, equalsFoldedBoth } from "../../src/internal/ascii-fold.js";
+import { equalsFolded, equalsFoldedBoth, isContentLength } from "../../src/internal/ascii-fold.js";
 
 describe("equalsFolded", () => {
   it("matches a name in any ASCII case against its lower-case form", () => {
@@ -45,5 +45,22 @@ describe("equalsFoldedBoth", () => {
   it("folds nothing beyond ASCII, unlike toLowerCase()", () => {
     assert.equal(equalsFoldedBoth("\u212Aeep", "KEEP"), false);
     assert.equal(equalsFoldedBoth("\u00C9t\u00E9", "\u00E9T\u00C9"), false);
+  });
+});
+
+describe("isContentLength", () => {
+  it("tells Content-Length in any ASCII case, and nothing else", () => {
+    for (const name of ["Content-Length", "content-length", "CONTENT-LENGTH", "cOnTeNt-LeNgTh"]) {
+      assert.equal(isContentLength(name), true, name);
+    }
+    for (const name of [
+      "Content-Type",
+      "Content-Lengths",
+      "Content_Length",
+      "Content-Lengt\u212a",
+      "",
+    ]) {
+      assert.equal(isContentLength(name), false, name);
+    }
   });
 });

@@ -2,7 +2,12 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hasValueControl, isDigits, isToken } from "../../src/internal/field-chars.js";
+import {
+  hasValueControl,
+  isCommonName,
+  isDigits,
+  isToken,
+} from "../../src/internal/field-chars.js";
 
 // The rules as the code had them before (RFC 9110 §5.6.2, CPython's _value_disallowed_re, §8.6).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -39,6 +44,19 @@ function samples(): string[] {
 describe("isToken", () => {
   it("agrees with the token rule", () => {
     for (const s of samples()) assert.equal(isToken(s), TOKEN.test(s), JSON.stringify(s));
+  });
+});
+
+describe("isCommonName", () => {
+  it("knows common field names, in the case applications write and in lower case, all tokens", () => {
+    for (const name of ["Content-Type", "content-type", "Content-Length", "Set-Cookie", "ETag"]) {
+      assert.equal(isCommonName(name), true, name);
+      assert.equal(isToken(name), true, name);
+    }
+    for (const name of ["CONTENT-TYPE", "X-Custom", "Content-Type ", "Content Type", ""]) {
+      assert.equal(isCommonName(name), false, JSON.stringify(name));
+      assert.equal(isToken(name), TOKEN.test(name), JSON.stringify(name));
+    }
   });
 });
 

@@ -241,6 +241,17 @@ describe("refusalStatus", () => {
     assert.equal(status([], "1.0"), 0);
   });
 
+  it("takes a Host as RFC 3986 reads one: a reg-name or IP literal and a port", () => {
+    // The rule as a regular expression (uri-host [ ":" port ]).
+    const rule = /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+    for (let c = 0; c <= 0x100; c++) {
+      const ch = String.fromCharCode(c);
+      for (const host of [`a${ch}b`, `a${ch}b:80`, `127.0.0.1:8${ch}`, ch, `[::${ch}]`]) {
+        assert.equal(status(["Host", host]), rule.test(host) ? 0 : 400, JSON.stringify(host));
+      }
+    }
+  });
+
   it("refuses versions, Host, framing and sizes with their statuses", () => {
     assert.equal(status(["Host", "a"], "2.0"), 505);
     // No version at all: malformed, not a version the server lacks.

@@ -13,8 +13,15 @@ import type { RequestUrl } from "./request-url.js";
  * Describe `request` (at `url`, its parsed URL, sent by `peer`) as a `RequestHead`: HTTP/1.1,
  * the target as the URL's path and query, and a `Host` field from the URL when
  * the request has none (a Fetch `Request` made in process usually has none).
+ * `method`: the request's, when the caller read it already (each read of a
+ * `Request`'s field checks what it is called on).
  */
-export function fetchHead(request: Request, url: RequestUrl, peer: RequestPeer): RequestHead {
+export function fetchHead(
+  request: Request,
+  url: RequestUrl,
+  peer: RequestPeer,
+  method: string = request.method,
+): RequestHead {
   const raw: string[] = [];
   let hasHost = false;
   // Names come lower-cased, repeated fields joined with ", " (set-cookie apart).
@@ -24,7 +31,7 @@ export function fetchHead(request: Request, url: RequestUrl, peer: RequestPeer):
   }
   if (!hasHost) raw.unshift("host", url.host);
   return {
-    method: request.method,
+    method,
     url: `${url.pathname}${url.search}`,
     httpVersion: "1.1",
     httpVersionMajor: 1,

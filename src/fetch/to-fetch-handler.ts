@@ -180,10 +180,10 @@ class FetchGateway {
       remoteAddr !== undefined
         ? { remoteAddress: remoteAddr, remotePort: undefined }
         : (hostPeer(request, context) ?? NO_PEER);
-    const head = fetchHead(request, url, peer);
+    const method = request.method;
+    const head = fetchHead(request, url, peer, method);
     // A GET or HEAD Request has no body (the Fetch standard refuses one); not
     // asking spares a server's lazy Request (@hono/node-server's) being made whole.
-    const method = request.method;
     const body = method === "GET" || method === "HEAD" ? null : request.body;
     const facts = requestFacts(head);
     const refusal = refusalStatus(head, facts, settings);

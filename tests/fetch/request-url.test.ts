@@ -109,14 +109,24 @@ describe("parseRequestUrl", () => {
 describe("RequestUrlReader", () => {
   it("gives the parts new URL() gives, whatever origin it read before", () => {
     const reader = new RequestUrlReader();
-    // Each host's targets in a row (the origin kept), then hosts that share a
-    // prefix with the one before (`h:0080` after `h:`, `a.b.` after `a..b`).
+    // Each host's targets in a row (the origin kept), hosts that share a prefix
+    // with the one before (`h:0080` after `h:`, `a.b.` after `a..b`), then one
+    // URL twice in a row, and again after others.
     const hrefs: string[] = [];
     for (const scheme of ["http", "https"]) {
       for (const host of HOSTS)
         for (const target of TARGETS) hrefs.push(`${scheme}://${host}${target}`);
     }
-    hrefs.push("http://h/x", "http://h:8080/x", "http://h.example/x", "http://h/x", "http://h");
+    hrefs.push(
+      "http://h/x",
+      "http://h/x",
+      "http://h:8080/x",
+      "http://h.example/x",
+      "http://h/x",
+      "http://h/y",
+      "http://h",
+      "http://h",
+    );
     for (const href of hrefs) {
       let expected: Record<string, string> | undefined;
       try {

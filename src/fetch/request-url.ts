@@ -36,43 +36,13 @@ const IPV4_HOST =
 // A port the parser keeps as written: no leading zero, at most 65535 (checked apart).
 const PORT = /^[1-9]\d{0,4}$/;
 // Path characters the parser neither escapes nor rewrites (no `\`, which it
-// reads as `/`): A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / %. Dot
-// segments are looked for apart.
-const PATH_CHARS = charBits("-._~!$&'()*+,;=:@/%");
-// Query characters the parser leaves alone in a special scheme's URL: U+0021
-// to U+007E but `"`, `#`, `'`, `<` and `>`.
-const QUERY_CHARS = charBits(queryChars());
+// reads as `/`); dot segments are looked for apart.
+const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+// Query characters the parser leaves alone in a special scheme's URL.
+const QUERY = /^[\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*$/;
 // What the parser reads as a dot segment: `.` or `..` between slashes, the
 // dots possibly written `%2e`.
 const DOT_SEGMENT = /\/(?:\.|%2e)(?:\.|%2e)?(?:\/|$)/i;
-
-/** The characters from U+0021 to U+007E a query keeps as they are. */
-function queryChars(): string {
-  let chars = "";
-  for (let c = 0x21; c <= 0x7e; c++) {
-    if (c !== 0x22 && c !== 0x23 && c !== 0x27 && c !== 0x3c && c !== 0x3e) {
-      chars += String.fromCharCode(c);
-    }
-  }
-  return chars;
-}
-
-/** One bit per character from U+0020 to U+007F, 32 to a word: `chars`, and letters and digits. */
-function charBits(chars: string): Uint32Array {
-  const bits = new Uint32Array(3);
-  const all = `${chars}ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789`;
-  for (let i = 0; i < all.length; i++) {
-    const c = all.charCodeAt(i) - 32;
-    bits[c >> 5] = ((bits[c >> 5] as number) | (1 << (c & 31))) >>> 0;
-  }
-  return bits;
-}
-
-/** Whether `c`, a character code, is in `bits`. */
-function isIn(c: number, bits: Uint32Array): boolean {
-  const i = c - 32;
-  return i >= 0 && i < 96 && ((bits[i >> 5] as number) & (1 << (i & 31))) !== 0;
-}
 
 /** The scheme and authority of a URL, split: what every URL of one origin shares. */
 interface Origin {
@@ -179,34 +149,17 @@ function splitOrigin(href: string): Origin | undefined {
  */
 function splitPath(href: string, origin: Origin): RequestUrl | undefined {
   const slash = origin.prefix.length;
-  const length = href.length;
-  // One pass to the query: each character checked, the `?` found, and whether
-  // a dot segment may be there (only with a dot or an escape).
-  let question = -1;
-  let dotted = false;
-  for (let i = slash; i < length; i++) {
-    const c = href.charCodeAt(i);
-    if (c === 0x3f) {
-      question = i;
-      break;
-    }
-    if (!isIn(c, PATH_CHARS)) return undefined;
-    if (c === 0x2e || c === 0x25) dotted = true;
-  }
+  const question = href.indexOf("?", slash);
   const pathname = question === -1 ? href.slice(slash) : href.slice(slash, question);
-  if (dotted && DOT_SEGMENT.test(pathname)) return undefined;
-  if (question !== -1) {
-    for (let i = question + 1; i < length; i++) {
-      if (!isIn(href.charCodeAt(i), QUERY_CHARS)) return undefined;
-    }
-  }
+  const query = question === -1 ? "" : href.slice(question);
+  if (!PATH.test(pathname) || DOT_SEGMENT.test(pathname)) return undefined;
+  if (query !== "" && !QUERY.test(query)) return undefined;
   return {
     protocol: origin.protocol,
     host: origin.host,
     hostname: origin.hostname,
     port: origin.port,
     pathname,
-    // `?` alone is an empty query.
-    search: question === -1 || question === length - 1 ? "" : href.slice(question),
+    search: query.length > 1 ? query : "",
   };
 }

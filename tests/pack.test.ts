@@ -21,12 +21,12 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const tsc = join(root, "node_modules/typescript/bin/tsc");
 
 /**
- * Upper bounds on the tarball, with room above what it is today (about 575 KB
- * packed, 2.2 MiB unpacked, with wsgiref/fetch, /testing, /lambda, HTTPS,
+ * Upper bounds on the tarball, with room above what it is today (about 660 KB
+ * packed, 2.6 MiB unpacked, with wsgiref/fetch, /testing, /lambda, HTTPS,
  * HTTP/2 and H2Response).
  */
-const MAX_PACKED_BYTES = 640 * 1024;
-const MAX_UNPACKED_BYTES = 2.5 * 1024 * 1024;
+const MAX_PACKED_BYTES = 700 * 1024;
+const MAX_UNPACKED_BYTES = 2.75 * 1024 * 1024;
 
 const consumer = `import { Headers } from "wsgiref/headers";
 import { shiftPathInfo, setupTestingDefaults } from "wsgiref";

@@ -239,6 +239,29 @@ describe("toFetchHandler", () => {
     assert.match(errors.getValue(), /Error: after headers/);
   });
 
+  it("gives the Response of a body complete at once only once its close() is done, sync or not", async () => {
+    for (const later of [false, true]) {
+      const state = { closes: 0 };
+      const body = Object.assign([enc("he"), enc("llo")], {
+        close: (): void | Promise<void> => {
+          if (!later) return void state.closes++;
+          return new Promise<void>((resolve) =>
+            setImmediate(() => {
+              state.closes++;
+              resolve();
+            }),
+          );
+        },
+      });
+      const response = await toFetchHandler((_environ, startResponse) => {
+        startResponse("200 OK", [["Content-Type", "text/plain"]]);
+        return body;
+      })(new Request("http://h/"));
+      assert.equal(state.closes, 1, `close() ${later ? "later" : "at once"}`);
+      assert.equal(await response.text(), "hello");
+    }
+  });
+
   it("answers HEAD, 204 and 304 without a body, once the app has finished, keeping Content-Length", async () => {
     const { body, state } = counted([enc("hello")]);
     const app: WSGIApplication = (environ, startResponse) => {

@@ -12,8 +12,8 @@
  *
  * A server over TLS (`raw-https`, `ours-https`) gets the same GETs over TLS
  * sockets; an HTTP/2 one (`raw-h2`, `ours-h2`) gets them as streams from a
- * `node:http2` client in this process, `STREAMS` at a time on each of the 10
- * sessions, as h2load's `-m` does. Both with a certificate made for the run.
+ * `node:http2` client in this process, `STREAMS` at a time on one session (see
+ * `driveHttp2`). Both with a certificate made for the run.
  *
  * Run after building: `node build/bench/instructions.js [--servers raw,ours,ours-validated]
  * [--from 3000] [--to 11000]`. Needs `valgrind` (Debian package); takes about a
@@ -35,7 +35,7 @@ import { type Paths, type ServerSpec, server } from "./lib/servers.js";
 import { CERT_ENV, KEY_ENV } from "./servers/tls-env.js";
 
 const CONNECTIONS = 10;
-/** HTTP/2 streams open at once on each session. */
+/** HTTP/2 streams open at once on the session. */
 const STREAMS = 10;
 const REQUEST = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "latin1");
 // Every benchmark server answers GET / with this body, last in its response.
@@ -90,23 +90,21 @@ async function drive(port: number, count: number, tls: boolean): Promise<void> {
 }
 
 /**
- * Send `count` GETs of `/` as HTTP/2 streams over TLS: `CONNECTIONS` sessions,
- * `STREAMS` streams open at once on each; a stream that ends opens the next.
+ * Send `count` GETs of `/` as HTTP/2 streams over TLS on one session: `STREAMS`
+ * requests at once, and the next `STREAMS` once all of them are answered. One
+ * session, in waves: the server then reads the same bursts of HEADERS frames in
+ * every run. Ten sessions opening a stream as each ends (h2load's way) gave
+ * counts 10% apart from one run to the next, as the sessions' frames fell into
+ * the server's reads differently; this way two runs are within 2–4%.
  */
 async function driveHttp2(port: number, count: number): Promise<void> {
   let left = count;
   const one = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const session = connectHttp2(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
-      let open = 0;
       session.on("error", reject);
-      const next = (): void => {
-        if (left === 0) {
-          if (open === 0) session.close(() => resolve());
-          return;
-        }
-        left -= 1;
-        open += 1;
+      let open = 0;
+      const get = (): void => {
         const stream = session.request({ ":path": "/" });
         let body = "";
         stream.setEncoding("latin1");
@@ -115,16 +113,22 @@ async function driveHttp2(port: number, count: number): Promise<void> {
         });
         stream.on("error", reject);
         stream.on("end", () => {
-          open -= 1;
           if (body !== BODY_END) reject(new Error(`unexpected body: ${JSON.stringify(body)}`));
-          else next();
+          else if (--open === 0) wave();
         });
       };
-      session.once("connect", () => {
-        for (let i = 0; i < STREAMS; i++) next();
-      });
+      const wave = (): void => {
+        if (left === 0) {
+          session.close(() => resolve());
+          return;
+        }
+        open = Math.min(STREAMS, left);
+        left -= open;
+        for (let i = 0; i < open; i++) get();
+      };
+      session.once("connect", wave);
     });
-  await Promise.all(Array.from({ length: CONNECTIONS }, one));
+  await one();
 }
 
 /** The instructions the server ran (callgrind's total) for `requests` requests. */

@@ -29,7 +29,7 @@ import {
   type TLSSocket,
 } from "node:tls";
 import type { RequestHead } from "../gateway/request-head.js";
-import { type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
+import { type Http2SessionPeer, type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { ResolvedServerOptions } from "./options.js";
 import type { RequestHandlerServer, WSGIRequestHandler } from "./request-handler.js";
 import { serverVersion, softwareVersion } from "./server-handler.js";
@@ -60,6 +60,9 @@ const FIRST_LINE_MAX = 8192;
  */
 const FRONT = { allowHalfOpen: true, noDelay: true } as const;
 
+/** The peer of a stream whose session is not in the map: none is, each opens before its streams. */
+const NO_PEER: Http2SessionPeer = { peer: {} };
+
 /** How long a closing server lets its HTTP/2 sessions finish their streams before it cuts them. */
 const CLOSE_GRACE = 10_000;
 
@@ -76,24 +79,12 @@ export interface TransportHost extends RequestHandlerServer {
 
 /**
  * Serve `host`'s application on HTTP/2 streams: its options, environ and
- * application as they are when each stream comes. Its request handler class
- * logs each request and gives `wsgi.errors` (`logRequest`, `getStderr`), so a
- * subclass's log applies to HTTP/2 too; it is given the request's head only.
+ * application as they are when each stream comes. One of its request handler
+ * class per request logs it and gives `wsgi.errors` (`logRequest`,
+ * `getStderr`), so a subclass's log applies to HTTP/2 too; it is given the
+ * request's head only.
  */
 export function transportStreams(host: TransportHost): Http2StreamServer {
-  const handlerFor = (head: RequestHead): WSGIRequestHandler =>
-    new host.requestHandlerClass(
-      head as unknown as IncomingMessage,
-      undefined as unknown as ServerResponse,
-      host as never,
-    );
-  const empty: RequestHead = {
-    httpVersion: "2",
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    rawHeaders: [],
-    socket: {},
-  };
   return {
     get options() {
       return host.options;
@@ -105,17 +96,17 @@ export function transportStreams(host: TransportHost): Http2StreamServer {
       return host.wsgiMultiprocess;
     },
     getApp: () => host.getApp(),
-    get stderr() {
-      return handlerFor(empty).getStderr();
-    },
+    requestLog: (head: RequestHead): WSGIRequestHandler =>
+      new host.requestHandlerClass(
+        head as unknown as IncomingMessage,
+        undefined as unknown as ServerResponse,
+        host as never,
+      ),
     get dates() {
       return host.dates;
     },
     software: serverVersion,
     serverHeader: softwareVersion,
-    logRequest(head, code, size) {
-      handlerFor(head).logRequest(code, size);
-    },
   };
 }
 
@@ -155,8 +146,20 @@ export class Transport {
   readonly #httpServer: HttpServer;
   readonly #options: TransportOptions;
   readonly #refuse: Refuse;
-  readonly #sessions = new Set<Http2Session>();
-  readonly #streams = new Set<Promise<void>>();
+  /** Each open HTTP/2 session, with its peer. */
+  readonly #sessions = new Map<Http2Session, Http2SessionPeer>();
+  /** HTTP/2 streams being served. */
+  #streams = 0;
+  /** Resolves `closed()`'s wait once no stream is being served. */
+  #streamsDone: (() => void) | undefined;
+  readonly #streamDone = (): void => {
+    this.#streams -= 1;
+    const done = this.#streamsDone;
+    if (this.#streams === 0 && done !== undefined) {
+      this.#streamsDone = undefined;
+      done();
+    }
+  };
   /** Connections whose first line the front is still reading. */
   readonly #opening = new Set<Socket>();
   #closed = false;
@@ -187,7 +190,11 @@ export class Transport {
         },
       });
       h2.on("session", (session: Http2Session) => {
-        this.#sessions.add(session);
+        // Read once: through the session, the socket is a Proxy.
+        const socket = session.socket;
+        this.#sessions.set(session, {
+          peer: { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
+        });
         session.on("error", () => undefined);
         session.once("close", () => this.#sessions.delete(session));
         if (options.keepAliveTimeout > 0) {
@@ -203,9 +210,9 @@ export class Transport {
           _flags: number,
           rawHeaders: string[],
         ) => {
-          const serving = serveHttp2Stream(stream, headers, rawHeaders, streams);
-          this.#streams.add(serving);
-          void serving.finally(() => this.#streams.delete(serving));
+          const session = this.#sessions.get(stream.session as Http2Session) ?? NO_PEER;
+          this.#streams += 1;
+          serveHttp2Stream(stream, headers, rawHeaders, streams, session, this.#streamDone);
         },
       );
       this.http2Server = h2;
@@ -242,7 +249,7 @@ export class Transport {
 
   /** The number of HTTP/2 streams being served. */
   get activeStreams(): number {
-    return this.#streams.size;
+    return this.#streams;
   }
 
   /**
@@ -261,13 +268,21 @@ export class Transport {
     this.#closed = true;
     for (const socket of this.#opening) socket.destroy();
     await listening;
-    for (const session of this.#sessions) session.close();
+    for (const session of this.#sessions.keys()) session.close();
     const grace = setTimeout(() => {
-      for (const session of this.#sessions) session.destroy();
+      for (const session of this.#sessions.keys()) session.destroy();
     }, CLOSE_GRACE);
-    await Promise.all([...this.#streams]);
+    if (this.#streams > 0) {
+      await new Promise<void>((resolve) => {
+        const before = this.#streamsDone;
+        this.#streamsDone = () => {
+          before?.();
+          resolve();
+        };
+      });
+    }
     await Promise.all(
-      [...this.#sessions].map(
+      [...this.#sessions.keys()].map(
         (session) => new Promise<void>((resolve) => session.once("close", () => resolve())),
       ),
     );

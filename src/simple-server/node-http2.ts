@@ -100,6 +100,10 @@ export interface Http2StreamOffer {
  */
 const UNTIMED = 16 * 1024;
 
+// respond()'s options (node:http2 copies them).
+const END_STREAM = Object.freeze({ endStream: true });
+const MORE_TO_COME = Object.freeze({ endStream: false });
+
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
   override name = "StreamBodyError";
@@ -198,6 +202,8 @@ export class Http2StreamSink implements ResponseSink {
   readonly stream: ServerHttp2Stream;
   /** No `wsgiref.connection` over HTTP/2: the stream is offered as `wsgiref.http2_stream`. */
   readonly connection = undefined;
+  /** The status code of the head, once given (0 before). */
+  code = 0;
   #takenOver = false;
   #head: OutgoingHttpHeaders | undefined;
   #responded = false;
@@ -247,6 +253,7 @@ export class Http2StreamSink implements ResponseSink {
   }
 
   head(code: number, _reason: string, fields: string[]): void {
+    this.code = code;
     const head: Record<string, string | string[] | number> = { ":status": code };
     for (let i = 0; i < fields.length; i += 2) {
       const name = (fields[i] as string).toLowerCase();
@@ -351,7 +358,7 @@ export class Http2StreamSink implements ResponseSink {
     if (this.#responded) return;
     this.#responded = true;
     if (this.stream.destroyed) return;
-    this.stream.respond(this.#head ?? { ":status": 200 }, { endStream });
+    this.stream.respond(this.#head ?? { ":status": 200 }, endStream ? END_STREAM : MORE_TO_COME);
   }
 }
 
@@ -380,7 +387,6 @@ export class Http2GatewayHandler extends GatewayHandler {
   readonly sink: Http2StreamSink;
   /** Told once, with the status code and the bytes sent, when the request is done. */
   readonly #log: RequestLog;
-  #code = 0;
 
   /** `log` gives `wsgi.errors` and logs the request once it is done. */
   constructor(
@@ -402,12 +408,6 @@ export class Http2GatewayHandler extends GatewayHandler {
     (this.environ as PartialEnvironment)[HTTP2_STREAM_KEY] = this.sink.offer();
   }
 
-  /** Send the head through the output stage, noting the status for the log. */
-  override sendHeaders(): void {
-    this.#code = Number.parseInt((this.status as string).slice(0, 3), 10);
-    super.sendHeaders();
-  }
-
   /**
    * As the gateway handler; and once the application took the stream over, an
    * error resets it (`INTERNAL_ERROR`): over HTTP/1.1 the server closes a
@@ -424,7 +424,7 @@ export class Http2GatewayHandler extends GatewayHandler {
 
   /** Close the body (once), then report the request done. */
   override close(): void | Promise<void> {
-    const code = this.#code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
+    const code = this.sink.code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
     const size = this.bytesSent;
     const closing = super.close();
     if (closing !== undefined) {

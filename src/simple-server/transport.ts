@@ -28,7 +28,7 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import type { RequestHead } from "../gateway/request-head.js";
+import type { RequestHead, RequestPeer } from "../gateway/request-head.js";
 import { type Http2SessionPeer, type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { ResolvedServerOptions } from "./options.js";
 import type { RequestHandlerServer, WSGIRequestHandler } from "./request-handler.js";
@@ -59,9 +59,6 @@ const FIRST_LINE_MAX = 8192;
  * client's would not let it; and no Nagle delay on responses.
  */
 const FRONT = { allowHalfOpen: true, noDelay: true } as const;
-
-/** The peer of a stream whose session is not in the map: none is, each opens before its streams. */
-const NO_PEER: Http2SessionPeer = { peer: {} };
 
 /** How long a closing server lets its HTTP/2 sessions finish their streams before it cuts them. */
 const CLOSE_GRACE = 10_000;
@@ -110,6 +107,64 @@ export function transportStreams(host: TransportHost): Http2StreamServer {
   };
 }
 
+/**
+ * One open HTTP/2 session: its peer, read once (through the session the socket
+ * is a Proxy), and its idle timer. A session with no stream being served for
+ * `keepAliveTimeout` is closed (GOAWAY), as an idle HTTP/1.1 connection is.
+ * Not node:http2's session timeout: that is refreshed by every frame read or
+ * written, several times for each stream.
+ */
+class SessionState implements Http2SessionPeer {
+  readonly peer: RequestPeer;
+  readonly #session: Http2Session;
+  readonly #keepAliveTimeout: number;
+  readonly #streamDone: () => void;
+  #streams = 0;
+  #idle: NodeJS.Timeout | undefined;
+
+  /** `streamDone` is told of each of its streams that is done, after the session. */
+  constructor(session: Http2Session, keepAliveTimeout: number, streamDone: () => void) {
+    const socket = session.socket;
+    this.peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+    this.#session = session;
+    this.#keepAliveTimeout = keepAliveTimeout;
+    this.#streamDone = streamDone;
+    this.#arm();
+  }
+
+  /** A stream of the session is being served. */
+  opened(): void {
+    this.#streams += 1;
+    if (this.#idle !== undefined) {
+      clearTimeout(this.#idle);
+      this.#idle = undefined;
+    }
+  }
+
+  /** A stream of the session is done. */
+  readonly done = (): void => {
+    this.#streams -= 1;
+    if (this.#streams === 0) this.#arm();
+    this.#streamDone();
+  };
+
+  /** The session closed: no timer is left behind. */
+  closed(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+  }
+
+  #arm(): void {
+    if (this.#keepAliveTimeout <= 0 || this.#session.closed || this.#session.destroyed) return;
+    const session = this.#session;
+    this.#idle = setTimeout(() => session.close(), this.#keepAliveTimeout);
+    this.#idle.unref();
+  }
+}
+
+/** The peer of a stream that has no session any more (its client reset it): unknown. */
+const NO_PEER: Http2SessionPeer = { peer: {} };
+
 /** What the transport is built from: the server's options that concern connections. */
 export interface TransportOptions {
   /** Node's secure-context options: HTTPS when given. */
@@ -147,7 +202,7 @@ export class Transport {
   readonly #options: TransportOptions;
   readonly #refuse: Refuse;
   /** Each open HTTP/2 session, with its peer. */
-  readonly #sessions = new Map<Http2Session, Http2SessionPeer>();
+  readonly #sessions = new Map<Http2Session, SessionState>();
   /** HTTP/2 streams being served. */
   #streams = 0;
   /** Resolves `closed()`'s wait once no stream is being served. */
@@ -190,17 +245,7 @@ export class Transport {
         },
       });
       h2.on("session", (session: Http2Session) => {
-        // Read once: through the session, the socket is a Proxy.
-        const socket = session.socket;
-        this.#sessions.set(session, {
-          peer: { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-        });
-        session.on("error", () => undefined);
-        session.once("close", () => this.#sessions.delete(session));
-        if (options.keepAliveTimeout > 0) {
-          // An idle session (no frame either way) is closed, as an idle HTTP/1.1 connection is.
-          session.setTimeout(options.keepAliveTimeout, () => session.close());
-        }
+        this.#open(session);
       });
       h2.on(
         "stream",
@@ -210,9 +255,16 @@ export class Transport {
           _flags: number,
           rawHeaders: string[],
         ) => {
-          const session = this.#sessions.get(stream.session as Http2Session) ?? NO_PEER;
+          // A stream already reset by its client has no session any more.
+          const session = stream.session;
+          const state = session === undefined ? undefined : this.#sessions.get(session);
           this.#streams += 1;
-          serveHttp2Stream(stream, headers, rawHeaders, streams, session, this.#streamDone);
+          if (state === undefined) {
+            serveHttp2Stream(stream, headers, rawHeaders, streams, NO_PEER, this.#streamDone);
+          } else {
+            state.opened();
+            serveHttp2Stream(stream, headers, rawHeaders, streams, state, state.done);
+          }
         },
       );
       this.http2Server = h2;
@@ -287,6 +339,17 @@ export class Transport {
       ),
     );
     clearTimeout(grace);
+  }
+
+  /** Start keeping `session`: its state, its idle timer, its end. */
+  #open(session: Http2Session): void {
+    const state = new SessionState(session, this.#options.keepAliveTimeout, this.#streamDone);
+    this.#sessions.set(session, state);
+    session.on("error", () => undefined);
+    session.once("close", () => {
+      state.closed();
+      this.#sessions.delete(session);
+    });
   }
 
   /** Hand an HTTP/2 connection to the node:http2 server. */

@@ -427,3 +427,64 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
     });
   }
 });
+
+describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
+  let clear: Running;
+  const app: WSGIApplication = (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO === "/slow") {
+      // Nothing is sent for 600 ms, past keepAliveTimeout: the stream is being served all along.
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        yield Buffer.from("slow\n");
+      })();
+    }
+    return [Buffer.from("hello\n")];
+  };
+
+  before(async () => {
+    clear = await serve(app, { http2: true, keepAliveTimeout: 200 });
+  });
+  after(async () => {
+    await clear.close();
+  });
+
+  it("closes a session with no stream being served for keepAliveTimeout (GOAWAY)", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":path": "/" });
+      stream.resume();
+      await once(stream, "end");
+      const answered = Date.now();
+      await once(session, "goaway");
+      const idle = Date.now() - answered;
+      assert.ok(idle >= 150 && idle < 5_000, `GOAWAY came ${idle} ms after the response`);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("keeps a session open while a stream is served past keepAliveTimeout", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    let goawayAt = 0;
+    session.once("goaway", () => {
+      goawayAt = Date.now();
+    });
+    try {
+      const stream = session.request({ ":path": "/slow" });
+      let body = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      await once(stream, "end");
+      const ended = Date.now();
+      assert.equal(body, "slow\n");
+      assert.equal(goawayAt, 0, `GOAWAY came ${ended - goawayAt} ms before the response ended`);
+    } finally {
+      session.destroy();
+    }
+  });
+});

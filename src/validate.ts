@@ -95,9 +95,8 @@ const SUSPECT_HEADER_VALUE = /[^\x20-\x7E\x80-\xFF]/;
 const BAD_HEADER_VALUE = /[\x00-\x1F\x7F]/;
 const NO_MESSAGE_BODY = new Set([204, 304]);
 
-// Header names that passed every name check: responses repeat a few names, and a
-// name that passed once passes again. Bounded, since names come from applications.
-const goodHeaderNames = new Set<string>();
+// How many header names that passed every check a validator remembers (see
+// `goodNames` in validator()): bounded, since names come from applications.
 const MAX_GOOD_HEADER_NAMES = 1000;
 
 /**
@@ -145,6 +144,9 @@ export function validator(
 
   // The warnings already emitted by this validator (each is shown once, as in Python).
   const warned = new Set<string>();
+  // Header names that passed every name check: responses repeat a few names,
+  // and a name that passed once passes again.
+  const goodNames = new Set<string>();
   const watch = new UnclosedWatch();
 
   return function lintApp(...args: Parameters<WSGIApplication>): WSGIBody | Promise<WSGIBody> {
@@ -167,7 +169,7 @@ export function validator(
       response.called = true;
       const [status, headers, excInfo] = srArgs;
       checkStatus(status, warned);
-      checkHeaders(headers);
+      checkHeaders(headers, goodNames);
       checkContentType(status, headers);
       checkExcInfo(excInfo);
       // The start_response() Callable: it may be called again only with exc_info
@@ -367,7 +369,10 @@ function checkStatus(status: unknown, warned: Set<string>): asserts status is st
 }
 
 /** Python's `check_headers`, plus latin-1 values and hop-by-hop headers. */
-function checkHeaders(headers: unknown): asserts headers is Array<[string, string]> {
+function checkHeaders(
+  headers: unknown,
+  goodNames: Set<string>,
+): asserts headers is Array<[string, string]> {
   // The start_response() Callable: response_headers is a list
   if (!Array.isArray(headers)) {
     fail("headers-type", { headers: repr(headers), type: typeName(headers) });
@@ -388,8 +393,8 @@ function checkHeaders(headers: unknown): asserts headers is Array<[string, strin
     if (typeof value !== "string") {
       fail("header-value-type", { value: repr(value) });
     }
-    if (!goodHeaderNames.has(name)) {
-      checkHeaderName(name, value);
+    if (!goodNames.has(name)) {
+      checkHeaderName(name, value, goodNames);
     }
     if (SUSPECT_HEADER_VALUE.test(value)) {
       // The start_response() Callable: a header_value must not include any control characters
@@ -405,8 +410,11 @@ function checkHeaders(headers: unknown): asserts headers is Array<[string, strin
   }
 }
 
-/** The name checks of Python's `check_headers`, plus hop-by-hop headers; remembers names that pass. */
-function checkHeaderName(name: string, value: string): void {
+/**
+ * The name checks of Python's `check_headers`, plus hop-by-hop headers;
+ * remembers names that pass in `goodNames`.
+ */
+function checkHeaderName(name: string, value: string, goodNames: Set<string>): void {
   // The start_response() Callable: the status is given as status, not as a header (CGI's Status:)
   if (name.toLowerCase() === "status") {
     fail("header-status", { value: repr(value) });
@@ -427,10 +435,10 @@ function checkHeaderName(name: string, value: string): void {
   if (isHopByHop(name)) {
     fail("header-hop-by-hop", { name, value });
   }
-  if (goodHeaderNames.size >= MAX_GOOD_HEADER_NAMES) {
-    goodHeaderNames.clear();
+  if (goodNames.size >= MAX_GOOD_HEADER_NAMES) {
+    goodNames.clear();
   }
-  goodHeaderNames.add(name);
+  goodNames.add(name);
 }
 
 /** Python's `check_content_type`. */

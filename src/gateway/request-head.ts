@@ -327,28 +327,96 @@ export function splitTarget(target: string): [path: string, query: string] {
   return question === -1 ? [rest, ""] : [rest.slice(0, question), rest.slice(question + 1)];
 }
 
-// Header name -> [CGI name, environ key]: the same few names come with every
-// request. Bounded, so a client sending random names cannot grow it.
-const CGI_NAMES = new Map<string, readonly [string, string]>();
-const CGI_NAMES_MAX = 1024;
 // Names with `_` are dropped: `X_Forwarded_For` must not pose as `X-Forwarded-For`.
 const DROPPED = ["", ""] as const;
 
+/**
+ * The field names most requests bring, lower case as HTTP/2 and the Fetch API
+ * give them; `COMMON_CGI_NAMES` holds each in that case and in the case HTTP/1.1
+ * clients write it.
+ */
+const COMMON_FIELDS = [
+  "host",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "accept-charset",
+  "connection",
+  "keep-alive",
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "transfer-encoding",
+  "expect",
+  "upgrade",
+  "te",
+  "cookie",
+  "authorization",
+  "proxy-authorization",
+  "referer",
+  "origin",
+  "cache-control",
+  "pragma",
+  "range",
+  "if-range",
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+  "dnt",
+  "priority",
+  "forwarded",
+  "via",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
+  "x-real-ip",
+  "x-request-id",
+  "x-requested-with",
+  "upgrade-insecure-requests",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-user",
+  "sec-fetch-dest",
+  "sec-ch-ua",
+  "sec-ch-ua-mobile",
+  "sec-ch-ua-platform",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+];
+
+/** `name`'s CGI name and environ key (`User-Agent`: `USER_AGENT`, `HTTP_USER_AGENT`). */
+function translateName(name: string): readonly [string, string] {
+  if (name.includes("_")) return DROPPED;
+  const cgi = name.toUpperCase().replaceAll("-", "_");
+  return [cgi, `HTTP_${cgi}`];
+}
+
+/**
+ * Field name -> [CGI name, environ key] for the common names, built once at
+ * load and never changed after: a cache that requests filled would be state
+ * shared by every server in the process, and one client sending a thousand
+ * made-up names would fill it for all of them.
+ */
+const COMMON_CGI_NAMES: ReadonlyMap<string, readonly [string, string]> = new Map(
+  COMMON_FIELDS.flatMap((lower) => {
+    const [cgi, key] = translateName(lower);
+    const entry = [propertyName(cgi), propertyName(key)] as const;
+    // Title-Case, as HTTP/1.1 clients send them (`DNT` and `TE` as well).
+    const title = lower.replace(/(?:^|-)[a-z]/g, (start) => start.toUpperCase());
+    const names = new Set([lower, title, lower.length <= 3 ? lower.toUpperCase() : title]);
+    return [...names].map((name) => [name, entry] as const);
+  }),
+);
+
+/** `name`'s CGI name and environ key: from the table of common names, else made for it. */
 function cgiName(name: string): readonly [string, string] {
-  let entry = CGI_NAMES.get(name);
-  if (entry === undefined) {
-    if (name.includes("_")) {
-      entry = DROPPED;
-    } else {
-      const cgi = name.toUpperCase().replaceAll("-", "_");
-      entry = [cgi, `HTTP_${cgi}`];
-    }
-    if (CGI_NAMES.size < CGI_NAMES_MAX) {
-      entry = [propertyName(entry[0]), propertyName(entry[1])];
-      CGI_NAMES.set(name, entry);
-    }
-  }
-  return entry;
+  return COMMON_CGI_NAMES.get(name) ?? translateName(name);
 }
 
 /**

@@ -96,6 +96,36 @@ describe("requestEnviron over a base", () => {
     assert.deepEqual(Object.keys(serverBase()), SERVER_BASE_KEYS);
   });
 
+  it("names a field's key the same in any case, common name or not, however many names came before", () => {
+    const names = ["User-Agent", "X-Real-IP", "Sec-CH-UA", "X-Made-Up", "TE", "Dnt"];
+    const expected = {
+      HTTP_USER_AGENT: "v0",
+      HTTP_X_REAL_IP: "v1",
+      HTTP_SEC_CH_UA: "v2",
+      HTTP_X_MADE_UP: "v3",
+      HTTP_TE: "v4",
+      HTTP_DNT: "v5",
+    };
+    const keysFor = (spell: (name: string) => string): Record<string, unknown> => {
+      const raw = names.flatMap((name, i) => [spell(name), `v${i}`]);
+      const env = requestEnviron(target(raw), serverBase());
+      return Object.fromEntries(Object.keys(expected).map((key) => [key, env[key]]));
+    };
+    const flip = (name: string): string =>
+      [...name].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join("");
+    // A client that sends many made-up names first changes nothing for later requests.
+    const flood = Array.from({ length: 3000 }, (_, i) => [`X-Junk-${i}`, "j"]).flat();
+    requestEnviron(target(flood), serverBase());
+    for (const spell of [
+      (n: string) => n,
+      (n: string) => n.toLowerCase(),
+      (n: string) => n.toUpperCase(),
+      flip,
+    ]) {
+      assert.deepEqual(keysFor(spell), expected);
+    }
+  });
+
   it("gives the same keys, order and values whatever the base's shape", () => {
     const fast = requestEnviron(target(headers), serverBase());
     // A key before the server's takes the general path; without it, the two must agree.

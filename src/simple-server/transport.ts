@@ -163,7 +163,7 @@ class SessionState implements Http2SessionPeer {
 }
 
 /** The peer of a stream that has no session any more (its client reset it): unknown. */
-const NO_PEER: Http2SessionPeer = { peer: {} };
+const NO_PEER: Http2SessionPeer = Object.freeze({ peer: Object.freeze({}) });
 
 /** What the transport is built from: the server's options that concern connections. */
 export interface TransportOptions {

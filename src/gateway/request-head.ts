@@ -209,10 +209,23 @@ export function refusalStatus(
   limits: RequestLimits,
 ): number {
   if (req.httpVersionMajor !== 1) return req.httpVersionMajor === 0 ? 400 : 505;
+  return fieldsRefusalStatus(req, facts, limits, req.httpVersionMinor >= 1);
+}
+
+/**
+ * `refusalStatus` past the version: the fields and target of a request read as
+ * HTTP/1.1's when `http11` (an HTTP/2 request is), else as HTTP/1.0's.
+ */
+function fieldsRefusalStatus(
+  req: RequestHead,
+  facts: RequestFacts,
+  limits: Pick<RequestLimits, "maxBodySize" | "maxHeaders">,
+  http11: boolean,
+): number {
   // Node keeps at most maxHeaders + 1 fields (the server's maxHeadersCount), enough to tell.
   if (req.rawHeaders.length > limits.maxHeaders * 2) return 431;
   if (facts.hosts > 1) return 400;
-  if (facts.host === undefined ? req.httpVersionMinor >= 1 : !isValidHost(facts.host)) {
+  if (facts.host === undefined ? http11 : !isValidHost(facts.host)) {
     return 400;
   }
   const target = req.url;
@@ -238,7 +251,7 @@ export function refusalStatus(
   // know chunked and frame the body otherwise, so the body cannot be trusted
   // either, and SPEC §7 answers faulty framing 400 and closes. llhttp alone
   // de-chunks it and keeps the connection when asked (Connection: keep-alive).
-  if (te !== undefined && (req.httpVersionMinor === 0 || !isChunkedLast(te))) return 400;
+  if (te !== undefined && (!http11 || !isChunkedLast(te))) return 400;
   // Every element is a coding and chunked is only the last (a comma in a quoted
   // parameter failed above): any comma is another coding before it, which would
   // reach the application still applied (gzip, chunked: a compressed body).
@@ -248,7 +261,7 @@ export function refusalStatus(
   // Refused here, so that it closes the connection as every refusal does: Node's
   // own 417 kept it open, and the request after it was served. HTTP/1.0
   // expectations are ignored, as Node ignores them.
-  if (facts.expect !== undefined && req.httpVersionMinor >= 1 && !facts.expectContinue) return 417;
+  if (facts.expect !== undefined && http11 && !facts.expectContinue) return 417;
   return 0;
 }
 
@@ -578,8 +591,10 @@ export function http2Head(
   rawHeaders: readonly string[],
   peer: RequestPeer,
 ): RequestHead {
-  const fields: string[] = [];
   const authority = headers[":authority"];
+  const hasAuthority = typeof authority === "string";
+  // `:authority` first, taken out again if a `host` field came.
+  const fields: string[] = hasAuthority ? ["host", authority] : [];
   let cookies: string[] | undefined;
   let host = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -592,10 +607,12 @@ export function http2Head(
       cookies.push(value);
       continue;
     }
-    if (name === "host") host = true;
+    if (name === "host" && !host) {
+      host = true;
+      if (hasAuthority) fields.splice(0, 2);
+    }
     fields.push(name, value);
   }
-  if (typeof authority === "string" && !host) fields.unshift("host", authority);
   if (cookies !== undefined) fields.push("cookie", cookies.join("; "));
   return {
     method: headers[":method"],
@@ -624,6 +641,5 @@ export function http2RefusalStatus(
   const authority = headers[":authority"];
   const host = headers.host;
   if (typeof authority === "string" && typeof host === "string" && authority !== host) return 400;
-  const asHttp11 = { ...head, httpVersionMajor: 1, httpVersionMinor: 1 };
-  return refusalStatus(asHttp11, requestFacts(asHttp11), limits as RequestLimits);
+  return fieldsRefusalStatus(head, requestFacts(head), limits, true);
 }

@@ -22,11 +22,13 @@ import {
   http2RefusalStatus,
   type RequestHead,
   type RequestLimits,
+  type RequestPeer,
   requestEnviron,
 } from "../gateway/request-head.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime, type HttpDates } from "../internal/http-date.js";
+import { StreamErrors } from "../streams/errors.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
 import { drained, streamFile } from "./send-file.js";
@@ -50,16 +52,28 @@ export interface Http2StreamServer {
   readonly wsgiMultiprocess: boolean;
   /** The application, once set. */
   getApp(): WSGIApplication | undefined;
-  /** Where the application's errors go (`wsgi.errors`). */
-  readonly stderr: ErrorStream;
+  /** The request's error stream and access log, made once per request. */
+  requestLog(head: RequestHead): RequestLog;
   /** `SERVER_SOFTWARE`; the `Server` header adds the runtime. */
   readonly software: string;
   /** The `Server` header sent with every response. */
   readonly serverHeader: string;
-  /** Log one finished request: the request line, its status code and the body bytes sent. */
-  logRequest(head: RequestHead, code: number | string, size: number | string): void;
   /** The current HTTP date, formatted once a second; absent: formatted for each response. */
   readonly dates?: HttpDates | undefined;
+}
+
+/** One request's error stream and access log (a `WSGIRequestHandler` is one). */
+export interface RequestLog {
+  /** Where the application's errors go (`wsgi.errors`). */
+  getStderr(): ErrorStream;
+  /** Log the finished request: its status code and the body bytes sent. */
+  logRequest(code: number | string, size: number | string): void;
+}
+
+/** What serving a stream knows of its session, read once when the session opens. */
+export interface Http2SessionPeer {
+  /** The client's address and port: `REMOTE_ADDR`, `REMOTE_PORT`. */
+  readonly peer: RequestPeer;
 }
 
 /**
@@ -85,6 +99,10 @@ export interface Http2StreamOffer {
  * than the rest of the stream's bookkeeping.
  */
 const UNTIMED = 16 * 1024;
+
+// respond()'s options (node:http2 copies them).
+const END_STREAM = Object.freeze({ endStream: true });
+const MORE_TO_COME = Object.freeze({ endStream: false });
 
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
@@ -184,6 +202,8 @@ export class Http2StreamSink implements ResponseSink {
   readonly stream: ServerHttp2Stream;
   /** No `wsgiref.connection` over HTTP/2: the stream is offered as `wsgiref.http2_stream`. */
   readonly connection = undefined;
+  /** The status code of the head, once given (0 before). */
+  code = 0;
   #takenOver = false;
   #head: OutgoingHttpHeaders | undefined;
   #responded = false;
@@ -219,20 +239,21 @@ export class Http2StreamSink implements ResponseSink {
 
   /** The offer of `environ["wsgiref.http2_stream"]`. */
   offer(): Http2StreamOffer {
-    return {
-      stream: this.stream,
-      takeOver: () => {
-        if (this.#head !== undefined || this.#responded) {
-          throw new Error("the stream cannot be taken over once the response has started");
-        }
-        this.#takenOver = true;
-        this.#time();
-        return this.stream;
-      },
-    };
+    return new StreamOffer(this);
+  }
+
+  /** See `Http2StreamOffer.takeOver`. */
+  takeOver(): ServerHttp2Stream {
+    if (this.#head !== undefined || this.#responded) {
+      throw new Error("the stream cannot be taken over once the response has started");
+    }
+    this.#takenOver = true;
+    this.#time();
+    return this.stream;
   }
 
   head(code: number, _reason: string, fields: string[]): void {
+    this.code = code;
     const head: Record<string, string | string[] | number> = { ":status": code };
     for (let i = 0; i < fields.length; i += 2) {
       const name = (fields[i] as string).toLowerCase();
@@ -337,7 +358,22 @@ export class Http2StreamSink implements ResponseSink {
     if (this.#responded) return;
     this.#responded = true;
     if (this.stream.destroyed) return;
-    this.stream.respond(this.#head ?? { ":status": 200 }, { endStream });
+    this.stream.respond(this.#head ?? { ":status": 200 }, endStream ? END_STREAM : MORE_TO_COME);
+  }
+}
+
+/** The offer of one sink's stream: what the application may do with it, and no more. */
+class StreamOffer implements Http2StreamOffer {
+  readonly stream: ServerHttp2Stream;
+  readonly #sink: Http2StreamSink;
+
+  constructor(sink: Http2StreamSink) {
+    this.stream = sink.stream;
+    this.#sink = sink;
+  }
+
+  takeOver(): ServerHttp2Stream {
+    return this.#sink.takeOver();
   }
 }
 
@@ -349,31 +385,27 @@ export class Http2StreamSink implements ResponseSink {
 export class Http2GatewayHandler extends GatewayHandler {
   override httpVersion = "2";
   readonly sink: Http2StreamSink;
-  /** Called once, with the status code and the bytes sent, when the request is done. */
-  onDone: (code: number, size: number) => void = () => undefined;
-  #code = 0;
+  /** Told once, with the status code and the bytes sent, when the request is done. */
+  readonly #log: RequestLog;
 
+  /** `log` gives `wsgi.errors` and logs the request once it is done. */
   constructor(
     stdin: InputStream,
     sink: Http2StreamSink,
+    log: RequestLog,
     stderr: ErrorStream,
     environ: PartialEnvironment,
     multiprocess: boolean,
   ) {
     super(stdin, sink, stderr, environ, false, multiprocess);
     this.sink = sink;
+    this.#log = log;
   }
 
   /** Build the environ, adding `wsgiref.http2_stream`. */
   override setupEnviron(): void {
     super.setupEnviron();
     (this.environ as PartialEnvironment)[HTTP2_STREAM_KEY] = this.sink.offer();
-  }
-
-  /** Send the head through the output stage, noting the status for the log. */
-  override sendHeaders(): void {
-    this.#code = Number.parseInt((this.status as string).slice(0, 3), 10);
-    super.sendHeaders();
   }
 
   /**
@@ -392,13 +424,13 @@ export class Http2GatewayHandler extends GatewayHandler {
 
   /** Close the body (once), then report the request done. */
   override close(): void | Promise<void> {
-    const code = this.#code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
+    const code = this.sink.code || Number.parseInt(String(this.status ?? "").slice(0, 3), 10) || 0;
     const size = this.bytesSent;
     const closing = super.close();
     if (closing !== undefined) {
-      return Promise.resolve(closing).finally(() => this.onDone(code, size));
+      return Promise.resolve(closing).finally(() => this.#log.logRequest(code || "-", size));
     }
-    this.onDone(code, size);
+    this.#log.logRequest(code || "-", size);
   }
 }
 
@@ -420,70 +452,128 @@ function refuse(stream: ServerHttp2Stream, status: number, server: Http2StreamSe
   stream.end(body);
 }
 
+/** A stream's `error` listener: a reset or a cut is seen by the handler, not here. */
+function ignoreError(): void {}
+
 /**
- * Serve one HTTP/2 stream (the `stream` event of a `node:http2` server): refuse
- * it, or receive its body, run the application and send its response. Resolves
- * when the request is done; never rejects (errors go to the server's stderr).
+ * Serve one HTTP/2 stream (the `stream` event of a `node:http2` server) of a
+ * session whose peer is `session`: refuse it, or receive its body, run the
+ * application and send its response. Calls `done` once, when the request is
+ * done; never throws (errors go to the request's error stream).
  */
-export async function serveHttp2Stream(
+export function serveHttp2Stream(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   rawHeaders: readonly string[],
   server: Http2StreamServer,
-): Promise<void> {
+  session: Http2SessionPeer,
+  done: () => void,
+): void {
   // A stream reset by the client later is seen by the handler; the event only
   // needs a listener so that it is not an uncaught error.
-  stream.on("error", () => undefined);
-  const peer = stream.session?.socket;
-  const head = http2Head(headers, rawHeaders, {
-    remoteAddress: peer?.remoteAddress,
-    remotePort: peer?.remotePort,
-  });
-  const status = http2RefusalStatus(head, headers, server.options);
-  if (status !== 0) {
-    refuse(stream, status, server);
-    server.logRequest(head, status, "-");
-    return;
-  }
-  let input: EmptyInput | SpooledInput;
-  if (stream.readableEnded || stream.endAfterHeaders) {
-    input = new EmptyInput();
-  } else {
-    try {
-      input = await receiveStreamBody(stream, server.options);
-    } catch (err) {
-      const code = err instanceof StreamBodyError ? err.status : 500;
-      if (!(err instanceof StreamBodyError)) server.stderr.write(formatError(err));
-      if (code !== 0) refuse(stream, code, server);
-      if (!stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
-      server.logRequest(head, code || "-", "-");
-      return;
-    }
-  }
-  const env = requestEnviron(head, server.baseEnviron);
-  env.SERVER_SOFTWARE = server.software;
-  // HTTP/2 need not send Content-Length: the body's length is known once received.
-  if (input instanceof SpooledInput) env.CONTENT_LENGTH = String(input.length);
-  const handler = new Http2GatewayHandler(
-    input,
-    new Http2StreamSink(stream, server.dates, server.options.sendTimeout),
-    server.stderr,
-    env,
-    server.wsgiMultiprocess,
-  );
-  handler.serverSoftware = server.serverHeader;
-  // The environ is this request's own: the handler takes it as it is, not a copy.
-  handler.ownsEnviron = true;
-  handler.onDone = (code, size) => server.logRequest(head, code || "-", size);
+  stream.on("error", ignoreError);
+  let stderr: ErrorStream | undefined;
   try {
+    const head = http2Head(headers, rawHeaders, session.peer);
+    const log = server.requestLog(head);
+    stderr = log.getStderr();
+    const status = http2RefusalStatus(head, headers, server.options);
+    if (status !== 0) {
+      refuse(stream, status, server);
+      log.logRequest(status, "-");
+      done();
+    } else if (stream.readableEnded || stream.endAfterHeaders) {
+      serve(stream, head, new EmptyInput(), server, log, stderr, done);
+    } else {
+      receiveAndServe(stream, head, server, log, stderr, done);
+    }
+  } catch (err) {
+    failed(stream, err, stderr);
+    done();
+  }
+}
+
+/** A stream's request failed past its handler: say so on `stderr` and reset the stream. */
+function failed(stream: ServerHttp2Stream, err: unknown, stderr: ErrorStream | undefined): void {
+  try {
+    (stderr ?? new StreamErrors(process.stderr)).write(formatError(err));
+  } finally {
+    // Destroyed with an error: RST_STREAM INTERNAL_ERROR (see Http2StreamSink's cut).
+    if (!stream.destroyed) stream.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** Receive the stream's body, then serve the request with it; or refuse it. */
+function receiveAndServe(
+  stream: ServerHttp2Stream,
+  head: RequestHead,
+  server: Http2StreamServer,
+  log: RequestLog,
+  stderr: ErrorStream,
+  done: () => void,
+): void {
+  receiveStreamBody(stream, server.options).then(
+    (input) => serve(stream, head, input, server, log, stderr, done),
+    (err: unknown) => {
+      try {
+        const code = err instanceof StreamBodyError ? err.status : 500;
+        if (!(err instanceof StreamBodyError)) stderr.write(formatError(err));
+        if (code !== 0) refuse(stream, code, server);
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+        log.logRequest(code || "-", "-");
+      } catch (logErr) {
+        failed(stream, logErr, stderr);
+      } finally {
+        done();
+      }
+    },
+  );
+}
+
+/** Run the application for the request with `input` as its body; `done` once it is answered. */
+function serve(
+  stream: ServerHttp2Stream,
+  head: RequestHead,
+  input: EmptyInput | SpooledInput,
+  server: Http2StreamServer,
+  log: RequestLog,
+  stderr: ErrorStream,
+  done: () => void,
+): void {
+  const settle = (threw: boolean, err?: unknown): void => {
+    try {
+      if (threw) failed(stream, err, stderr);
+    } finally {
+      input.close();
+      done();
+    }
+  };
+  let running: Promise<void>;
+  try {
+    const env = requestEnviron(head, server.baseEnviron);
+    env.SERVER_SOFTWARE = server.software;
+    // HTTP/2 need not send Content-Length: the body's length is known once received.
+    if (input instanceof SpooledInput) env.CONTENT_LENGTH = String(input.length);
+    const handler = new Http2GatewayHandler(
+      input,
+      new Http2StreamSink(stream, server.dates, server.options.sendTimeout),
+      log,
+      stderr,
+      env,
+      server.wsgiMultiprocess,
+    );
+    handler.serverSoftware = server.serverHeader;
+    // The environ is this request's own: the handler takes it as it is, not a copy.
+    handler.ownsEnviron = true;
     const app = server.getApp();
     if (app === undefined) throw new Error("no application is set: call setApp() first");
-    await handler.run(app);
+    running = handler.run(app);
   } catch (err) {
-    server.stderr.write(formatError(err));
-    // Destroyed with an error: RST_STREAM INTERNAL_ERROR (see Http2Handler's reset).
-    if (!stream.destroyed) stream.destroy(err instanceof Error ? err : new Error(String(err)));
-  } finally {
-    input.close();
+    settle(true, err);
+    return;
   }
+  running.then(
+    () => settle(false),
+    (err: unknown) => settle(true, err),
+  );
 }

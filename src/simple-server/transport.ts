@@ -28,8 +28,8 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import type { RequestHead } from "../gateway/request-head.js";
-import { type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
+import type { RequestHead, RequestPeer } from "../gateway/request-head.js";
+import { type Http2SessionPeer, type Http2StreamServer, serveHttp2Stream } from "./node-http2.js";
 import type { ResolvedServerOptions } from "./options.js";
 import type { RequestHandlerServer, WSGIRequestHandler } from "./request-handler.js";
 import { serverVersion, softwareVersion } from "./server-handler.js";
@@ -76,24 +76,12 @@ export interface TransportHost extends RequestHandlerServer {
 
 /**
  * Serve `host`'s application on HTTP/2 streams: its options, environ and
- * application as they are when each stream comes. Its request handler class
- * logs each request and gives `wsgi.errors` (`logRequest`, `getStderr`), so a
- * subclass's log applies to HTTP/2 too; it is given the request's head only.
+ * application as they are when each stream comes. One of its request handler
+ * class per request logs it and gives `wsgi.errors` (`logRequest`,
+ * `getStderr`), so a subclass's log applies to HTTP/2 too; it is given the
+ * request's head only.
  */
 export function transportStreams(host: TransportHost): Http2StreamServer {
-  const handlerFor = (head: RequestHead): WSGIRequestHandler =>
-    new host.requestHandlerClass(
-      head as unknown as IncomingMessage,
-      undefined as unknown as ServerResponse,
-      host as never,
-    );
-  const empty: RequestHead = {
-    httpVersion: "2",
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    rawHeaders: [],
-    socket: {},
-  };
   return {
     get options() {
       return host.options;
@@ -105,19 +93,77 @@ export function transportStreams(host: TransportHost): Http2StreamServer {
       return host.wsgiMultiprocess;
     },
     getApp: () => host.getApp(),
-    get stderr() {
-      return handlerFor(empty).getStderr();
-    },
+    requestLog: (head: RequestHead): WSGIRequestHandler =>
+      new host.requestHandlerClass(
+        head as unknown as IncomingMessage,
+        undefined as unknown as ServerResponse,
+        host as never,
+      ),
     get dates() {
       return host.dates;
     },
     software: serverVersion,
     serverHeader: softwareVersion,
-    logRequest(head, code, size) {
-      handlerFor(head).logRequest(code, size);
-    },
   };
 }
+
+/**
+ * One open HTTP/2 session: its peer, read once (through the session the socket
+ * is a Proxy), and its idle timer. A session with no stream being served for
+ * `keepAliveTimeout` is closed (GOAWAY), as an idle HTTP/1.1 connection is.
+ * Not node:http2's session timeout: that is refreshed by every frame read or
+ * written, several times for each stream.
+ */
+class SessionState implements Http2SessionPeer {
+  readonly peer: RequestPeer;
+  readonly #session: Http2Session;
+  readonly #keepAliveTimeout: number;
+  readonly #streamDone: () => void;
+  #streams = 0;
+  #idle: NodeJS.Timeout | undefined;
+
+  /** `streamDone` is told of each of its streams that is done, after the session. */
+  constructor(session: Http2Session, keepAliveTimeout: number, streamDone: () => void) {
+    const socket = session.socket;
+    this.peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+    this.#session = session;
+    this.#keepAliveTimeout = keepAliveTimeout;
+    this.#streamDone = streamDone;
+    this.#arm();
+  }
+
+  /** A stream of the session is being served. */
+  opened(): void {
+    this.#streams += 1;
+    if (this.#idle !== undefined) {
+      clearTimeout(this.#idle);
+      this.#idle = undefined;
+    }
+  }
+
+  /** A stream of the session is done. */
+  readonly done = (): void => {
+    this.#streams -= 1;
+    if (this.#streams === 0) this.#arm();
+    this.#streamDone();
+  };
+
+  /** The session closed: no timer is left behind. */
+  closed(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+  }
+
+  #arm(): void {
+    if (this.#keepAliveTimeout <= 0 || this.#session.closed || this.#session.destroyed) return;
+    const session = this.#session;
+    this.#idle = setTimeout(() => session.close(), this.#keepAliveTimeout);
+    this.#idle.unref();
+  }
+}
+
+/** The peer of a stream that has no session any more (its client reset it): unknown. */
+const NO_PEER: Http2SessionPeer = Object.freeze({ peer: Object.freeze({}) });
 
 /** What the transport is built from: the server's options that concern connections. */
 export interface TransportOptions {
@@ -155,8 +201,20 @@ export class Transport {
   readonly #httpServer: HttpServer;
   readonly #options: TransportOptions;
   readonly #refuse: Refuse;
-  readonly #sessions = new Set<Http2Session>();
-  readonly #streams = new Set<Promise<void>>();
+  /** Each open HTTP/2 session, with its peer. */
+  readonly #sessions = new Map<Http2Session, SessionState>();
+  /** HTTP/2 streams being served. */
+  #streams = 0;
+  /** Resolves `closed()`'s wait once no stream is being served. */
+  #streamsDone: (() => void) | undefined;
+  readonly #streamDone = (): void => {
+    this.#streams -= 1;
+    const done = this.#streamsDone;
+    if (this.#streams === 0 && done !== undefined) {
+      this.#streamsDone = undefined;
+      done();
+    }
+  };
   /** Connections whose first line the front is still reading. */
   readonly #opening = new Set<Socket>();
   #closed = false;
@@ -187,13 +245,7 @@ export class Transport {
         },
       });
       h2.on("session", (session: Http2Session) => {
-        this.#sessions.add(session);
-        session.on("error", () => undefined);
-        session.once("close", () => this.#sessions.delete(session));
-        if (options.keepAliveTimeout > 0) {
-          // An idle session (no frame either way) is closed, as an idle HTTP/1.1 connection is.
-          session.setTimeout(options.keepAliveTimeout, () => session.close());
-        }
+        this.#open(session);
       });
       h2.on(
         "stream",
@@ -203,9 +255,16 @@ export class Transport {
           _flags: number,
           rawHeaders: string[],
         ) => {
-          const serving = serveHttp2Stream(stream, headers, rawHeaders, streams);
-          this.#streams.add(serving);
-          void serving.finally(() => this.#streams.delete(serving));
+          // A stream already reset by its client has no session any more.
+          const session = stream.session;
+          const state = session === undefined ? undefined : this.#sessions.get(session);
+          this.#streams += 1;
+          if (state === undefined) {
+            serveHttp2Stream(stream, headers, rawHeaders, streams, NO_PEER, this.#streamDone);
+          } else {
+            state.opened();
+            serveHttp2Stream(stream, headers, rawHeaders, streams, state, state.done);
+          }
         },
       );
       this.http2Server = h2;
@@ -242,7 +301,7 @@ export class Transport {
 
   /** The number of HTTP/2 streams being served. */
   get activeStreams(): number {
-    return this.#streams.size;
+    return this.#streams;
   }
 
   /**
@@ -261,17 +320,36 @@ export class Transport {
     this.#closed = true;
     for (const socket of this.#opening) socket.destroy();
     await listening;
-    for (const session of this.#sessions) session.close();
+    for (const session of this.#sessions.keys()) session.close();
     const grace = setTimeout(() => {
-      for (const session of this.#sessions) session.destroy();
+      for (const session of this.#sessions.keys()) session.destroy();
     }, CLOSE_GRACE);
-    await Promise.all([...this.#streams]);
+    if (this.#streams > 0) {
+      await new Promise<void>((resolve) => {
+        const before = this.#streamsDone;
+        this.#streamsDone = () => {
+          before?.();
+          resolve();
+        };
+      });
+    }
     await Promise.all(
-      [...this.#sessions].map(
+      [...this.#sessions.keys()].map(
         (session) => new Promise<void>((resolve) => session.once("close", () => resolve())),
       ),
     );
     clearTimeout(grace);
+  }
+
+  /** Start keeping `session`: its state, its idle timer, its end. */
+  #open(session: Http2Session): void {
+    const state = new SessionState(session, this.#options.keepAliveTimeout, this.#streamDone);
+    this.#sessions.set(session, state);
+    session.on("error", () => undefined);
+    session.once("close", () => {
+      state.closed();
+      this.#sessions.delete(session);
+    });
   }
 
   /** Hand an HTTP/2 connection to the node:http2 server. */

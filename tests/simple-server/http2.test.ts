@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { staticApp } from "../../src/cli/static-app.js";
+import { WSGIRequestHandler } from "../../src/simple-server.js";
 import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";
 import { type Certificate, makeCertificate } from "../helpers/certificate.js";
@@ -426,4 +427,130 @@ describe("WSGIServer with tls and http2", { skip: needs("openssl", "curl", "pyth
       }
     });
   }
+});
+
+describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
+  let clear: Running;
+  const app: WSGIApplication = (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO === "/slow") {
+      // Nothing is sent for 600 ms, past keepAliveTimeout: the stream is being served all along.
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        yield Buffer.from("slow\n");
+      })();
+    }
+    return [Buffer.from("hello\n")];
+  };
+
+  before(async () => {
+    clear = await serve(app, { http2: true, keepAliveTimeout: 200 });
+  });
+  after(async () => {
+    await clear.close();
+  });
+
+  it("closes a session with no stream being served for keepAliveTimeout (GOAWAY)", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":path": "/" });
+      stream.resume();
+      await once(stream, "end");
+      const answered = Date.now();
+      await once(session, "goaway");
+      const idle = Date.now() - answered;
+      assert.ok(idle >= 150 && idle < 5_000, `GOAWAY came ${idle} ms after the response`);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("keeps a session open while a stream is served past keepAliveTimeout", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    let goawayAt = 0;
+    session.once("goaway", () => {
+      goawayAt = Date.now();
+    });
+    try {
+      const stream = session.request({ ":path": "/slow" });
+      let body = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      await once(stream, "end");
+      const ended = Date.now();
+      assert.equal(body, "slow\n");
+      assert.equal(goawayAt, 0, `GOAWAY came ${ended - goawayAt} ms before the response ended`);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+describe("WSGIServer with http2: a request handler class that throws", () => {
+  let clear: Running;
+  let closed = false;
+  let release: () => void = () => undefined;
+  let held: () => void = () => undefined;
+  const heldStarted = new Promise<void>((resolve) => {
+    held = resolve;
+  });
+  const app: WSGIApplication = (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO === "/held") {
+      // Answered only when the test says: a stream still served when the server closes.
+      return (async function* () {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          held();
+        });
+        yield Buffer.from("held\n");
+      })();
+    }
+    return [Buffer.from("hello\n")];
+  };
+  /** Its constructor throws for `/boom`: the server must reset that stream, not crash. */
+  class Throwing extends WSGIRequestHandler {
+    constructor(...args: ConstructorParameters<typeof WSGIRequestHandler>) {
+      super(...args);
+      if (this.path === "/boom") throw new Error("the request handler fails");
+    }
+  }
+
+  before(async () => {
+    clear = await serve(app, { http2: true }, Throwing);
+  });
+  after(async () => {
+    if (!closed) await clear.close();
+  });
+
+  it("resets the stream (INTERNAL_ERROR) and serves the session's next one", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    try {
+      const boom = await client.request("/boom");
+      assert.equal(boom.rstCode, constants.NGHTTP2_INTERNAL_ERROR);
+      const next = await client.request("/");
+      assert.equal(next.status, 200);
+      assert.equal(next.body.toString(), "hello\n");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("closes once the stream it is serving is done", async () => {
+    const client = new H2Client(`http://127.0.0.1:${clear.port}`);
+    const answer = client.request("/held");
+    await heldStarted;
+    closed = true;
+    const closing = clear.close();
+    release();
+    const result = await answer;
+    await closing;
+    assert.equal(result.status, 200);
+    assert.equal(result.body.toString(), "held\n");
+    await client.close();
+  });
 });

@@ -25,6 +25,7 @@ import {
   type RequestPeer,
   requestEnviron,
 } from "../gateway/request-head.js";
+import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime, type HttpDates } from "../internal/http-date.js";
@@ -103,6 +104,62 @@ const UNTIMED = 16 * 1024;
 // respond()'s options (node:http2 copies them).
 const END_STREAM = Object.freeze({ endStream: true });
 const MORE_TO_COME = Object.freeze({ endStream: false });
+
+/** The value of `head`'s own `__proto__` field, if it has one. */
+function ownProto(head: OutgoingHttpHeaders): string | string[] | number | undefined {
+  return Object.getOwnPropertyDescriptor(head, "__proto__")?.value as
+    | string
+    | string[]
+    | number
+    | undefined;
+}
+
+/** A property descriptor of a header field, as an assignment would make it. */
+function ownField(value: string | string[]): PropertyDescriptor {
+  return { value, enumerable: true, writable: true, configurable: true };
+}
+
+/**
+ * The fields node:http2's `respond()` refuses to send twice (RFC 9110 gives
+ * each one value). Refused by `head()` already, having sent nothing: from
+ * `respond()`, at the response's end, the refusal left the stream unanswered.
+ */
+const SINGLE_VALUED: ReadonlySet<string> = new Set([
+  "access-control-allow-credentials",
+  "access-control-max-age",
+  "access-control-request-method",
+  "age",
+  "authorization",
+  "content-encoding",
+  "content-language",
+  "content-length",
+  "content-location",
+  "content-md5",
+  "content-range",
+  "content-type",
+  "date",
+  "dnt",
+  "etag",
+  "expires",
+  "from",
+  "host",
+  "if-match",
+  "if-modified-since",
+  "if-none-match",
+  "if-range",
+  "if-unmodified-since",
+  "last-modified",
+  "location",
+  "max-forwards",
+  "proxy-authorization",
+  "range",
+  "referer",
+  "retry-after",
+  "tk",
+  "upgrade-insecure-requests",
+  "user-agent",
+  "x-content-type-options",
+]);
 
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
@@ -252,6 +309,12 @@ export class Http2StreamSink implements ResponseSink {
     return this.stream;
   }
 
+  /**
+   * Keep the head for the response's first frame; throws a `TypeError`, having
+   * sent nothing, for what node:http2 would refuse to send then: a second value
+   * of a single-valued field (`Content-Type` twice, in any case) or
+   * `HTTP2-Settings`.
+   */
   head(code: number, _reason: string, fields: string[]): void {
     this.code = code;
     const head: Record<string, string | string[] | number> = { ":status": code };
@@ -260,9 +323,22 @@ export class Http2StreamSink implements ResponseSink {
       const value = fields[i + 1] as string;
       // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
       if (name === "proxy-connection") continue;
-      const held = head[name];
-      if (held === undefined) head[name] = value;
-      else if (Array.isArray(held)) held.push(value);
+      if (name === "http2-settings") {
+        throw new TypeError(`a response cannot carry HTTP2-Settings over HTTP/2: ${show(value)}`);
+      }
+      // A valid field name, which an assignment would take for the prototype.
+      const held = name === "__proto__" ? ownProto(head) : head[name];
+      if (held === undefined) {
+        if (name === "__proto__") Object.defineProperty(head, name, ownField(value));
+        else head[name] = value;
+        continue;
+      }
+      if (SINGLE_VALUED.has(name)) {
+        throw new TypeError(`header ${fields[i]} is sent once at most over HTTP/2: ${show(value)}`);
+      }
+      if (Array.isArray(held)) held.push(value);
+      else if (name === "__proto__")
+        Object.defineProperty(head, name, ownField([String(held), value]));
       else head[name] = [String(held), value];
     }
     this.#head = head;

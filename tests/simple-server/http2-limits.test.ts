@@ -60,6 +60,36 @@ describe("WSGIServer with http2: request checks and bounds", () => {
       headers.push(["Transfer-Encoding", "chunked"]);
       return [Buffer.from("never sent\n")];
     }
+    if (path === "/names") {
+      startResponse("200 OK", [
+        ["Content-Type", "text/plain"],
+        ["Set-Cookie", "a=1"],
+        ["set-cookie", "b=2"],
+        ["Set-Cookie", "c=3"],
+        ["__proto__", "p"],
+        ["X-Twice", "1"],
+        ["X-Twice", "2"],
+      ]);
+      return [Buffer.from("names\n")];
+    }
+    if (path === "/content-type-twice") {
+      startResponse("200 OK", [
+        ["Content-Type", "text/plain"],
+        ["content-type", "text/html"],
+      ]);
+      return [Buffer.from("never sent\n")];
+    }
+    if (path === "/http2-settings") {
+      startResponse("200 OK", [["HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA"]]);
+      return [Buffer.from("never sent\n")];
+    }
+    if (path === "/cookies") {
+      startResponse("200 OK", [
+        ["Set-Cookie", "a=1"],
+        ["set-cookie", "b=2"],
+      ]);
+      return [Buffer.from("cookies\n")];
+    }
     if (path === "/proxy-connection") {
       startResponse("200 OK", [
         ["Content-Type", "text/plain"],
@@ -135,6 +165,32 @@ describe("WSGIServer with http2: request checks and bounds", () => {
       assert.equal(proxy.status, 200);
       assert.equal(h2Header(proxy, "proxy-connection"), undefined);
       assert.equal(proxy.body.toString(), "sent\n");
+      // Names in any case, repeated, or one an object would take for its prototype: all sent.
+      const names = await client.request("/names");
+      assert.equal(names.status, 200);
+      const values = (name: string): string[] =>
+        names.headers.filter(([key]) => key === name).map(([, value]) => value);
+      assert.deepEqual(values("set-cookie").sort(), ["a=1", "b=2", "c=3"]);
+      assert.deepEqual(values("__proto__"), ["p"]);
+      assert.deepEqual(values("x-twice").join(",").split(/, */).sort(), ["1", "2"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("answers 500 to a response node:http2 refuses to send (a single-valued field twice, HTTP2-Settings) and serves on", async () => {
+    const client = new H2Client(url());
+    try {
+      for (const path of ["/content-type-twice", "/http2-settings"]) {
+        const resp = await client.request(path);
+        assert.equal(resp.status, 500, path);
+        assert.doesNotMatch(resp.body.toString(), /never sent/);
+      }
+      // A field that may repeat still does, in any case.
+      const cookies = await client.request("/cookies");
+      assert.equal(cookies.status, 200);
+      const values = cookies.headers.filter(([key]) => key === "set-cookie").map(([, v]) => v);
+      assert.deepEqual(values, ["a=1", "b=2"]);
     } finally {
       await client.close();
     }

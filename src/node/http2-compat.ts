@@ -17,6 +17,7 @@ import { BodyError, EmptyInput, receiveBody } from "../gateway/request-body.js";
 import { http2Head, http2RefusalStatus, requestEnviron } from "../gateway/request-head.js";
 import { isDisconnect, streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
+import { checkHttp2Fields } from "../internal/http2-fields.js";
 import { drained, sendFile } from "../simple-server/send-file.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
@@ -44,6 +45,9 @@ export class Http2ResponseSink implements ResponseSink {
   }
 
   head(code: number, _reason: string, fields: string[]): void {
+    // Refused before writeHead: it adds the fields to the response one by one,
+    // and those before the refused one would stay for the error page's head.
+    checkHttp2Fields(fields);
     this.response.writeHead(code, fields as unknown as Record<string, string>);
   }
 

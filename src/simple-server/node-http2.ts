@@ -25,10 +25,10 @@ import {
   type RequestPeer,
   requestEnviron,
 } from "../gateway/request-head.js";
-import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime, type HttpDates } from "../internal/http-date.js";
+import { checkHttp2Field } from "../internal/http2-fields.js";
 import { StreamErrors } from "../streams/errors.js";
 import { SpooledInput } from "../streams/spooled-input.js";
 import type { ErrorStream, InputStream, PartialEnvironment, WSGIApplication } from "../types.js";
@@ -118,48 +118,6 @@ function ownProto(head: OutgoingHttpHeaders): string | string[] | number | undef
 function ownField(value: string | string[]): PropertyDescriptor {
   return { value, enumerable: true, writable: true, configurable: true };
 }
-
-/**
- * The fields node:http2's `respond()` refuses to send twice (RFC 9110 gives
- * each one value). Refused by `head()` already, having sent nothing: from
- * `respond()`, at the response's end, the refusal left the stream unanswered.
- */
-const SINGLE_VALUED: ReadonlySet<string> = new Set([
-  "access-control-allow-credentials",
-  "access-control-max-age",
-  "access-control-request-method",
-  "age",
-  "authorization",
-  "content-encoding",
-  "content-language",
-  "content-length",
-  "content-location",
-  "content-md5",
-  "content-range",
-  "content-type",
-  "date",
-  "dnt",
-  "etag",
-  "expires",
-  "from",
-  "host",
-  "if-match",
-  "if-modified-since",
-  "if-none-match",
-  "if-range",
-  "if-unmodified-since",
-  "last-modified",
-  "location",
-  "max-forwards",
-  "proxy-authorization",
-  "range",
-  "referer",
-  "retry-after",
-  "tk",
-  "upgrade-insecure-requests",
-  "user-agent",
-  "x-content-type-options",
-]);
 
 /** A body that arrived past a limit: its status, and why. */
 class StreamBodyError extends Error {
@@ -323,9 +281,7 @@ export class Http2StreamSink implements ResponseSink {
       const value = fields[i + 1] as string;
       // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
       if (name === "proxy-connection") continue;
-      if (name === "http2-settings") {
-        throw new TypeError(`a response cannot carry HTTP2-Settings over HTTP/2: ${show(value)}`);
-      }
+      if (name === "http2-settings") checkHttp2Field(name, fields[i] as string, value, false);
       // A valid field name, which an assignment would take for the prototype.
       const held = name === "__proto__" ? ownProto(head) : head[name];
       if (held === undefined) {
@@ -333,9 +289,7 @@ export class Http2StreamSink implements ResponseSink {
         else head[name] = value;
         continue;
       }
-      if (SINGLE_VALUED.has(name)) {
-        throw new TypeError(`header ${fields[i]} is sent once at most over HTTP/2: ${show(value)}`);
-      }
+      checkHttp2Field(name, fields[i] as string, value, true);
       if (Array.isArray(held)) held.push(value);
       else if (name === "__proto__")
         Object.defineProperty(head, name, ownField([String(held), value]));

@@ -337,6 +337,13 @@ describe("toNodeListener", () => {
       const errors = new StringErrors();
       let closes = 0;
       const app: WSGIApplication = (environ, startResponse) => {
+        if (environ.PATH_INFO === "/type-twice") {
+          startResponse("200 OK", [
+            ["Content-Type", "text/plain"],
+            ["content-type", "text/html"],
+          ]);
+          return [Buffer.from("never sent")];
+        }
         if (environ.PATH_INFO === "/reset") {
           startResponse("200 OK", [["Content-Type", "text/plain"]]);
           return Object.assign(
@@ -419,6 +426,11 @@ describe("toNodeListener", () => {
         assert.match(errors.getValue(), /Error: after the headers/);
         const again = await h2({ ":path": "/again" });
         assert.equal(again.status, 200);
+        // A head node:http2 refuses (a single-valued field twice): the error page.
+        const twice = await h2({ ":path": "/type-twice" });
+        assert.equal(twice.status, 500);
+        assert.doesNotMatch(twice.body, /never sent/);
+        assert.match(errors.getValue(), /header content-type is sent once at most over HTTP\/2/);
         // HTTP/1.1 on the same port: Node's own IncomingMessage, the server's handler.
         const http1 = await new Promise<Reply>((resolve, reject) => {
           const req = httpsRequest(

@@ -13,6 +13,7 @@
 
 import type { IncomingHttpHeaders } from "node:http2";
 import { equalsFolded } from "../internal/ascii-fold.js";
+import { asciiSet, inAsciiSet } from "../internal/field-chars.js";
 import type { PartialEnvironment } from "../types.js";
 
 /** Where a request came from (a `net.Socket` is one). */
@@ -87,24 +88,8 @@ export interface RequestFacts {
 const VALID_HOST =
   /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
 
-// The characters of a reg-name besides letters and digits, as in VALID_HOST:
-// one bit per character from U+0020 to U+007F, 32 to a word.
-const REG_NAME_OTHERS = asciiBits("._~!$&'()*+,;=%-");
-
-function asciiBits(chars: string): Uint32Array {
-  const bits = new Uint32Array(3);
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars.charCodeAt(i) - 32;
-    bits[c >> 5] = ((bits[c >> 5] as number) | (1 << (c & 31))) >>> 0;
-  }
-  return bits;
-}
-
-/** Whether `c`, a character code, is one of a reg-name's characters besides letters and digits. */
-function isRegNameOther(c: number): boolean {
-  const i = c - 32;
-  return i >= 0 && i < 96 && ((REG_NAME_OTHERS[i >> 5] as number) & (1 << (i & 31))) !== 0;
-}
+// The characters of a reg-name besides letters and digits, as in VALID_HOST.
+const REG_NAME_OTHERS = asciiSet("._~!$&'()*+,;=%-");
 
 // RFC 9112 §3.2.2: absolute-form, `scheme "://" authority`, reduced to the path;
 // group 1 is the scheme, group 2 the authority.
@@ -276,7 +261,7 @@ function isValidHost(host: string): boolean {
   for (; i < length; i++) {
     const c = host.charCodeAt(i);
     const alnum = (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122);
-    if (!alnum && !isRegNameOther(c)) break;
+    if (!alnum && !inAsciiSet(REG_NAME_OTHERS, c)) break;
   }
   if (i === length) return true;
   if (host.charCodeAt(i) !== 0x3a) return false;

@@ -8,17 +8,24 @@
 // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
 // "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. One bit per character from
 // U+0020 to U+007F, 32 to a word.
-const [TCHAR_LOW, TCHAR_MIDDLE, TCHAR_HIGH] = tcharBits(
+const [TCHAR_LOW, TCHAR_MIDDLE, TCHAR_HIGH] = asciiSet(
   "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
 );
 
-function tcharBits(chars: string): readonly [number, number, number] {
+/** A set of the characters `chars` (U+0020 to U+007F): one bit per character, 32 to a word. */
+export function asciiSet(chars: string): readonly [number, number, number] {
   const bits: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < chars.length; i++) {
     const c = chars.charCodeAt(i) - 32;
     bits[c >> 5] = ((bits[c >> 5] as number) | (1 << (c & 31))) >>> 0;
   }
   return bits;
+}
+
+/** Whether the character of code `c` is in `set` (made by `asciiSet`). */
+export function inAsciiSet(set: readonly [number, number, number], c: number): boolean {
+  const i = c - 32;
+  return i >= 0 && i < 96 && ((set[i >> 5] as number) & (1 << (i & 31))) !== 0;
 }
 
 // The field names most responses carry, as applications write them (and in

@@ -105,18 +105,22 @@ const UNTIMED = 16 * 1024;
 const END_STREAM = Object.freeze({ endStream: true });
 const MORE_TO_COME = Object.freeze({ endStream: false });
 
-/** The value of `head`'s own `__proto__` field, if it has one. */
-function ownProto(head: OutgoingHttpHeaders): string | string[] | number | undefined {
-  return Object.getOwnPropertyDescriptor(head, "__proto__")?.value as
+/**
+ * Add a field named `__proto__` (a valid token) to `head` as an own property,
+ * after any value it has already: an assignment would set the object's
+ * prototype instead.
+ */
+function addProtoField(head: OutgoingHttpHeaders, value: string): void {
+  const held = Object.getOwnPropertyDescriptor(head, "__proto__")?.value as
     | string
     | string[]
-    | number
     | undefined;
-}
-
-/** A property descriptor of a header field, as an assignment would make it. */
-function ownField(value: string | string[]): PropertyDescriptor {
-  return { value, enumerable: true, writable: true, configurable: true };
+  Object.defineProperty(head, "__proto__", {
+    value: held === undefined ? value : [...(Array.isArray(held) ? held : [held]), value],
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** A body that arrived past a limit: its status, and why. */
@@ -282,17 +286,17 @@ export class Http2StreamSink implements ResponseSink {
       // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
       if (name === "proxy-connection") continue;
       if (name === "http2-settings") checkHttp2Field(name, fields[i] as string, value, false);
-      // A valid field name, which an assignment would take for the prototype.
-      const held = name === "__proto__" ? ownProto(head) : head[name];
+      if (name === "__proto__") {
+        addProtoField(head, value);
+        continue;
+      }
+      const held = head[name];
       if (held === undefined) {
-        if (name === "__proto__") Object.defineProperty(head, name, ownField(value));
-        else head[name] = value;
+        head[name] = value;
         continue;
       }
       checkHttp2Field(name, fields[i] as string, value, true);
       if (Array.isArray(held)) held.push(value);
-      else if (name === "__proto__")
-        Object.defineProperty(head, name, ownField([String(held), value]));
       else head[name] = [String(held), value];
     }
     this.#head = head;

@@ -54,17 +54,11 @@ interface Origin {
   readonly port: string;
 }
 
-/** The parts of `href`, a request's absolute URL, as `new URL(href)` gives them. */
-export function parseRequestUrl(href: string): RequestUrl {
-  const origin = splitOrigin(href);
-  return (origin !== undefined && splitPath(href, origin)) || new URL(href);
-}
-
 /**
- * Reads request URLs as `parseRequestUrl` does, keeping the URL and the origin
- * it split last: the requests to one handler nearly all share an origin, which
- * is then only compared, not checked again (and the same URL again, as a
- * client polling one resource sends it, is only compared).
+ * Reads request URLs into their parts, keeping the URL and the origin it split
+ * last: the requests to one handler nearly all share an origin, which is then
+ * only compared, not checked again (and the same URL again, as a client
+ * polling one resource sends it, is only compared).
  */
 export class RequestUrlReader {
   #origin: Origin | undefined;

@@ -1,9 +1,14 @@
 /**
- * parseRequestUrl: whichever way it takes, the parts are the WHATWG parser's.
+ * RequestUrlReader: whichever way it takes, the parts are the WHATWG parser's.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRequestUrl, RequestUrlReader } from "../../src/fetch/request-url.js";
+import { RequestUrlReader } from "../../src/fetch/request-url.js";
+
+/** `href` read by a reader that has read nothing before. */
+function parseRequestUrl(href: string): ReturnType<RequestUrlReader["read"]> {
+  return new RequestUrlReader().read(href);
+}
 
 const PARTS = ["protocol", "host", "hostname", "port", "pathname", "search"] as const;
 
@@ -68,7 +73,7 @@ const TARGETS = [
   "/~user/!$&'()*+,;=:@",
 ];
 
-describe("parseRequestUrl", () => {
+describe("RequestUrlReader, reading its first URL", () => {
   it("gives the parts new URL() gives, for every host and target tried", () => {
     let tried = 0;
     for (const scheme of ["http", "https"]) {

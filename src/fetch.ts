@@ -1,6 +1,6 @@
 /**
  * `wsgiref/fetch`: both directions of the Fetch API. `toFetchHandler` runs a
- * WSGI application wherever a `(request: Request) => Promise<Response>` handler
+ * WSGI application wherever a `(request: Request) => Response | Promise<Response>` handler
  * runs (Hono's `app.mount()`, Deno and Bun, Workers, tests); `fromFetchHandler`
  * runs any such handler (a Hono app) under every gateway here: the server, CGI,
  * `validator()`.

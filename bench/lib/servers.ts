@@ -157,6 +157,17 @@ export const SERVERS: readonly ServerSpec[] = [
     ready: LISTENING,
   },
   {
+    id: "hono-headers",
+    label: "Hono reading every request header",
+    multiProcess: false,
+    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--read-headers"],
+    ],
+    ready: LISTENING,
+  },
+  {
     id: "hono-wsgi",
     label: "toFetchHandler on @hono/node-server",
     multiProcess: false,

@@ -1,6 +1,6 @@
 /**
  * `toFetchHandler`: a WSGI application as a Fetch handler, `(request: Request)
- * => Promise<Response>`, for Hono's `app.mount()`, Deno's and Bun's `serve`, a
+ * => Response | Promise<Response>`, for Hono's `app.mount()`, Deno's and Bun's `serve`, a
  * Worker's `fetch` or a test. The request goes through the server's stages (the
  * head checked and turned into an environ by `gateway/request-head.ts`, the body
  * spooled within the same limits) and the gateway engine (`SinkHandler`); the
@@ -94,9 +94,14 @@ export function resolveFetchOptions(
  * `remoteAddr` option, or else the client's address and `REMOTE_PORT` its port
  * from the handler's second argument, where the host passes one that says:
  * @hono/node-server's `{ incoming }` (Hono's `c.env`, passed on by
- * `app.mount()`), Deno's `ServeHandlerInfo`, Bun's `Server`; `''` without. The
- * promise resolves once the status and headers are
- * known; the body then streams from the application's iterable, one chunk at a
+ * `app.mount()`), Deno's `ServeHandlerInfo`, Bun's `Server`; `''` without.
+ *
+ * Like a Hono app's `fetch`, the handler returns the `Response` itself when it
+ * is known before the handler returns (a refusal, or an application whose
+ * response was complete without waiting), else a promise that resolves once the
+ * status and headers are known: `await` what it returns. A host that is given
+ * a `Response` writes it out at once; given a promise, @hono/node-server takes
+ * a slower path for every request. The body then streams from the application's iterable, one chunk at a
  * time as the consumer reads it, and the body's `close()` is called exactly
  * once: at its end, on an error, or when the consumer cancels the stream. An
  * error before the headers is a 500 `Response` with the handler's
@@ -110,12 +115,12 @@ export function resolveFetchOptions(
 export function toFetchHandler(
   app: WSGIApplication,
   options?: FetchHandlerOptions,
-): (request: Request, context?: unknown) => Promise<Response> {
+): (request: Request, context?: unknown) => Response | Promise<Response> {
   if (typeof app !== "function") throw new TypeError(`app must be a function: ${show(app)}`);
   const gateway = new FetchGateway(app, resolveFetchOptions(options));
   return (request, context) => {
     const run = gateway.serve(request, undefined, context);
-    return run instanceof Promise ? run.then(responseOf) : Promise.resolve(run.response);
+    return run instanceof Promise ? run.then(responseOf) : run.response;
   };
 }
 

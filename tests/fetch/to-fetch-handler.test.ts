@@ -262,6 +262,30 @@ describe("toFetchHandler", () => {
     }
   });
 
+  it("returns the Response itself when it is known at once, as a Hono app's fetch does, else a promise", async () => {
+    const handler = toFetchHandler(environApp, { errors: new StringErrors() });
+    // A list body: complete before the handler returns.
+    const atOnce = handler(new Request("http://h/?keys=PATH_INFO"));
+    assert.ok(atOnce instanceof Response, "a Response, not a promise");
+    assert.deepEqual(await atOnce.json(), { PATH_INFO: "/", body: "" });
+    // A refusal (431) is known at once too.
+    const refused = toFetchHandler(environApp, { maxHeaders: 1 })(
+      new Request("http://h/", { headers: { a: "1", b: "2" } }),
+    );
+    assert.ok(refused instanceof Response);
+    assert.equal(refused.status, 431);
+    // A body to receive first: a promise.
+    const posted = handler(new Request("http://h/?keys=", { method: "POST", body: "ping" }));
+    assert.ok(posted instanceof Promise);
+    assert.deepEqual(await (await posted).json(), { body: "ping" });
+    // An application that waits: a promise.
+    const waiting = toFetchHandler(() => Promise.reject(new Error("later")), {
+      errors: new StringErrors(),
+    })(new Request("http://h/"));
+    assert.ok(waiting instanceof Promise);
+    assert.equal((await waiting).status, 500);
+  });
+
   it("answers HEAD, 204 and 304 without a body, once the app has finished, keeping Content-Length", async () => {
     const { body, state } = counted([enc("hello")]);
     const app: WSGIApplication = (environ, startResponse) => {
@@ -401,8 +425,14 @@ describe("toFetchHandler", () => {
     });
     const handler = toFetchHandler(environApp, { errors: new StringErrors() });
     await assert.rejects(
-      handler(
-        new Request("http://h/", { method: "POST", body: failing, duplex: "half" } as RequestInit),
+      Promise.resolve(
+        handler(
+          new Request("http://h/", {
+            method: "POST",
+            body: failing,
+            duplex: "half",
+          } as RequestInit),
+        ),
       ),
       /upload aborted/,
     );

@@ -43,20 +43,26 @@ export function formatDateTime(ms: number): string {
 /**
  * The current HTTP date, formatted once a second: a server stamps every
  * response with it, so each server keeps one (not the module: state belongs to
- * an instance).
+ * an instance). The text is kept until an unreferenced timer says its second is
+ * over, as node:http keeps its own `Date`: no clock read for each response, and
+ * no timer at all while nothing is sent. A busy event loop may run the timer
+ * late, so the text can be a little behind, as node:http's is.
  */
 export class HttpDates {
-  #second = Number.NaN;
-  #text = "";
+  #text: string | undefined;
+  readonly #expire = (): void => {
+    this.#text = undefined;
+  };
 
   /** The HTTP date of now. */
   now(): string {
-    const ms = Date.now();
-    const second = Math.floor(ms / 1000);
-    if (second !== this.#second) {
-      this.#text = formatDateTime(ms);
-      this.#second = second;
+    let text = this.#text;
+    if (text === undefined) {
+      const ms = Date.now();
+      text = formatDateTime(ms);
+      this.#text = text;
+      setTimeout(this.#expire, 1000 - (ms % 1000)).unref();
     }
-    return this.#text;
+    return text;
   }
 }

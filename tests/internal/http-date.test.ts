@@ -19,4 +19,22 @@ describe("HttpDates", () => {
     if (Math.floor(end / 1000) === Math.floor(before / 1000)) assert.equal(again, first);
     else assert.ok(again === formatDateTime(before) || again === formatDateTime(end));
   });
+
+  it("reads the clock once a second, keeping the text until its second is over", (t) => {
+    t.mock.timers.enable({
+      apis: ["setTimeout", "Date"],
+      now: Date.UTC(2026, 11, 7, 22, 0, 0, 400),
+    });
+    const reads = t.mock.method(Date, "now");
+    const dates = new HttpDates();
+    assert.equal(dates.now(), "Mon, 07 Dec 2026 22:00:00 GMT");
+    t.mock.timers.tick(599);
+    assert.equal(dates.now(), "Mon, 07 Dec 2026 22:00:00 GMT");
+    assert.equal(reads.mock.callCount(), 1, "one clock read for the second");
+    t.mock.timers.tick(1);
+    assert.equal(dates.now(), "Mon, 07 Dec 2026 22:00:01 GMT");
+    t.mock.timers.tick(1000);
+    assert.equal(dates.now(), "Mon, 07 Dec 2026 22:00:02 GMT");
+    assert.equal(reads.mock.callCount(), 3);
+  });
 });

@@ -24,7 +24,7 @@ import {
   requestEnviron,
   requestFacts,
 } from "../gateway/request-head.js";
-import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
+import { fieldPairs, type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { markHandled } from "../internal/thenable.js";
@@ -317,26 +317,25 @@ class ObservedHandler extends SinkHandler {
 }
 
 /**
- * The header list as `Response` takes it: a plain record when no name repeats
- * (what servers such as @hono/node-server write out fastest), else the pairs.
- * Names keep their case (a `Headers` folds it; a server writes it as given).
+ * The header fields (name, value, name, value…) as `Response` takes them: a
+ * plain record when no name repeats (what servers such as @hono/node-server
+ * write out fastest), else pairs. Names keep their case (a `Headers` folds it;
+ * a server writes it as given).
  */
-function headersInit(
-  headers: Array<[string, string]>,
-): Record<string, string> | Array<[string, string]> {
+function headersInit(fields: string[]): Record<string, string> | Array<[string, string]> {
   const record: Record<string, string> = {};
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
     // A valid field name, but on a plain object it would set the prototype.
-    if (name === "__proto__") return headers;
+    if (name === "__proto__") return fieldPairs(fields);
     // A repeat differs in case at most: look among the names of its length.
-    for (let j = 0; j < i; j++) {
-      const other = headers[j]![0];
+    for (let j = 0; j < i; j += 2) {
+      const other = fields[j]!;
       if (other.length === name.length && other.toLowerCase() === name.toLowerCase()) {
-        return headers;
+        return fieldPairs(fields);
       }
     }
-    record[name] = value;
+    record[name] = fields[i + 1]!;
   }
   return record;
 }
@@ -405,13 +404,8 @@ class ResponseChannel implements PartSink {
     if (this.#made === undefined) this.#resolve?.(undefined);
   }
 
-  head(
-    status: number,
-    reason: string,
-    headers: Array<[string, string]>,
-    bodyAllowed: boolean,
-  ): void {
-    const init: ResponseInit = { status, statusText: reason, headers: headersInit(headers) };
+  head(status: number, reason: string, fields: string[], bodyAllowed: boolean): void {
+    const init: ResponseInit = { status, statusText: reason, headers: headersInit(fields) };
     if (!bodyAllowed) {
       this.#finished = true;
       this.bodyless = true;
@@ -449,7 +443,7 @@ class ResponseChannel implements PartSink {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     const pending = this.#pending;
     const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
-    this.#pending = [];
+    pending.length = 0;
     if (this.#init !== undefined) this.#make(new Response(bytes, this.#init));
   }
 

@@ -36,18 +36,21 @@ function valueFault(value: string): number {
   return fault;
 }
 
+/** Header fields as a `PartSink` is given them (name, value, name, value…), as pairs. */
+export function fieldPairs(fields: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!]);
+  return pairs;
+}
+
 /** Where a `SinkHandler` sends the parts of a response. */
 export interface PartSink {
   /**
-   * The status and headers, checked, once and before any body. `bodyAllowed` is
-   * false for HEAD, 204, 205 and 304: no body follows then.
+   * The status and header fields (`fields`: name, value, name, value…, the
+   * sink's to keep), checked, once and before any body. `bodyAllowed` is false
+   * for HEAD, 204, 205 and 304: no body follows then.
    */
-  head(
-    status: number,
-    reason: string,
-    headers: Array<[string, string]>,
-    bodyAllowed: boolean,
-  ): void;
+  head(status: number, reason: string, fields: string[], bodyAllowed: boolean): void;
   /** A chunk of the body; a returned promise is waited for before the next (backpressure). */
   body(chunk: Uint8Array): void | Promise<void>;
   /** The response is complete and the application's body closed. */
@@ -97,7 +100,6 @@ class PartResponseSink implements ResponseSink {
   head(code: number, reason: string, fields: string[]): void {
     // 205 too (RFC 9110 §15.3.6): these responses carry no content.
     this.#bodyAllowed = this.#method !== "HEAD" && code !== 204 && code !== 205 && code !== 304;
-    const headers: Array<[string, string]> = [];
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i]!;
       const value = fields[i + 1]!;
@@ -107,9 +109,9 @@ class PartResponseSink implements ResponseSink {
         const what = fault === BEYOND_LATIN1 ? "is not latin-1" : "has a control character";
         throw new TypeError(`the value of header ${name} ${what}: ${show(value)}`);
       }
-      headers.push([name, value]);
     }
-    this.#parts.head(code, reason, headers, this.#bodyAllowed);
+    // The output stage made `fields` for this head alone: handed on as it is.
+    this.#parts.head(code, reason, fields, this.#bodyAllowed);
     this.#headGiven = true;
   }
 

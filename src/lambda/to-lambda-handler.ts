@@ -21,7 +21,7 @@ import {
   requestEnviron,
   requestFacts,
 } from "../gateway/request-head.js";
-import { type PartSink, SinkHandler } from "../gateway/sink-handler.js";
+import { fieldPairs, type PartSink, SinkHandler } from "../gateway/sink-handler.js";
 import { show } from "../internal/check.js";
 import type { SpooledInput } from "../streams/spooled-input.js";
 import type { PartialEnvironment, WSGIApplication } from "../types.js";
@@ -51,10 +51,10 @@ class Collector implements PartSink {
   headGiven = false;
   failed = false;
 
-  head(status: number, reason: string, headers: Array<[string, string]>): void {
+  head(status: number, reason: string, fields: string[]): void {
     this.status = status;
     this.reason = reason;
-    this.headers = headers;
+    this.headers = fieldPairs(fields);
     this.headGiven = true;
   }
 

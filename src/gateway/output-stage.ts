@@ -174,18 +174,30 @@ export class OutputStage {
     // Throws unless every value is the same decimal number.
     if (lengths > 1 || (length !== undefined && (typeof length !== "string" || !isDigits(length))))
       checkContentLengths(pairs);
-    const fields: string[] = [];
+    // Sized at once (Date, Server, the pairs, a Content-Length), then cut to
+    // what was written: an array grown push by push is reallocated on the way.
+    const fields: string[] = new Array<string>(2 * pairs.length + 6);
+    let n = 0;
     if (!hasDate && this.sink.datedByHost !== true) {
-      fields.push("Date", this.sink.date?.() ?? formatDateTime(Date.now()));
+      fields[n++] = "Date";
+      fields[n++] = this.sink.date?.() ?? formatDateTime(Date.now());
     }
-    if (software && !hasServer) fields.push("Server", software);
+    if (software && !hasServer) {
+      fields[n++] = "Server";
+      fields[n++] = software;
+    }
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
       // The same Content-Length more than once says one thing: sent once, last.
       if (lengths > 1 && isContentLength(pair[0])) continue;
-      fields.push(pair[0], pair[1]);
+      fields[n++] = pair[0];
+      fields[n++] = pair[1];
     }
-    if (lengths > 1) fields.push("Content-Length", length as string);
+    if (lengths > 1) {
+      fields[n++] = "Content-Length";
+      fields[n++] = length as string;
+    }
+    fields.length = n;
     this.#bodyAllowed = method !== "HEAD" && code !== 204 && code !== 304;
     // HEAD, 204 and 304 declare a length without a body.
     this.#declared = length !== undefined && this.#bodyAllowed ? Number(length) : -1;

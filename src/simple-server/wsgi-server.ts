@@ -422,7 +422,7 @@ export class WSGIServer {
     state.current = res;
     this.#active += 1;
     if (this.#mode === ONE) this.#one = req;
-    void this.#handle(req, res, state);
+    this.#handle(req, res, state);
   }
 
   /** Start the requests that waited, in order of arrival. */
@@ -435,7 +435,12 @@ export class WSGIServer {
     }
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, state: Connection): Promise<void> {
+  /**
+   * Serve `req` on its connection, then what waits after it. Not an async
+   * function: a request answered without waiting then costs one promise
+   * reaction, not a suspended frame.
+   */
+  #handle(req: IncomingMessage, res: ServerResponse, state: Connection): void {
     try {
       if (this.#closing !== undefined) res.shouldKeepAlive = false;
       // A response waits for the one before it on its connection to be sent; the
@@ -450,12 +455,38 @@ export class WSGIServer {
         // body that never ended.
         this.#endBatch.flush();
       }
-      if (res.socket === null && !(await whenAssigned(req, res))) {
-        state.closed = true;
-      } else {
-        const handler = new this.requestHandlerClass(req, res, this);
-        state.handler = handler;
-        await handler.handle();
+      if (res.socket === null) {
+        whenAssigned(req, res).then((assigned) => {
+          if (assigned) {
+            this.#runHandler(req, res, state);
+          } else {
+            state.closed = true;
+            this.#handled(req, state);
+          }
+        });
+        return;
+      }
+    } catch (err) {
+      this.#handlerFailed(req, state, err);
+      return;
+    }
+    this.#runHandler(req, res, state);
+  }
+
+  /** Run the request handler for `req`, then go on with its connection. */
+  #runHandler(req: IncomingMessage, res: ServerResponse, state: Connection): void {
+    let handler: WSGIRequestHandler;
+    let handling: Promise<void>;
+    try {
+      handler = new this.requestHandlerClass(req, res, this);
+      state.handler = handler;
+      handling = handler.handle();
+    } catch (err) {
+      this.#handlerFailed(req, state, err);
+      return;
+    }
+    handling.then(
+      () => {
         // Node ends the connection after a response it cannot frame for keep-alive
         // (HTTP/1.0, no Content-Length: `Connection: close`) but leaves
         // shouldKeepAlive set; a request pipelined after it was served, though
@@ -463,12 +494,25 @@ export class WSGIServer {
         if (handler.closeConnection || !res.shouldKeepAlive || req.socket.writableEnded) {
           state.closed = true;
         }
-      }
-    } catch (err) {
-      state.closed = true;
+        this.#handled(req, state);
+      },
+      (err: unknown) => this.#handlerFailed(req, state, err),
+    );
+  }
+
+  /** A request handler threw: report it, drop the connection, go on. */
+  #handlerFailed(req: IncomingMessage, state: Connection, err: unknown): void {
+    state.closed = true;
+    try {
       this.handleError(req, err);
+    } finally {
       req.socket.destroy();
+      this.#handled(req, state);
     }
+  }
+
+  /** `req` is done with: free its connection and serve what waits. */
+  #handled(req: IncomingMessage, state: Connection): void {
     state.busy = false;
     state.current = undefined;
     state.handler = undefined;

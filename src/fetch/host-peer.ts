@@ -6,12 +6,16 @@
 
 import type { RequestPeer } from "../gateway/request-head.js";
 
-/** A value's property `key`, when the value is an object (or a function) that has one. */
-function field(value: unknown, key: string): unknown {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) {
-    return undefined;
-  }
-  return (value as Record<string, unknown>)[key];
+/** A value whose properties may be read: an object or a function. */
+type Readable = Record<string, unknown>;
+
+/**
+ * Whether `value` is an object or a function. Its properties are then read by
+ * name, each read site seeing one shape, rather than through a helper taking the
+ * key: that keyed read, megamorphic, cost a tenth of the handler's own time.
+ */
+function isReadable(value: unknown): value is Readable {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
 }
 
 /** `port` when it is one, else undefined. */
@@ -29,23 +33,32 @@ function portOf(port: unknown): number | undefined {
  * Undefined when `context` is none of these.
  */
 export function hostPeer(request: Request, context: unknown): RequestPeer | undefined {
-  if (context === undefined || context === null) return undefined;
-  const socket = field(field(context, "incoming"), "socket");
-  const nodeAddress = field(socket, "remoteAddress");
-  if (typeof nodeAddress === "string") {
-    return { remoteAddress: nodeAddress, remotePort: portOf(field(socket, "remotePort")) };
+  if (!isReadable(context)) return undefined;
+  const incoming = context.incoming;
+  if (isReadable(incoming)) {
+    const socket = incoming.socket;
+    if (isReadable(socket)) {
+      const address = socket.remoteAddress;
+      if (typeof address === "string") {
+        return { remoteAddress: address, remotePort: portOf(socket.remotePort) };
+      }
+    }
   }
-  const remote = field(context, "remoteAddr");
-  const denoAddress = field(remote, "hostname");
-  if (typeof denoAddress === "string") {
-    return { remoteAddress: denoAddress, remotePort: portOf(field(remote, "port")) };
+  const remote = context.remoteAddr;
+  if (isReadable(remote)) {
+    const hostname = remote.hostname;
+    if (typeof hostname === "string") {
+      return { remoteAddress: hostname, remotePort: portOf(remote.port) };
+    }
   }
-  const requestIP = field(context, "requestIP");
+  const requestIP = context.requestIP;
   if (typeof requestIP === "function") {
     const ip: unknown = requestIP.call(context, request);
-    const bunAddress = field(ip, "address");
-    if (typeof bunAddress === "string") {
-      return { remoteAddress: bunAddress, remotePort: portOf(field(ip, "port")) };
+    if (isReadable(ip)) {
+      const address = ip.address;
+      if (typeof address === "string") {
+        return { remoteAddress: address, remotePort: portOf(ip.port) };
+      }
     }
   }
   return undefined;

@@ -442,8 +442,8 @@ class ResponseChannel implements PartSink {
     // Complete before the Response was made: the bytes themselves.
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     const pending = this.#pending;
+    // Left as it is: nothing reads it after the end, and the Response holds the bytes.
     const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
-    pending.length = 0;
     if (this.#init !== undefined) this.#make(new Response(bytes, this.#init));
   }
 

@@ -174,17 +174,22 @@ export class OutputStage {
     // Throws unless every value is the same decimal number.
     if (lengths > 1 || (length !== undefined && (typeof length !== "string" || !isDigits(length))))
       checkContentLengths(pairs);
-    // Sized at once (Date, Server, the pairs, a Content-Length), then cut to
-    // what was written: an array grown push by push is reallocated on the way.
-    const fields: string[] = new Array<string>(2 * pairs.length + 6);
+    const dated = !hasDate && this.sink.datedByHost !== true;
+    const served = !!software && !hasServer;
+    // Sized at once (an array grown push by push is reallocated on the way, and
+    // one cut short afterwards pays for setting its length): Date, Server, the
+    // pairs, with repeated Content-Lengths as one.
+    const fields: string[] = new Array<string>(
+      2 * (pairs.length + (dated ? 1 : 0) + (served ? 1 : 0) - (lengths > 1 ? lengths - 1 : 0)),
+    );
     let n = 0;
-    if (!hasDate && this.sink.datedByHost !== true) {
+    if (dated) {
       fields[n++] = "Date";
       fields[n++] = this.sink.date?.() ?? formatDateTime(Date.now());
     }
-    if (software && !hasServer) {
+    if (served) {
       fields[n++] = "Server";
-      fields[n++] = software;
+      fields[n++] = software as string;
     }
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
@@ -197,7 +202,6 @@ export class OutputStage {
       fields[n++] = "Content-Length";
       fields[n++] = length as string;
     }
-    fields.length = n;
     this.#bodyAllowed = method !== "HEAD" && code !== 204 && code !== 304;
     // HEAD, 204 and 304 declare a length without a body.
     this.#declared = length !== undefined && this.#bodyAllowed ? Number(length) : -1;

@@ -653,7 +653,8 @@ export class WSGIServer {
 
 /**
  * Wait until `res` is given its socket (when the responses before it on the
- * connection are sent); resolves to false if the connection closes first.
+ * connection are sent); resolves to false if the connection closes first, or
+ * is given to it already destroyed.
  */
 function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const socket = req.socket;
@@ -662,7 +663,9 @@ function whenAssigned(req: IncomingMessage, res: ServerResponse): Promise<boolea
   return new Promise((resolve) => {
     const onSocket = (): void => {
       socket.off("close", onClose);
-      resolve(true);
+      // A connection reset while the response before was being sent: Node
+      // still hands the dead socket on, but nothing can reach the client.
+      resolve(!socket.destroyed);
     };
     const onClose = (): void => {
       res.off("socket", onSocket);

@@ -9,12 +9,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PIPELINE_DEPTH, PIPELINE_LIMIT } from "../../src/simple-server/wsgi-server.js";
-import { makeServer } from "../../src/simple-server.js";
+import { makeServer, WSGIRequestHandler, WSGIServer } from "../../src/simple-server.js";
 import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
 import { FileWrapper, openFile } from "../../src/util.js";
 import { kernelSendfileAvailable, useKernelSendfile } from "../helpers/kernel-route.js";
@@ -80,6 +81,12 @@ function recorder(seen: string[], held: Promise<void>): WSGIApplication {
     return [Buffer.from(path)];
   };
 }
+
+/** Hello world. */
+const hello: WSGIApplication = (_environ, startResponse) => {
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return [Buffer.from("hello")];
+};
 
 /** The server's side of the next connection made to `server`. */
 function nextConnection(server: Running): Promise<Socket> {
@@ -282,6 +289,99 @@ describe("WSGIServer and pipelined requests", () => {
       );
     } finally {
       await server.close();
+    }
+  });
+
+  describe("a request behind a response still being sent", () => {
+    // Larger than what loopback sockets buffer: the first response cannot have
+    // left when its handler is done, so Node gives the next one no socket yet.
+    const big = Buffer.alloc(32 * 1024 * 1024, 0x61);
+    const app =
+      (seen: string[]): WSGIApplication =>
+      (environ, startResponse) => {
+        const path = environ.PATH_INFO as string;
+        seen.push(path);
+        startResponse("200 OK", [["Content-Type", "text/plain"]]);
+        return [path === "/big" ? big : Buffer.from("ok")];
+      };
+    const both = request("GET", "/big") + request("GET", "/small", ["Connection: close"]);
+
+    it("is served once the response before it has left", async () => {
+      const seen: string[] = [];
+      const server = await serve(app(seen));
+      try {
+        const client = await open(server.port);
+        const received = collect(client);
+        client.write(both);
+        const responses = parseResponses(await within(received, 20_000, "both responses"));
+        assert.deepEqual(
+          responses.map((r) => r.body.length),
+          [big.length, 2],
+        );
+        assert.deepEqual(seen, ["/big", "/small"]);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("is dropped, its application never called, when the connection closes first", async () => {
+      const seen: string[] = [];
+      const server = await serve(app(seen));
+      try {
+        const accepted = nextConnection(server);
+        const client = await open(server.port);
+        const serverSide = await accepted;
+        client.write(both);
+        // The first bytes come once the server has handled what it read, the
+        // second request included (it waits for the socket); then go away.
+        await once(client, "data");
+        client.destroy();
+        // Not once(): the server's side sees the reset as an error first.
+        await new Promise((resolve) => serverSide.once("close", resolve));
+        // The server serves on, and never ran the application for /small.
+        const other = await open(server.port);
+        const answer = collect(other);
+        other.write(request("GET", "/after", ["Connection: close"]));
+        const [response] = parseResponses(await within(answer, 10_000, "the next response"));
+        assert.equal(response?.status, 200);
+        assert.deepEqual(seen, ["/big", "/after"]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  it("drops the connection of a request whose handler cannot be made, and serves on", async () => {
+    class Refusing extends WSGIRequestHandler {
+      constructor(...args: ConstructorParameters<typeof WSGIRequestHandler>) {
+        super(...args);
+        if (this.path === "/cannot") throw new Error("no handler for this one");
+      }
+    }
+    const failures: unknown[] = [];
+    class Recording extends WSGIServer {
+      override handleError(_request: IncomingMessage, err: unknown): void {
+        failures.push(err);
+      }
+    }
+    const httpd = await makeServer("127.0.0.1", 0, hello, Recording, Refusing, { quiet: true });
+    const served = httpd.serveForever();
+    try {
+      const port = httpd.serverAddress[1];
+      const refused = await open(port);
+      const cut = collect(refused);
+      refused.write(request("GET", "/cannot"));
+      assert.equal((await within(cut, 10_000, "the connection's end")).length, 0);
+      assert.equal(failures.length, 1);
+      assert.match(String(failures[0]), /no handler for this one/);
+      const other = await open(port);
+      const answer = collect(other);
+      other.write(request("GET", "/", ["Connection: close"]));
+      const [response] = parseResponses(await within(answer, 10_000, "the next response"));
+      assert.equal(response?.status, 200);
+    } finally {
+      await httpd.serverClose();
+      await served;
     }
   });
 });

@@ -12,7 +12,7 @@ type Readable = Record<string, unknown>;
 /**
  * Whether `value` is an object or a function. Its properties are then read by
  * name, each read site seeing one shape, rather than through a helper taking the
- * key: that keyed read, megamorphic, cost a tenth of the handler's own time.
+ * key: a keyed read there sees every shape and is slow for all of them.
  */
 function isReadable(value: unknown): value is Readable {
   return (typeof value === "object" && value !== null) || typeof value === "function";

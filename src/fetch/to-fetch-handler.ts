@@ -101,7 +101,9 @@ export function resolveFetchOptions(
  * response was complete without waiting), else a promise that resolves once the
  * status and headers are known: `await` what it returns. A host that is given
  * a `Response` writes it out at once; given a promise, @hono/node-server takes
- * a slower path for every request. The body then streams from the application's iterable, one chunk at a
+ * a slower path for every request.
+ *
+ * The body streams from the application's iterable, one chunk at a
  * time as the consumer reads it, and the body's `close()` is called exactly
  * once: at its end, on an error, or when the consumer cancels the stream. An
  * error before the headers is a 500 `Response` with the handler's

@@ -25,6 +25,7 @@ import {
   requestFacts,
 } from "../gateway/request-head.js";
 import { fieldPairs, type PartSink, SinkHandler } from "../gateway/sink-handler.js";
+import { equalsFoldedBoth } from "../internal/ascii-fold.js";
 import { show } from "../internal/check.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
 import { markHandled } from "../internal/thenable.js";
@@ -330,12 +331,10 @@ function headersInit(fields: string[]): Record<string, string> | Array<[string, 
     const name = fields[i]!;
     // A valid field name, but on a plain object it would set the prototype.
     if (name === "__proto__") return fieldPairs(fields);
-    // A repeat differs in case at most: look among the names of its length.
+    // A repeat differs in case at most (names are tokens, checked by the part
+    // sink: ASCII, so A-Z folded is every fold).
     for (let j = 0; j < i; j += 2) {
-      const other = fields[j]!;
-      if (other.length === name.length && other.toLowerCase() === name.toLowerCase()) {
-        return fieldPairs(fields);
-      }
+      if (equalsFoldedBoth(fields[j]!, name)) return fieldPairs(fields);
     }
     record[name] = fields[i + 1]!;
   }

@@ -31,6 +31,7 @@ import { hasH2load } from "./lib/h2load.js";
 import { type MeasureContext, measureScenario } from "./lib/measure.js";
 import { killAll } from "./lib/proc.js";
 import { profileServers } from "./lib/profile-run.js";
+import { roundRatio } from "./lib/ratio.js";
 import {
   evaluate,
   formatCpu,
@@ -233,11 +234,13 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRe
   const specs = scenario.servers.filter((id) => ctx.options.servers.has(id)).map(server);
   const rows = await measureScenario(scenario, specs, ctx);
   const baseline = rows.find((row) => row.server === scenario.baseline);
-  const base = baseline?.value;
   const baseCpu = baseline?.cpuPerOp;
   for (const row of rows) {
-    if (row.value !== undefined && base !== undefined && base > 0) {
-      row.ratio = row.value / base;
+    const compared = row.value === undefined ? undefined : roundRatio(row.runs, baseline?.runs);
+    if (compared !== undefined) {
+      row.ratio = compared.ratio;
+      row.ratioLow = compared.low;
+      row.ratioHigh = compared.high;
     }
     if (row.cpuPerOp !== undefined && baseCpu !== undefined && baseCpu > 0) {
       row.cpuRatio = row.cpuPerOp / baseCpu;

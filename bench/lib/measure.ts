@@ -10,6 +10,7 @@ import { treeCpuSeconds } from "./cputime.js";
 import { download, upload } from "./curl.js";
 import { runH2load } from "./h2load.js";
 import { stop } from "./proc.js";
+import { median } from "./ratio.js";
 import type { Row } from "./report.js";
 import { RssSampler } from "./rss.js";
 import type { Scenario } from "./scenarios.js";
@@ -34,13 +35,6 @@ export interface MeasureContext {
   warmupS: number;
   /** Measured wrk runs per server. */
   repeat: number;
-}
-
-/** The median of `values` (the mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** An error as one line for a table cell, the output tail folded in. */

@@ -3,6 +3,7 @@
  * and their rendering as Markdown and JSON.
  */
 
+import { roundRatio } from "./ratio.js";
 import type { Scenario, ScenarioId, Target, Unit } from "./scenarios.js";
 
 /** One server's figures in one scenario. */
@@ -30,8 +31,13 @@ export interface Row {
   rssGrowth?: number;
   /** The same during the first transfer, the warm-up of download and upload scenarios. */
   rssGrowthFirst?: number;
-  /** `value` over the baseline's value. */
+  /**
+   * Over the baseline: the median of the rounds' ratios (`bench/lib/ratio.ts`),
+   * with the lowest and highest round's.
+   */
   ratio?: number;
+  ratioLow?: number;
+  ratioHigh?: number;
   /** Why there is no value, or what went wrong alongside it (wrk errors). */
   note?: string;
 }
@@ -149,12 +155,29 @@ export function evaluate(scenario: Scenario, rows: readonly Row[]): Check[] {
       const absent = row?.value === undefined ? target.server : target.vs;
       return { scenario: scenario.id, target: text, actual: `${absent} did not run` };
     }
-    const ratio = row.value / other.value;
+    const compared = roundRatio(row.runs ?? [row.value], other.runs ?? [other.value]);
+    if (compared === undefined) {
+      return { scenario: scenario.id, target: text, actual: `${target.vs} measured 0` };
+    }
+    const ratio = compared.ratio;
     const pass =
       (target.min === undefined || ratio >= target.min) &&
       (target.max === undefined || ratio <= target.max);
-    return { scenario: scenario.id, target: text, actual: `${ratio.toFixed(2)}×`, pass };
+    return { scenario: scenario.id, target: text, actual: formatRoundRatio(compared), pass };
   });
+}
+
+/** `0.93× (rounds 0.88–0.97)`; just the ratio when there is one round, or the runs did not pair. */
+export function formatRoundRatio(compared: {
+  ratio: number;
+  low: number;
+  high: number;
+  paired?: boolean;
+}): string {
+  const ratio = `${compared.ratio.toFixed(2)}×`;
+  return compared.paired === false || compared.low === compared.high
+    ? ratio
+    : `${ratio} (rounds ${compared.low.toFixed(2)}–${compared.high.toFixed(2)})`;
 }
 
 function verdict(check: Check): string {
@@ -170,7 +193,17 @@ export function scenarioMarkdown(result: ScenarioResult): string {
   const columns: [string, (row: Row) => string][] = [
     ["server", (row) => row.label],
     [result.unit, (row) => formatValue(row.value, result.unit)],
-    [`vs ${baselineLabel}`, (row) => formatRatio(row.ratio)],
+    [
+      `vs ${baselineLabel}`,
+      (row) =>
+        row.ratio === undefined
+          ? formatRatio(undefined)
+          : formatRoundRatio({
+              ratio: row.ratio,
+              low: row.ratioLow ?? row.ratio,
+              high: row.ratioHigh ?? row.ratio,
+            }),
+    ],
     ...(wrk
       ? ([
           ["p50", (row) => formatMs(row.p50Ms)],

@@ -29,9 +29,10 @@ export function inAsciiSet(set: readonly [number, number, number], c: number): b
 }
 
 // The field names most responses carry, as applications write them (and in
-// lower case): tokens, told by one lookup rather than a scan of their
-// characters, which costs several times more for names this long.
-const COMMON_NAMES: ReadonlySet<string> = new Set(
+// lower case), each with its lower-case form: tokens, told by one lookup rather
+// than a scan of their characters, which costs several times more for names
+// this long.
+const COMMON_NAMES: ReadonlyMap<string, string> = new Map(
   [
     "Accept-Ranges",
     "Access-Control-Allow-Origin",
@@ -61,8 +62,22 @@ const COMMON_NAMES: ReadonlySet<string> = new Set(
     "WWW-Authenticate",
     "X-Content-Type-Options",
     "X-Frame-Options",
-  ].flatMap((name) => [name, name.toLowerCase()]),
+  ].flatMap((name) => {
+    const lower = name.toLowerCase();
+    return [
+      [name, lower],
+      [lower, lower],
+    ] as const;
+  }),
 );
+
+/**
+ * `name` in lower case; for a common name, the one string kept for it, not a
+ * new one: a head keyed by lower-case names (HTTP/2's) then reuses its keys.
+ */
+export function lowerFieldName(name: string): string {
+  return COMMON_NAMES.get(name) ?? name.toLowerCase();
+}
 
 /** Whether `s` is one of the field names most responses carry (hence a token). */
 export function isCommonName(s: string): boolean {

@@ -26,6 +26,7 @@ import {
   requestEnviron,
 } from "../gateway/request-head.js";
 import { streamDestroyedError } from "../internal/disconnect.js";
+import { lowerFieldName } from "../internal/field-chars.js";
 import { formatError } from "../internal/format-error.js";
 import { formatDateTime, type HttpDates } from "../internal/http-date.js";
 import { checkHttp2Field } from "../internal/http2-fields.js";
@@ -281,7 +282,7 @@ export class Http2StreamSink implements ResponseSink {
     this.code = code;
     const head: Record<string, string | string[] | number> = { ":status": code };
     for (let i = 0; i < fields.length; i += 2) {
-      const name = (fields[i] as string).toLowerCase();
+      const name = lowerFieldName(fields[i] as string);
       const value = fields[i + 1] as string;
       // Refused by node:http2 as connection-specific, though not hop-by-hop for PEP 3333.
       if (name === "proxy-connection") continue;

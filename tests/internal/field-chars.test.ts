@@ -7,6 +7,7 @@ import {
   isCommonName,
   isDigits,
   isToken,
+  lowerFieldName,
 } from "../../src/internal/field-chars.js";
 
 // The rules as the code had them before (RFC 9110 §5.6.2, CPython's _value_disallowed_re, §8.6).
@@ -56,6 +57,17 @@ describe("isCommonName", () => {
     for (const name of ["CONTENT-TYPE", "X-Custom", "Content-Type ", "Content Type", ""]) {
       assert.equal(isCommonName(name), false, JSON.stringify(name));
       assert.equal(isToken(name), TOKEN.test(name), JSON.stringify(name));
+    }
+  });
+});
+
+describe("lowerFieldName", () => {
+  it("lower-cases every name in ASCII, as toLowerCase does for a token", () => {
+    for (const s of samples()) {
+      if (TOKEN.test(s)) assert.equal(lowerFieldName(s), s.toLowerCase(), JSON.stringify(s));
+    }
+    for (const name of ["Content-Type", "content-type", "CONTENT-TYPE", "ETag", "X-Custom"]) {
+      assert.equal(lowerFieldName(name), name.toLowerCase(), name);
     }
   });
 });

@@ -452,8 +452,8 @@ export function requestEnviron(
   const [path, query] = splitTarget(target);
   const socket = req.socket;
   const version = req.httpVersion;
-  // The usual version without a new string for it.
-  const protocol = version === "1.1" ? "HTTP/1.1" : `HTTP/${version}`;
+  // The usual versions without a new string for them.
+  const protocol = version === "1.1" ? "HTTP/1.1" : version === "2" ? "HTTP/2" : `HTTP/${version}`;
   const method = req.method ?? "GET";
   const pathInfo = unquotePath(path);
   const address = socket.remoteAddress ?? "";
@@ -606,7 +606,8 @@ export function http2Head(
     httpVersionMajor: 2,
     httpVersionMinor: 0,
     rawHeaders: fields,
-    socket: { remoteAddress: peer.remoteAddress, remotePort: peer.remotePort },
+    // The session's peer as it is: every stream of the session has the same.
+    socket: peer,
   };
 }
 

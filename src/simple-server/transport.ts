@@ -112,7 +112,10 @@ export function transportStreams(host: TransportHost): Http2StreamServer {
  * is a Proxy), and its idle timer. A session with no stream being served for
  * `keepAliveTimeout` is closed (GOAWAY), as an idle HTTP/1.1 connection is.
  * Not node:http2's session timeout: that is refreshed by every frame read or
- * written, several times for each stream.
+ * written, several times for each stream. One timer for the session's life,
+ * not one per quiet moment: a busy session goes quiet between most of its
+ * streams, so the timer, when it fires, looks at how long the session has been
+ * quiet and waits for the rest.
  */
 class SessionState implements Http2SessionPeer {
   readonly peer: RequestPeer;
@@ -120,6 +123,8 @@ class SessionState implements Http2SessionPeer {
   readonly #keepAliveTimeout: number;
   readonly #streamDone: () => void;
   #streams = 0;
+  /** When the last stream being served was done (`performance.now()`). */
+  #quietSince: number;
   #idle: NodeJS.Timeout | undefined;
 
   /** `streamDone` is told of each of its streams that is done, after the session. */
@@ -129,22 +134,19 @@ class SessionState implements Http2SessionPeer {
     this.#session = session;
     this.#keepAliveTimeout = keepAliveTimeout;
     this.#streamDone = streamDone;
-    this.#arm();
+    this.#quietSince = performance.now();
+    this.#arm(keepAliveTimeout);
   }
 
   /** A stream of the session is being served. */
   opened(): void {
     this.#streams += 1;
-    if (this.#idle !== undefined) {
-      clearTimeout(this.#idle);
-      this.#idle = undefined;
-    }
   }
 
   /** A stream of the session is done. */
   readonly done = (): void => {
     this.#streams -= 1;
-    if (this.#streams === 0) this.#arm();
+    if (this.#streams === 0) this.#quietSince = performance.now();
     this.#streamDone();
   };
 
@@ -154,12 +156,24 @@ class SessionState implements Http2SessionPeer {
     this.#idle = undefined;
   }
 
-  #arm(): void {
+  #arm(delay: number): void {
     if (this.#keepAliveTimeout <= 0 || this.#session.closed || this.#session.destroyed) return;
-    const session = this.#session;
-    this.#idle = setTimeout(() => session.close(), this.#keepAliveTimeout);
+    this.#idle = setTimeout(this.#check, delay);
     this.#idle.unref();
   }
+
+  /** The timer fired: close the session if it has been quiet long enough, else wait on. */
+  readonly #check = (): void => {
+    this.#idle = undefined;
+    const timeout = this.#keepAliveTimeout;
+    if (this.#streams > 0) {
+      this.#arm(timeout);
+      return;
+    }
+    const quiet = performance.now() - this.#quietSince;
+    if (quiet >= timeout) this.#session.close();
+    else this.#arm(Math.max(1, Math.ceil(timeout - quiet)));
+  };
 }
 
 /** The peer of a stream that has no session any more (its client reset it): unknown. */

@@ -466,6 +466,35 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
     }
   });
 
+  it("counts keepAliveTimeout from the last stream's end: a session asked again sooner stays open", async () => {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    let goawayAt = 0;
+    session.once("goaway", () => {
+      goawayAt = Date.now();
+    });
+    try {
+      const opened = Date.now();
+      let answered = opened;
+      // Five requests 60 ms apart: 300 ms in all, past keepAliveTimeout (200
+      // ms), never quiet for that long.
+      for (let i = 0; i < 5; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 60));
+        const stream = session.request({ ":path": "/" });
+        stream.resume();
+        await once(stream, "end");
+        answered = Date.now();
+        assert.equal(goawayAt, 0, `GOAWAY came ${goawayAt - opened} ms after the session opened`);
+      }
+      assert.ok(answered - opened >= 240, `the requests took ${answered - opened} ms`);
+      if (goawayAt === 0) await once(session, "goaway");
+      const idle = goawayAt - answered;
+      assert.ok(idle >= 150 && idle < 5_000, `GOAWAY came ${idle} ms after the last response`);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it("keeps a session open while a stream is served past keepAliveTimeout", async () => {
     const session = connect(`http://127.0.0.1:${clear.port}`);
     session.on("error", () => undefined);

@@ -31,7 +31,7 @@ import { hasH2load } from "./lib/h2load.js";
 import { type MeasureContext, measureScenario } from "./lib/measure.js";
 import { killAll } from "./lib/proc.js";
 import { profileServers } from "./lib/profile-run.js";
-import { roundRatio } from "./lib/ratio.js";
+import { median, roundRatio } from "./lib/ratio.js";
 import {
   evaluate,
   formatCpu,
@@ -57,6 +57,9 @@ Options:
   --warmup S       whole seconds of wrk warm-up before each measured run (default 1; 0: none)
   --repeat N       measured wrk runs per server, taken in turns across the servers;
                    the median is reported (default 3)
+  --passes N       run the scenarios N times over, one after the other, and pool each
+                   scenario's rounds from every pass (N x repeat rounds), so that they
+                   are spread over the whole run rather than one stretch of it (default 1)
   --only LIST      scenarios to run, comma-separated (default all):
                    ${SCENARIO_IDS.join(", ")}
   --servers LIST   servers to run, comma-separated (default all):
@@ -74,6 +77,7 @@ interface Options {
   durationS: number;
   warmupS: number;
   repeat: number;
+  passes: number;
   scenarios: readonly Scenario[];
   servers: ReadonlySet<string>;
   install: boolean;
@@ -118,6 +122,7 @@ const FLAGS = {
   duration: { type: "string" },
   warmup: { type: "string" },
   repeat: { type: "string" },
+  passes: { type: "string" },
   only: { type: "string" },
   servers: { type: "string" },
   install: { type: "boolean" },
@@ -148,6 +153,7 @@ function parseOptions(): Options {
     durationS: whole(values.duration, "duration", 3),
     warmupS: whole(values.warmup, "warmup", 1, true),
     repeat: whole(values.repeat, "repeat", 3),
+    passes: whole(values.passes, "passes", 1),
     scenarios: SCENARIOS.filter((scenario) => only.has(scenario.id)),
     servers: new Set(list(values.servers, serverIds, "servers")),
     install: values.install === true,
@@ -229,11 +235,22 @@ function progress(scenario: Scenario, row: Row): void {
   log(`  ${row.label.padEnd(28)} ${figures}`);
 }
 
-async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioResult> {
-  log(`\n== ${scenario.id}: ${scenario.title}`);
+/** Measure `scenario` once (one pass): a row per server, with its ratio within the pass. */
+async function measurePass(scenario: Scenario, ctx: Context, pass: number): Promise<Row[]> {
+  const passes = ctx.options.passes;
+  log(`\n== ${scenario.id}: ${scenario.title}${passes > 1 ? ` (pass ${pass} of ${passes})` : ""}`);
   const specs = scenario.servers.filter((id) => ctx.options.servers.has(id)).map(server);
   const rows = await measureScenario(scenario, specs, ctx);
-  const baseline = rows.find((row) => row.server === scenario.baseline);
+  compare(rows, scenario.baseline);
+  for (const row of rows) {
+    progress(scenario, row);
+  }
+  return rows;
+}
+
+/** Set each row's ratios to the baseline's row (see ratio.ts). */
+function compare(rows: readonly Row[], baselineId: string): void {
+  const baseline = rows.find((row) => row.server === baselineId);
   const baseCpu = baseline?.cpuPerOp;
   for (const row of rows) {
     const compared = row.value === undefined ? undefined : roundRatio(row.runs, baseline?.runs);
@@ -245,8 +262,54 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRe
     if (row.cpuPerOp !== undefined && baseCpu !== undefined && baseCpu > 0) {
       row.cpuRatio = row.cpuPerOp / baseCpu;
     }
-    progress(scenario, row);
   }
+}
+
+/**
+ * One server's rows from every pass as one row: the rounds of all passes in
+ * order (so they still pair up with the baseline's, pass by pass), the medians
+ * over all of them, the largest RSS growth, latency from the pass nearest the
+ * median.
+ */
+function pool(rows: readonly Row[]): Row {
+  const first = rows[0] as Row;
+  const measured = rows.filter((row) => row.value !== undefined && row.runs !== undefined);
+  const notes = [...new Set(rows.map((row) => row.note).filter((note) => note !== undefined))];
+  const pooled: Row = { server: first.server, label: first.label };
+  if (notes.length > 0) pooled.note = notes.join("; ");
+  if (measured.length === 0) return pooled;
+  if (measured.length < rows.length) {
+    pooled.note = [`measured in ${measured.length} of ${rows.length} passes`, ...notes].join("; ");
+  }
+  const runs = measured.flatMap((row) => row.runs as number[]);
+  const value = median(runs);
+  pooled.value = value;
+  pooled.runs = runs;
+  const cpuRuns = measured.flatMap((row) => row.cpuRuns ?? []);
+  if (cpuRuns.length > 0) pooled.cpuPerOp = median(cpuRuns);
+  pooled.cpuRuns = cpuRuns;
+  const nearest = measured.reduce((best, row) =>
+    Math.abs((row.value as number) - value) < Math.abs((best.value as number) - value) ? row : best,
+  );
+  pooled.p50Ms = nearest.p50Ms;
+  pooled.p99Ms = nearest.p99Ms;
+  const largest = (pick: (row: Row) => number | undefined): number | undefined => {
+    const values = rows.map(pick).filter((each) => each !== undefined);
+    return values.length === 0 ? undefined : Math.max(...values);
+  };
+  pooled.rssGrowth = largest((row) => row.rssGrowth);
+  pooled.rssGrowthFirst = largest((row) => row.rssGrowthFirst);
+  return pooled;
+}
+
+/** A scenario's result from the rows of each pass (one pass: its rows as they are). */
+function scenarioResult(scenario: Scenario, passes: readonly Row[][]): ScenarioResult {
+  const ids = (passes[0] ?? []).map((row) => row.server);
+  const rows =
+    passes.length === 1
+      ? (passes[0] as Row[])
+      : ids.map((id) => pool(passes.map((rows) => rows.find((row) => row.server === id) as Row)));
+  compare(rows, scenario.baseline);
   return {
     id: scenario.id,
     title: scenario.title,
@@ -296,7 +359,10 @@ function meta(ctx: Context, started: Date, load1: number): RunMeta {
     pinning: ctx.pinning.note,
     settings:
       `wrk ${options.durationS} s per run after ${options.warmupS} s warm-up, ` +
-      `${options.repeat} run(s) per server (median); ` +
+      `${options.repeat} run(s) per server (median)` +
+      (options.passes > 1
+        ? ` in each of ${options.passes} passes over the scenarios, the rounds pooled; `
+        : "; ") +
       `scenarios ${options.scenarios.map((scenario) => scenario.id).join(", ")}; ` +
       `servers ${[...options.servers].join(", ")}`,
     status: options.final ? "final" : "preliminary",
@@ -427,10 +493,15 @@ async function main(): Promise<void> {
     }
     const started = new Date();
     const load1 = loadavg()[0] ?? 0;
-    const results: ScenarioResult[] = [];
-    for (const scenario of options.scenarios) {
-      results.push(await runScenario(scenario, ctx));
+    const passes: Row[][][] = options.scenarios.map(() => []);
+    for (let pass = 1; pass <= options.passes; pass++) {
+      for (const [i, scenario] of options.scenarios.entries()) {
+        passes[i]?.push(await measurePass(scenario, ctx, pass));
+      }
     }
+    const results = options.scenarios.map((scenario, i) =>
+      scenarioResult(scenario, passes[i] ?? []),
+    );
     const run: RunResult = { meta: meta(ctx, started, load1), scenarios: results };
     log(`\n${runMarkdown(run)}`);
     if (options.write) {

@@ -194,6 +194,7 @@ function finish(subject: Subject): Row {
   row.value = mid;
   row.runs = subject.runs;
   row.cpuPerOp = median(subject.cpu);
+  row.cpuRuns = subject.cpu;
   if (subject.wrk.length > 0) {
     // Latency from the run nearest the median, so the columns describe one run.
     const chosen = subject.wrk.reduce((best, result) =>

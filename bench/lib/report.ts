@@ -22,6 +22,8 @@ export interface Row {
    * scenarios, per transfer for the others: the median over the runs.
    */
   cpuPerOp?: number;
+  /** The server CPU seconds per request or per transfer of each run, in order. */
+  cpuRuns?: number[];
   /** `cpuPerOp` over the baseline's. */
   cpuRatio?: number;
   /**

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
-import { connect, constants } from "node:http2";
+import { type ClientHttp2Session, connect, constants } from "node:http2";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -450,6 +450,17 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
     await clear.close();
   });
 
+  /** A session to the server, and when its GOAWAY came (0: not yet). */
+  function watchedSession(): { session: ClientHttp2Session; goawayAt: () => number } {
+    const session = connect(`http://127.0.0.1:${clear.port}`);
+    session.on("error", () => undefined);
+    let at = 0;
+    session.once("goaway", () => {
+      at = Date.now();
+    });
+    return { session, goawayAt: () => at };
+  }
+
   it("closes a session with no stream being served for keepAliveTimeout (GOAWAY)", async () => {
     const session = connect(`http://127.0.0.1:${clear.port}`);
     session.on("error", () => undefined);
@@ -467,12 +478,7 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
   });
 
   it("counts keepAliveTimeout from the last stream's end: a session asked again sooner stays open", async () => {
-    const session = connect(`http://127.0.0.1:${clear.port}`);
-    session.on("error", () => undefined);
-    let goawayAt = 0;
-    session.once("goaway", () => {
-      goawayAt = Date.now();
-    });
+    const { session, goawayAt } = watchedSession();
     try {
       const opened = Date.now();
       let answered = opened;
@@ -484,11 +490,15 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
         stream.resume();
         await once(stream, "end");
         answered = Date.now();
-        assert.equal(goawayAt, 0, `GOAWAY came ${goawayAt - opened} ms after the session opened`);
+        assert.equal(
+          goawayAt(),
+          0,
+          `GOAWAY came ${goawayAt() - opened} ms after the session opened`,
+        );
       }
       assert.ok(answered - opened >= 240, `the requests took ${answered - opened} ms`);
-      if (goawayAt === 0) await once(session, "goaway");
-      const idle = goawayAt - answered;
+      if (goawayAt() === 0) await once(session, "goaway");
+      const idle = goawayAt() - answered;
       assert.ok(idle >= 150 && idle < 5_000, `GOAWAY came ${idle} ms after the last response`);
     } finally {
       session.destroy();
@@ -496,12 +506,7 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
   });
 
   it("keeps a session open while a stream is served past keepAliveTimeout", async () => {
-    const session = connect(`http://127.0.0.1:${clear.port}`);
-    session.on("error", () => undefined);
-    let goawayAt = 0;
-    session.once("goaway", () => {
-      goawayAt = Date.now();
-    });
+    const { session, goawayAt } = watchedSession();
     try {
       const stream = session.request({ ":path": "/slow" });
       let body = "";
@@ -512,7 +517,7 @@ describe("WSGIServer with http2: idle sessions (keepAliveTimeout)", () => {
       await once(stream, "end");
       const ended = Date.now();
       assert.equal(body, "slow\n");
-      assert.equal(goawayAt, 0, `GOAWAY came ${ended - goawayAt} ms before the response ended`);
+      assert.equal(goawayAt(), 0, `GOAWAY came ${ended - goawayAt()} ms before the response ended`);
     } finally {
       session.destroy();
     }

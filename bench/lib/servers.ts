@@ -115,6 +115,31 @@ function rawTls(id: string, label: string, h2: boolean): ServerSpec {
   };
 }
 
+/**
+ * `servers/hono.ts` with `flags`; `needs`: a module of the build it also needs
+ * (its path and what it is called), beside the Hono server itself.
+ */
+function honoServer(
+  id: string,
+  label: string,
+  flags: readonly string[],
+  needs?: readonly [string, string],
+): ServerSpec {
+  return {
+    id,
+    label,
+    multiProcess: false,
+    missing: (paths) =>
+      (needs === undefined ? undefined : compiled(paths, needs[0], needs[1])) ??
+      compiled(paths, "bench/servers/hono.js", "the Hono server"),
+    command: (paths, nodeArgs) => [
+      process.execPath,
+      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), ...flags],
+    ],
+    ready: LISTENING,
+  };
+}
+
 /** Every server, in table order. */
 export const SERVERS: readonly ServerSpec[] = [
   rawHttp("raw", "node:http (raw)", []),
@@ -145,52 +170,15 @@ export const SERVERS: readonly ServerSpec[] = [
     ],
     ready: LISTENING,
   },
-  {
-    id: "hono",
-    label: "Hono on @hono/node-server",
-    multiProcess: false,
-    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/hono.js")],
-    ],
-    ready: LISTENING,
-  },
-  {
-    id: "hono-headers",
-    label: "Hono reading every request header",
-    multiProcess: false,
-    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--read-headers"],
-    ],
-    ready: LISTENING,
-  },
-  {
-    id: "hono-wsgi",
-    label: "toFetchHandler on @hono/node-server",
-    multiProcess: false,
-    missing: (paths) =>
-      compiled(paths, "src/fetch.js", "wsgiref/fetch") ??
-      compiled(paths, "bench/servers/hono.js", "the Hono server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--wsgi"],
-    ],
-    ready: LISTENING,
-  },
-  {
-    id: "hono-floor",
-    label: "a check-free WSGI bridge on @hono/node-server",
-    multiProcess: false,
-    missing: (paths) => compiled(paths, "bench/servers/hono.js", "the Hono server"),
-    command: (paths, nodeArgs) => [
-      process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/hono.js"), "--floor"],
-    ],
-    ready: LISTENING,
-  },
+  honoServer("hono", "Hono on @hono/node-server", []),
+  honoServer("hono-headers", "Hono reading every request header", ["--read-headers"]),
+  honoServer(
+    "hono-wsgi",
+    "toFetchHandler on @hono/node-server",
+    ["--wsgi"],
+    ["src/fetch.js", "wsgiref/fetch"],
+  ),
+  honoServer("hono-floor", "a check-free WSGI bridge on @hono/node-server", ["--floor"]),
   rawTls("raw-https", "node:https (raw)", false),
   oursTls("ours-https", "wsgiref, HTTPS/1.1", false),
   rawTls("raw-h2", "node:http2 (raw, TLS)", true),

@@ -97,8 +97,11 @@ function oursTls(id: string, label: string, h2: boolean): ServerSpec {
   };
 }
 
-/** `servers/raw-https.ts`: node:https, or node:http2's secure server with `h2`. */
-function rawTls(id: string, label: string, h2: boolean): ServerSpec {
+/**
+ * `servers/raw-https.ts`: node:https, or node:http2's secure server with `h2`
+ * (`flags`: `--floor` answers through the check-free WSGI bridge).
+ */
+function rawTls(id: string, label: string, h2: boolean, flags: readonly string[] = []): ServerSpec {
   return {
     id,
     label,
@@ -106,7 +109,12 @@ function rawTls(id: string, label: string, h2: boolean): ServerSpec {
     missing: (paths) => compiled(paths, "bench/servers/raw-https.js", "the raw TLS servers"),
     command: (paths, nodeArgs) => [
       process.execPath,
-      [...nodeArgs, join(paths.build, "bench/servers/raw-https.js"), ...(h2 ? ["--h2"] : [])],
+      [
+        ...nodeArgs,
+        join(paths.build, "bench/servers/raw-https.js"),
+        ...(h2 ? ["--h2"] : []),
+        ...flags,
+      ],
     ],
     ready: LISTENING,
     tls: true,
@@ -183,6 +191,7 @@ export const SERVERS: readonly ServerSpec[] = [
   oursTls("ours-https", "wsgiref, HTTPS/1.1", false),
   rawTls("raw-h2", "node:http2 (raw, TLS)", true),
   oursTls("ours-h2", "wsgiref, HTTP/2 (TLS)", true),
+  rawTls("floor-h2", "a check-free WSGI bridge on node:http2", true, ["--floor"]),
   {
     id: "express",
     label: "Express 5 routes",

@@ -36,19 +36,38 @@ export function floorBridge(app: WSGIApplication): (request: Request) => Respons
     for (const [name, value] of request.headers) {
       env[`HTTP_${name.toUpperCase().replaceAll("-", "_")}`] = value;
     }
-    let status = "500 Internal Server Error";
-    let headers: Array<[string, string]> = [];
-    const body = app(env as unknown as WSGIEnvironment, (s, h) => {
-      status = s;
-      headers = h;
-      return () => undefined;
-    });
-    // The benchmark's app answers with a list: read it as it is, no iterator.
-    if (!Array.isArray(body)) throw new TypeError("the floor takes a list body");
+    const answer = callApp(app, env);
     const record: Record<string, string> = {};
-    for (const [name, value] of headers) record[name] = value;
-    const bytes = body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body);
+    for (const [name, value] of answer.fields) record[name] = value;
     // The Response itself, not a promise of it: a host writes that out at once.
-    return new Response(bytes, { status: Number(status.slice(0, 3)), headers: record });
+    return new Response(answer.body, { status: answer.code, headers: record });
+  };
+}
+
+/** What the app answered: its status code, its header fields and its body's bytes. */
+export interface FloorAnswer {
+  code: number;
+  fields: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/**
+ * Call `app` with `env` and take its answer as it is: no status or field
+ * check, and the body read as a list (the benchmark's app answers with one),
+ * no iterator.
+ */
+export function callApp(app: WSGIApplication, env: Record<string, unknown>): FloorAnswer {
+  let status = "500 Internal Server Error";
+  let fields: Array<[string, string]> = [];
+  const body = app(env as unknown as WSGIEnvironment, (s, h) => {
+    status = s;
+    fields = h;
+    return () => undefined;
+  });
+  if (!Array.isArray(body)) throw new TypeError("the floor takes a list body");
+  return {
+    code: Number(status.slice(0, 3)),
+    fields,
+    body: body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body),
   };
 }

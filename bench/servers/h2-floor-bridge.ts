@@ -10,9 +10,9 @@
  * answering a stream through WSGI costs at least.
  */
 
-import { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import type { WSGIApplication, WSGIEnvironment } from "../../src/types.js";
+import type { WSGIApplication } from "../../src/types.js";
+import { callApp } from "./floor-bridge.js";
 
 /** A `stream` listener that runs `app` with none of a gateway's checks. */
 export function h2FloorBridge(
@@ -49,18 +49,10 @@ export function h2FloorBridge(
       if (name.charCodeAt(0) === 0x3a) continue;
       env[`HTTP_${name.toUpperCase().replaceAll("-", "_")}`] = raw[i + 1];
     }
-    let status = "500 Internal Server Error";
-    let fields: Array<[string, string]> = [];
-    const body = app(env as unknown as WSGIEnvironment, (s, h) => {
-      status = s;
-      fields = h;
-      return () => undefined;
-    });
-    // The benchmark's app answers with a list: read it as it is, no iterator.
-    if (!Array.isArray(body)) throw new TypeError("the floor takes a list body");
-    const head: OutgoingHttpHeaders = { ":status": Number(status.slice(0, 3)), server: "floor" };
-    for (const [name, value] of fields) head[name.toLowerCase()] = value;
+    const answer = callApp(app, env);
+    const head: OutgoingHttpHeaders = { ":status": answer.code, server: "floor" };
+    for (const [name, value] of answer.fields) head[name.toLowerCase()] = value;
     stream.respond(head);
-    stream.end(body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body));
+    stream.end(answer.body);
   };
 }

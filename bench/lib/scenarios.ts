@@ -72,10 +72,13 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     id: "hello-1",
     title: "Hello world, keep-alive, 1 connection",
-    what: "wrk, 1 thread, 1 keep-alive connection, GET / (latency-bound: one request in flight)",
+    what:
+      "wrk, 1 thread, 1 keep-alive connection, GET / (latency-bound: one request in flight); " +
+      "beside the servers, a bridge that does only the least any WSGI gateway over node:http " +
+      "must (servers/h1-floor-bridge.ts)",
     load: { kind: "wrk", path: "/", connections: 1 },
     unit: "req/s",
-    servers: ["raw", "raw-batched", "ours", ...PYTHON_SERVERS],
+    servers: ["raw", "raw-batched", "ours", "floor-h1", ...PYTHON_SERVERS],
     baseline: "raw",
     targets: [{ kind: "ratio", server: "ours", vs: "raw", min: 0.9 }],
   },

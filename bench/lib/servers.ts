@@ -60,7 +60,7 @@ function compiled(paths: Paths, file: string, what: string): string | undefined 
 
 const LISTENING = /listening 127\.0\.0\.1:(\d+)/;
 
-/** `servers/raw-http.ts` with `args`: the plain listener, or the batched one. */
+/** `servers/raw-http.ts` with `args`: the plain listener, the batched one, or the check-free WSGI bridge. */
 function rawHttp(id: string, label: string, args: readonly string[]): ServerSpec {
   return {
     id,
@@ -152,6 +152,7 @@ function honoServer(
 export const SERVERS: readonly ServerSpec[] = [
   rawHttp("raw", "node:http (raw)", []),
   rawHttp("raw-batched", "node:http (raw), ends batched", ["--batched"]),
+  rawHttp("floor-h1", "a check-free WSGI bridge on node:http", ["--floor"]),
   {
     id: "ours",
     label: "wsgiref (this package)",

@@ -1,16 +1,26 @@
 /**
  * Baseline server: one `node:http` process on 127.0.0.1, a free port, the
- * benchmark routes. Prints `listening 127.0.0.1:PORT` once bound; SIGTERM closes it.
+ * benchmark routes; with `--floor`, the same server answering through
+ * `h1-floor-bridge.ts`. Prints `listening 127.0.0.1:PORT` once bound; SIGTERM
+ * closes it.
  *
- * Run: `node build/bench/servers/raw-http.js [--batched]`.
+ * Run: `node build/bench/servers/raw-http.js [--batched | --floor]`.
  */
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { app } from "./app.js";
+import { h1FloorBridge } from "./h1-floor-bridge.js";
 import { batchedRawListener, rawListener } from "./raw-listener.js";
 
 // --batched: responses ended with their turn, as our server ends them.
-const server = createServer(process.argv.includes("--batched") ? batchedRawListener : rawListener);
+const server = createServer(
+  process.argv.includes("--floor")
+    ? h1FloorBridge(app)
+    : process.argv.includes("--batched")
+      ? batchedRawListener
+      : rawListener,
+);
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`listening 127.0.0.1:${port}\n`);

@@ -60,7 +60,10 @@ function compiled(paths: Paths, file: string, what: string): string | undefined 
 
 const LISTENING = /listening 127\.0\.0\.1:(\d+)/;
 
-/** `servers/raw-http.ts` with `args`: the plain listener, the batched one, or the check-free WSGI bridge. */
+/**
+ * `servers/raw-http.ts` with `args`: the plain listener, the batched one, or the
+ * check-free WSGI bridge.
+ */
 function rawHttp(id: string, label: string, args: readonly string[]): ServerSpec {
   return {
     id,

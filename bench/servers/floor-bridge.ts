@@ -33,15 +33,18 @@ export function floorBridge(app: WSGIApplication): (request: Request) => Respons
       "wsgi.multiprocess": false,
       "wsgi.run_once": false,
     };
-    for (const [name, value] of request.headers) {
-      env[`HTTP_${name.toUpperCase().replaceAll("-", "_")}`] = value;
-    }
+    for (const [name, value] of request.headers) env[httpVariable(name)] = value;
     const answer = callApp(app, env);
     const record: Record<string, string> = {};
     for (const [name, value] of answer.fields) record[name] = value;
     // The Response itself, not a promise of it: a host writes that out at once.
     return new Response(answer.body, { status: answer.code, headers: record });
   };
+}
+
+/** The environ key every floor gives a request field: `User-Agent` is `HTTP_USER_AGENT`. */
+export function httpVariable(name: string): string {
+  return `HTTP_${name.toUpperCase().replaceAll("-", "_")}`;
 }
 
 /** What the app answered: its status code, its header fields and its body's bytes. */

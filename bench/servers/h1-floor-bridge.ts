@@ -13,7 +13,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { WSGIApplication } from "../../src/types.js";
-import { callApp } from "./floor-bridge.js";
+import { callApp, httpVariable } from "./floor-bridge.js";
 
 /** A `request` listener that runs `app` with none of a gateway's checks. */
 export function h1FloorBridge(
@@ -44,7 +44,7 @@ export function h1FloorBridge(
     };
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      env[`HTTP_${(raw[i] as string).toUpperCase().replaceAll("-", "_")}`] = raw[i + 1];
+      env[httpVariable(raw[i] as string)] = raw[i + 1];
     }
     const answer = callApp(app, env);
     const fields = ["Server", "floor"];

@@ -12,7 +12,7 @@
 
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { WSGIApplication } from "../../src/types.js";
-import { callApp } from "./floor-bridge.js";
+import { callApp, httpVariable } from "./floor-bridge.js";
 
 /** A `stream` listener that runs `app` with none of a gateway's checks. */
 export function h2FloorBridge(
@@ -47,7 +47,7 @@ export function h2FloorBridge(
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
       if (name.charCodeAt(0) === 0x3a) continue;
-      env[`HTTP_${name.toUpperCase().replaceAll("-", "_")}`] = raw[i + 1];
+      env[httpVariable(name)] = raw[i + 1];
     }
     const answer = callApp(app, env);
     const head: OutgoingHttpHeaders = { ":status": answer.code, server: "floor" };

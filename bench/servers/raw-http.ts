@@ -7,20 +7,21 @@
  * Run: `node build/bench/servers/raw-http.js [--batched | --floor]`.
  */
 
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { app } from "./app.js";
 import { h1FloorBridge } from "./h1-floor-bridge.js";
 import { batchedRawListener, rawListener } from "./raw-listener.js";
 
-// --batched: responses ended with their turn, as our server ends them.
-const server = createServer(
-  process.argv.includes("--floor")
-    ? h1FloorBridge(app)
-    : process.argv.includes("--batched")
-      ? batchedRawListener
-      : rawListener,
-);
+/** The listener the flags ask for. */
+function listener(): RequestListener {
+  if (process.argv.includes("--floor")) return h1FloorBridge(app);
+  // Responses ended with their turn, as our server ends them.
+  if (process.argv.includes("--batched")) return batchedRawListener;
+  return rawListener;
+}
+
+const server = createServer(listener());
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`listening 127.0.0.1:${port}\n`);

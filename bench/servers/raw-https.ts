@@ -3,7 +3,8 @@
  * certificate (`tls-env.ts`): `node:https` with the raw listener (HTTPS/1.1),
  * or with `--h2` a `node:http2` secure server answering hello world on its core
  * API as directly as it allows (HTTP/2 only); with `--h2 --floor`, the same
- * server answering through `h2-floor-bridge.ts`. Prints `listening 127.0.0.1:PORT` once bound; SIGTERM closes it.
+ * server answering through `h2-floor-bridge.ts`. Prints `listening
+ * 127.0.0.1:PORT` once bound; SIGTERM closes it.
  *
  * Run: `node build/bench/servers/raw-https.js [--h2 [--floor]]`.
  */
